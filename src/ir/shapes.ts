@@ -1,0 +1,199 @@
+/** Static shape inference for the ops Backlight supports, given concrete input shapes. */
+import { UnsupportedOpError } from '../errors.js';
+import { attrInt, attrInts, attrString, type Node } from './graph.js';
+import { broadcastShapes, castType, reshapeTarget, sliceParams, squeezeDims, unsqueezeDims } from './fold.js';
+import { sizeOf, toNumbers, type DType, type Tensor } from './tensor.js';
+
+export interface Known {
+  shape: number[];
+  dtype: DType;
+}
+
+/** Window geometry of Conv / pooling ops with explicit pads (auto_pad is resolved by `resolveAutoPad`). */
+export interface Window {
+  kernel: number[];
+  strides: number[];
+  dilations: number[];
+  /** ONNX order: all begins, then all ends. */
+  pads: number[];
+  ceil: boolean;
+}
+
+export function windowOf(node: Node, spatial: number[], kernelFromWeight?: number[]): Window {
+  const r = spatial.length;
+  const kernel = attrInts(node, 'kernel_shape') ?? kernelFromWeight;
+  if (!kernel) throw new UnsupportedOpError(node.name, node.op, 'kernel_shape is missing');
+  const strides = attrInts(node, 'strides') ?? new Array<number>(r).fill(1);
+  const dilations = attrInts(node, 'dilations') ?? new Array<number>(r).fill(1);
+  const ceil = attrInt(node, 'ceil_mode', 0) === 1;
+  const autoPad = attrString(node, 'auto_pad', 'NOTSET');
+  let pads = attrInts(node, 'pads') ?? new Array<number>(2 * r).fill(0);
+  if (autoPad === 'VALID') pads = new Array<number>(2 * r).fill(0);
+  else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    pads = new Array<number>(2 * r).fill(0);
+    for (let i = 0; i < r; i++) {
+      const out = Math.ceil(spatial[i]! / strides[i]!);
+      const total = Math.max(0, (out - 1) * strides[i]! + dilations[i]! * (kernel[i]! - 1) + 1 - spatial[i]!);
+      const small = Math.floor(total / 2);
+      pads[i] = autoPad === 'SAME_UPPER' ? small : total - small;
+      pads[i + r] = total - pads[i]!;
+    }
+  }
+  return { kernel, strides, dilations, pads, ceil };
+}
+
+export function windowOutput(w: Window, spatial: number[]): number[] {
+  const r = spatial.length;
+  return spatial.map((x, i) => {
+    const span = x + w.pads[i]! + w.pads[i + r]! - w.dilations[i]! * (w.kernel[i]! - 1) - 1;
+    let out = (w.ceil ? Math.ceil(span / w.strides[i]!) : Math.floor(span / w.strides[i]!)) + 1;
+    // The last window must start inside the input or its begin padding (PyTorch's and onnxruntime's rule).
+    if (w.ceil && (out - 1) * w.strides[i]! >= x + w.pads[i]!) out--;
+    return out;
+  });
+}
+
+type ConstOf = (i: number) => Tensor | undefined;
+
+/**
+ * Output types and shapes of `node`. `ins` are the input types (undefined for omitted optional
+ * inputs), `constant(i)` the value of input i when it is a constant.
+ */
+export function inferShapes(node: Node, ins: (Known | undefined)[], constant: ConstOf): Known[] {
+  const x = ins[0];
+  const need = (i: number): Known => {
+    const k = ins[i];
+    if (!k) throw new UnsupportedOpError(node.name, node.op, `input ${i} is missing`);
+    return k;
+  };
+  const constInts = (i: number, what: string): number[] => {
+    const t = constant(i);
+    if (!t) throw new UnsupportedOpError(node.name, node.op, `${what} (input ${i}) must be a constant once the input shape is known`);
+    return toNumbers(t);
+  };
+  const same = (): Known[] => [{ shape: [...need(0).shape], dtype: need(0).dtype }];
+  const rank = x?.shape.length ?? 0;
+  const axisOf = (a: number): number => (a < 0 ? a + rank : a);
+
+  switch (node.op) {
+    case 'Relu': case 'LeakyRelu': case 'PRelu': case 'Clip': case 'Sigmoid': case 'HardSigmoid': case 'HardSwish':
+    case 'Tanh': case 'Softmax': case 'LogSoftmax': case 'Identity': case 'Dropout': case 'BatchNormalization':
+    case 'Neg': case 'Abs': case 'Exp': case 'Sqrt': case 'Erf': case 'Elu': case 'Selu': case 'Softplus':
+      return same();
+    case 'Cast':
+      return [{ shape: [...need(0).shape], dtype: castType(node) }];
+    case 'Add': case 'Sub': case 'Mul': case 'Div': case 'Pow': case 'Max': case 'Min': case 'Sum': case 'Mean': {
+      let s: number[] = [];
+      for (const k of ins) if (k) s = broadcastShapes(s, k.shape, `node '${node.name}' (${node.op})`);
+      return [{ shape: s, dtype: need(0).dtype }];
+    }
+    case 'Equal': case 'Greater': case 'Less': case 'GreaterOrEqual': case 'LessOrEqual': {
+      return [{ shape: broadcastShapes(need(0).shape, need(1).shape), dtype: 'bool' }];
+    }
+    case 'Where': {
+      const s = broadcastShapes(broadcastShapes(need(0).shape, need(1).shape), need(2).shape);
+      return [{ shape: s, dtype: need(1).dtype }];
+    }
+    case 'Conv': {
+      const xs = need(0).shape, ws = need(1).shape;
+      const w = windowOf(node, xs.slice(2), ws.slice(2));
+      const group = attrInt(node, 'group', 1);
+      if (xs[1] !== ws[1]! * group) {
+        throw new UnsupportedOpError(node.name, node.op, `input has ${xs[1]} channels but the weight [${ws}] with group=${group} expects ${ws[1]! * group}`);
+      }
+      return [{ shape: [xs[0]!, ws[0]!, ...windowOutput(w, xs.slice(2))], dtype: need(0).dtype }];
+    }
+    case 'MaxPool': case 'AveragePool': case 'LpPool': {
+      const xs = need(0).shape;
+      const w = windowOf(node, xs.slice(2));
+      const out: Known = { shape: [xs[0]!, xs[1]!, ...windowOutput(w, xs.slice(2))], dtype: need(0).dtype };
+      return node.outputs.length > 1 ? [out, { shape: out.shape, dtype: 'int64' }] : [out];
+    }
+    case 'GlobalAveragePool': case 'GlobalMaxPool': {
+      const xs = need(0).shape;
+      return [{ shape: [xs[0]!, xs[1]!, ...xs.slice(2).map(() => 1)], dtype: need(0).dtype }];
+    }
+    case 'Gemm': {
+      const a = need(0).shape, b = need(1).shape;
+      const ta = attrInt(node, 'transA', 0), tb = attrInt(node, 'transB', 0);
+      const [m, ka] = ta ? [a[1]!, a[0]!] : [a[0]!, a[1]!];
+      const [kb, n] = tb ? [b[1]!, b[0]!] : [b[0]!, b[1]!];
+      if (ka !== kb) throw new UnsupportedOpError(node.name, node.op, `inner dimensions differ: A [${a}] and B [${b}] (transA=${ta}, transB=${tb})`);
+      return [{ shape: [m, n], dtype: need(0).dtype }];
+    }
+    case 'MatMul': {
+      const a = need(0).shape, b = need(1).shape;
+      const a2 = a.length === 1 ? [1, a[0]!] : a;
+      const b2 = b.length === 1 ? [b[0]!, 1] : b;
+      if (a2[a2.length - 1] !== b2[b2.length - 2]) throw new UnsupportedOpError(node.name, node.op, `inner dimensions differ: [${a}] × [${b}]`);
+      const batch = broadcastShapes(a2.slice(0, -2), b2.slice(0, -2));
+      const shape = [...batch, a2[a2.length - 2]!, b2[b2.length - 1]!];
+      if (a.length === 1) shape.splice(shape.length - 2, 1);
+      if (b.length === 1) shape.splice(shape.length - 1, 1);
+      return [{ shape, dtype: need(0).dtype }];
+    }
+    case 'Flatten': {
+      const xs = need(0).shape;
+      const a = axisOf(attrInt(node, 'axis', 1));
+      return [{ shape: [sizeOf(xs.slice(0, a)), sizeOf(xs.slice(a))], dtype: need(0).dtype }];
+    }
+    case 'Reshape':
+      return [{ shape: reshapeTarget(node, need(0).shape, constInts(1, 'the target shape')), dtype: need(0).dtype }];
+    case 'Transpose': {
+      const xs = need(0).shape;
+      const perm = attrInts(node, 'perm') ?? xs.map((_, i) => xs.length - 1 - i);
+      return [{ shape: perm.map((p) => xs[p]!), dtype: need(0).dtype }];
+    }
+    case 'Squeeze':
+      return [{ shape: squeezeDims(need(0).shape, node.inputs[1] ? constInts(1, 'axes') : undefined), dtype: need(0).dtype }];
+    case 'Unsqueeze':
+      return [{ shape: unsqueezeDims(need(0).shape, constInts(1, 'axes')), dtype: need(0).dtype }];
+    case 'Concat': {
+      const a = axisOf(attrInt(node, 'axis', 0));
+      const shape = [...need(0).shape];
+      shape[a] = ins.reduce((s, k) => s + (k ? k.shape[a]! : 0), 0);
+      return [{ shape, dtype: need(0).dtype }];
+    }
+    case 'Split': {
+      const xs = need(0).shape;
+      const a = axisOf(attrInt(node, 'axis', 0));
+      const n = node.outputs.length;
+      const sizes = node.inputs[1] ? constInts(1, 'split sizes') : new Array<number>(n).fill(Math.ceil(xs[a]! / n));
+      if (!node.inputs[1]) sizes[n - 1] = xs[a]! - sizes[0]! * (n - 1);
+      return sizes.map((s) => ({ shape: xs.map((d, i) => (i === a ? s : d)), dtype: need(0).dtype }));
+    }
+    case 'Slice': {
+      const xs = need(0).shape;
+      const ax = node.inputs[3] ? constInts(3, 'axes') : undefined;
+      const st = node.inputs[4] ? constInts(4, 'steps') : undefined;
+      const p = sliceParams(xs, constInts(1, 'starts'), constInts(2, 'ends'), ax, st);
+      return [{ shape: p.map((q) => q.size), dtype: need(0).dtype }];
+    }
+    case 'Pad': {
+      const xs = need(0).shape;
+      const pads = constInts(1, 'pads');
+      return [{ shape: xs.map((d, i) => d + pads[i]! + pads[i + xs.length]!), dtype: need(0).dtype }];
+    }
+    case 'Shape': {
+      const r = need(0).shape.length;
+      const start = axisOf(attrInt(node, 'start', 0));
+      const endRaw = attrInt(node, 'end');
+      const end = endRaw === undefined ? r : Math.min(r, axisOf(endRaw));
+      return [{ shape: [Math.max(0, end - start)], dtype: 'int64' }];
+    }
+    case 'ReduceMean': case 'ReduceSum': case 'ReduceMax': case 'ReduceMin': case 'ReduceL2': case 'ReduceSumSquare': {
+      const xs = need(0).shape;
+      const axes = node.op === 'ReduceSum' ? (node.inputs[1] ? constInts(1, 'axes') : undefined) : attrInts(node, 'axes');
+      const ax = new Set((axes ?? xs.map((_, i) => i)).map(axisOf));
+      const keep = attrInt(node, 'keepdims', 1) === 1;
+      const shape: number[] = [];
+      xs.forEach((d, i) => {
+        if (!ax.has(i)) shape.push(d);
+        else if (keep) shape.push(1);
+      });
+      return [{ shape, dtype: need(0).dtype }];
+    }
+    default:
+      throw new UnsupportedOpError(node.name, node.op, 'this op is not supported');
+  }
+}
