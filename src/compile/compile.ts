@@ -1,0 +1,215 @@
+/**
+ * The explanation compiler: canonical forward graph + method → ONE ONNX graph computing the
+ * forward pass, the seeds on the logits, the modified backward pass (one rule per node, K seeds
+ * as one batch) and the attribution tensors.
+ *
+ * Compiled graph interface:
+ *   inputs:  `input` [N, …]  (the model's input, renamed)
+ *            `seed`  [N, K, classes] float32 (only when seeds are given, not chosen in-graph)
+ *   outputs: `logits` [N, classes]
+ *            `targets` [N, K] int64 (only when the graph picks the top-K classes itself)
+ *            `attribution` [N, K, …input dims]
+ *            `map_<reduction>` [N, K, …spatial] one map per image and target
+ *            `act:<tensor>` [N, …] / `grad:<tensor>` [N, K, …] for each tap: forward value and
+ *            backward signal at that tensor
+ */
+import { BacklightError, UnsupportedOpError } from '../errors.js';
+import { NameScope, cloneGraph, shapeOf, type Graph, type Node, type ValueInfo } from '../ir/graph.js';
+import { int64 } from '../ir/tensor.js';
+import { CANONICALIZED_OPS, RULES, supportedOps } from '../rules/index.js';
+import type { RuleContext, RuleFamily } from '../rules/types.js';
+import { Emitter } from './emitter.js';
+
+export type Reduction = 'maxabs' | 'sum' | 'l2';
+export const REDUCTIONS: readonly Reduction[] = ['maxabs', 'sum', 'l2'];
+
+export interface CompileOptions {
+  /** Rule family per node (the method's rule table). */
+  family: (node: Node, graph: Graph) => RuleFamily;
+  /** Number of seeds per image. */
+  k: number;
+  /** 'input': seeds are a graph input; 'top': the graph seeds the K highest logits of each image. */
+  seeds: 'input' | 'top';
+  /** Multiply the input-space signal by the input (gradient × input). */
+  timesInput?: boolean;
+  reductions?: readonly Reduction[];
+  /** Forward tensor names whose activation and backward signal become outputs. */
+  taps?: readonly string[];
+}
+
+export interface CompiledGraph {
+  graph: Graph;
+  k: number;
+  batch: number;
+  classes: number;
+  inputShape: number[];
+}
+
+export const INPUT = 'input';
+export const SEED = 'seed';
+
+/** Throws a one-line error naming every op of the model that Backlight cannot handle. */
+export function checkSupported(g: Graph, source = 'model'): void {
+  const known = new Set([...RULES.keys(), ...CANONICALIZED_OPS]);
+  const bad = g.nodes.find((n) => !known.has(n.op));
+  if (bad) {
+    throw new UnsupportedOpError(bad.name, bad.op, `no backward rule for op '${bad.op}' in ${source} (supported: ${supportedOps().join(', ')})`);
+  }
+}
+
+/** Renames a tensor everywhere it appears (producer, readers, initializer, shape table). */
+function renameTensor(g: Graph, from: string, to: string): void {
+  if (from === to) return;
+  for (const n of g.nodes) {
+    n.inputs = n.inputs.map((i) => (i === from ? to : i));
+    n.outputs = n.outputs.map((o) => (o === from ? to : o));
+  }
+  const init = g.initializers.get(from);
+  if (init) {
+    g.initializers.delete(from);
+    g.initializers.set(to, init);
+  }
+  const v = g.values.get(from);
+  if (v) {
+    g.values.delete(from);
+    g.values.set(to, { ...v, name: to });
+  }
+  for (const io of [...g.inputs, ...g.outputs]) if (io.name === from) io.name = to;
+}
+
+export function compile(canonical: Graph, opts: CompileOptions): CompiledGraph {
+  const g = cloneGraph(canonical);
+  const { k } = opts;
+  if (!Number.isInteger(k) || k < 1) throw new BacklightError(`the number of targets must be a positive integer (got ${k})`, 'usage');
+  const modelInput = g.inputs[0]!;
+  const inputShape = shapeOf(g, modelInput.name);
+  let logitsName = g.outputs[0]!.name;
+  const logitsShape = shapeOf(g, logitsName);
+  if (logitsShape.length !== 2) {
+    throw new BacklightError(`the model output '${logitsName}' has shape [${logitsShape}]; Backlight explains classifiers whose output is [batch, classes]`);
+  }
+  const [batch, classes] = logitsShape as [number, number];
+  if (opts.seeds === 'top' && k > classes) throw new BacklightError(`cannot explain the top ${k} classes of a model with ${classes} classes`, 'usage');
+
+  const scope = new NameScope(g);
+  const reserved = [INPUT, SEED, 'logits', 'targets', 'attribution', ...REDUCTIONS.map((r) => `map_${r}`)];
+  // Every compiled graph has the same interface names: move model tensors that use them aside.
+  for (const name of reserved) {
+    if (name === modelInput.name || (name === 'logits' && logitsName === 'logits')) continue;
+    if (g.values.has(name) || g.initializers.has(name)) renameTensor(g, name, scope.fresh(name));
+  }
+  for (const name of reserved) scope.reserve(name);
+  logitsName = g.outputs[0]!.name;
+  const emit = new Emitter(scope, g.initializers);
+  renameTensor(g, modelInput.name, INPUT);
+  const inputAlias = INPUT;
+
+  // Which tensors depend on the input: only they carry signals.
+  const live = new Set<string>([inputAlias]);
+  for (const n of g.nodes) if (n.inputs.some((i) => live.has(i))) for (const o of n.outputs) if (o) live.add(o);
+
+  const inputs: ValueInfo[] = [{ name: inputAlias, dtype: 'float32', shape: inputShape }];
+  const outputs: ValueInfo[] = [{ name: 'logits', dtype: 'float32', shape: logitsShape }];
+  if (logitsName !== 'logits') emit.nodes.push({ name: 'logits_out', op: 'Identity', domain: '', inputs: [logitsName], outputs: ['logits'], attrs: {} });
+
+  // Seeds, K-major inside: [N, K, classes] → [K, N, classes] → [K·N, classes].
+  const kMajor = (x: string, rest: number[]): string =>
+    k > 1 && batch > 1 ? emit.op('Transpose', [x], { perm: [1, 0, ...rest.map((_, i) => i + 2)] }) : x;
+  let seed: string;
+  if (opts.seeds === 'input') {
+    inputs.push({ name: SEED, dtype: 'float32', shape: [batch, k, classes] });
+    seed = emit.reshape(kMajor(SEED, [classes]), [k * batch, classes]);
+  } else {
+    const [, top] = emit.ops('TopK', [logitsName, emit.int64s([k])], { axis: 1, largest: 1, sorted: 1 }, 2, 'topk');
+    emit.nodes.push({ name: 'targets_out', op: 'Identity', domain: '', inputs: [top!], outputs: ['targets'], attrs: {} });
+    outputs.push({ name: 'targets', dtype: 'int64', shape: [batch, k] });
+    const targets = emit.reshape(kMajor(top!, []), [k, batch]);
+    const classIds = emit.constant(int64([classes], Array.from({ length: classes }, (_, i) => i)), 'classIds');
+    const onehot = emit.op('Equal', [emit.op('Unsqueeze', [targets, emit.int64s([2])]), classIds]);
+    seed = emit.reshape(emit.op('Cast', [onehot], { to: 1 }), [k * batch, classes], 'seed');
+  }
+
+  // Backward walk in reverse topological order; contributions meeting at a tensor are summed.
+  const contributions = new Map<string, string[]>([[logitsName, [seed]]]);
+  const summed = new Map<string, string>();
+  const signalOf = (t: string): string | undefined => {
+    const done = summed.get(t);
+    if (done) return done;
+    const parts = contributions.get(t);
+    if (!parts || parts.length === 0) return undefined;
+    const s = parts.length === 1 ? parts[0]! : emit.op('Sum', parts, {}, 'meet');
+    summed.set(t, s);
+    return s;
+  };
+
+  for (let i = g.nodes.length - 1; i >= 0; i--) {
+    const node = g.nodes[i]!;
+    const signals = node.outputs.map((o) => (o ? signalOf(o) : undefined));
+    if (signals.every((s) => s === undefined)) continue;
+    const needs = node.inputs.map((n) => n !== '' && live.has(n));
+    if (!needs.some(Boolean)) continue;
+    const rules = RULES.get(node.op);
+    if (!rules) throw new UnsupportedOpError(node.name, node.op, `no backward rule for op '${node.op}' (supported: ${supportedOps().join(', ')})`);
+    const family = opts.family(node, g);
+    const rule = rules[family] ?? rules.gradient;
+    const ctx: RuleContext = {
+      graph: g,
+      node,
+      emit,
+      k,
+      signals,
+      needs,
+      family,
+      shape: (name) => shapeOf(g, name),
+      constant: (name) => g.initializers.get(name),
+    };
+    const back = rule(ctx);
+    back.forEach((s, j) => {
+      const target = node.inputs[j];
+      if (!s || !target || !needs[j]) return;
+      let list = contributions.get(target);
+      if (!list) contributions.set(target, (list = []));
+      list.push(s);
+    });
+  }
+
+  let attribution = signalOf(inputAlias) ?? emit.op('ConstantOfShape', [emit.int64s([k * batch, ...inputShape.slice(1)])]);
+  if (opts.timesInput) attribution = emit.op('Mul', [attribution, inputAlias], {}, 'timesInput');
+  // Back from K-major to [N, K, …]: a transpose only when both K and N exceed 1.
+  const perImage = (signal: string, shape: number[]): string => {
+    const n = shape[0]!;
+    const rest = shape.slice(1);
+    if (k === 1 || n === 1) return emit.reshape(signal, [n, k, ...rest]);
+    const t = emit.op('Transpose', [emit.reshape(signal, [k, n, ...rest])], { perm: [1, 0, ...rest.map((_, i) => i + 2)] });
+    return emit.reshape(t, [n, k, ...rest]);
+  };
+  const attrShape = [batch, k, ...inputShape.slice(1)];
+  emit.nodes.push({ name: 'attribution_out', op: 'Identity', domain: '', inputs: [perImage(attribution, inputShape)], outputs: ['attribution'], attrs: {} });
+  outputs.push({ name: 'attribution', dtype: 'float32', shape: attrShape });
+
+  // One map per image and target: reduce over the channel axis (axis 2 of [N, K, C, …]).
+  const mapShape = [batch, k, ...inputShape.slice(2)];
+  for (const r of opts.reductions ?? []) {
+    const reduced =
+      r === 'maxabs' ? emit.op('ReduceMax', [emit.op('Abs', ['attribution'])], { axes: [2], keepdims: 0 }) :
+      r === 'sum' ? emit.op('ReduceSum', ['attribution', emit.int64s([2])], { keepdims: 0 }) :
+      emit.op('ReduceL2', ['attribution'], { axes: [2], keepdims: 0 });
+    emit.nodes.push({ name: `map_${r}_out`, op: 'Identity', domain: '', inputs: [reduced], outputs: [`map_${r}`], attrs: {} });
+    outputs.push({ name: `map_${r}`, dtype: 'float32', shape: mapShape });
+  }
+
+  for (const tap of opts.taps ?? []) {
+    const shape = g.values.get(tap)?.shape as number[] | undefined;
+    if (!shape || !live.has(tap)) throw new BacklightError(`no input-dependent tensor named '${tap}' in the model (layer taps name tensors, e.g. a Relu output)`, 'usage');
+    const grad = signalOf(tap) ?? emit.op('ConstantOfShape', [emit.int64s([k * shape[0]!, ...shape.slice(1)])]);
+    emit.nodes.push({ name: `act:${tap}_out`, op: 'Identity', domain: '', inputs: [tap], outputs: [`act:${tap}`], attrs: {} });
+    emit.nodes.push({ name: `grad:${tap}_out`, op: 'Identity', domain: '', inputs: [perImage(grad, shape)], outputs: [`grad:${tap}`], attrs: {} });
+    outputs.push({ name: `act:${tap}`, dtype: 'float32', shape });
+    outputs.push({ name: `grad:${tap}`, dtype: 'float32', shape: [shape[0]!, k, ...shape.slice(1)] });
+  }
+
+  g.nodes = [...g.nodes, ...emit.nodes];
+  g.inputs = inputs;
+  g.outputs = outputs;
+  return { graph: g, k, batch, classes, inputShape };
+}

@@ -1,0 +1,39 @@
+/**
+ * Backlight for Node.js: the core library bound to onnxruntime-node.
+ *
+ * ```ts
+ * import { Explainer } from 'backlight';
+ * const ex = await Explainer.load('model.onnx');
+ * const r = await ex.explain({ data, dims: [1, 3, 224, 224] }, { method: 'guided-backprop', target: 'max' });
+ * r.targets[0][0];        // the class explained
+ * r.maps.maxabs!.dims;     // [1, 1, 224, 224]
+ * ```
+ */
+import { readFile } from 'node:fs/promises';
+import * as ort from 'onnxruntime-node';
+import { BacklightError } from './errors.js';
+import { Explainer as CoreExplainer, type ExplainerOptions } from './methods/explainer.js';
+import type { OrtModule } from './runtime/runtime.js';
+
+export class Explainer extends CoreExplainer {
+  /** Loads an ONNX model from a file path or bytes, running on onnxruntime-node (CPU by default). */
+  static async load(model: string | Uint8Array, options: ExplainerOptions = {}): Promise<CoreExplainer> {
+    let bytes: Uint8Array;
+    let source = options.source ?? 'model';
+    if (typeof model === 'string') {
+      source = options.source ?? model;
+      try {
+        bytes = await readFile(model);
+      } catch (e) {
+        throw new BacklightError(`cannot read model file '${model}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+    } else bytes = model;
+    return CoreExplainer.create(bytes, ort as unknown as OrtModule, { ...options, source });
+  }
+}
+
+export { BacklightError, UnsupportedOpError } from './errors.js';
+export { METHODS, METHOD_NAMES, methodByName, type Method, type MethodName } from './methods/methods.js';
+export type { Explanation, ExplainOptions, ExplainerOptions, Target, TensorLike } from './methods/explainer.js';
+export { REDUCTIONS, type Reduction } from './compile/compile.js';
+export { supportedOps } from './rules/index.js';

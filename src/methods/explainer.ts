@@ -1,0 +1,271 @@
+/**
+ * The public API: load a model once, explain inputs with any method. Each (method, input shape,
+ * target mode, outputs) is compiled once into one ONNX graph and its session is cached.
+ */
+import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
+import { canonicalize, type CanonicalModel } from '../canonicalize/index.js';
+import { checkSupported, compile, REDUCTIONS, SEED, INPUT, type CompiledGraph, type Reduction } from '../compile/compile.js';
+import { BacklightError } from '../errors.js';
+import type { Dim, Graph } from '../ir/graph.js';
+import { sizeOf } from '../ir/tensor.js';
+import { decodeModel } from '../onnx/decode.js';
+import { encodeModel } from '../onnx/encode.js';
+import { Runtime, type OrtModule, type RuntimeOptions } from '../runtime/runtime.js';
+import { methodByName, type MethodName } from './methods.js';
+
+/** A dense float32 tensor in row-major (C) order. */
+export interface TensorLike {
+  data: Float32Array;
+  dims: number[];
+}
+
+/**
+ * What to explain, for every image of the batch:
+ * - `'max'`: the predicted class; `{ topK: K }`: the K highest-scoring classes (chosen in-graph);
+ * - a class index, or a list of class indices (the same K classes for every image);
+ * - `number[][]`: K class indices per image (`[N][K]`);
+ * - `{ seeds, k }`: any signal on the logits, float32 `[N, K, classes]`.
+ */
+export type Target = 'max' | { topK: number } | number | number[] | number[][] | { seeds: Float32Array; k: number };
+
+export interface ExplainOptions {
+  method: MethodName;
+  target?: Target;
+  /** Per-image maps to compute besides the raw attribution (default: all of maxabs, sum, l2). */
+  reductions?: readonly Reduction[];
+  /** Tensor names whose activation and backward signal to return. */
+  taps?: readonly string[];
+}
+
+export interface Explanation {
+  method: MethodName;
+  /** Logits [N, classes] (pre-softmax; a trailing softmax of the model is removed). */
+  logits: TensorLike;
+  /** Class indices explained, [N][K] (-1 for free-form seeds). */
+  targets: number[][];
+  /** Attribution in input space, [N, K, …input dims]. */
+  attribution: TensorLike;
+  /** One map per image and target, [N, K, …spatial]: max |·|, sum or l2 norm over channels. */
+  maps: Partial<Record<Reduction, TensorLike>>;
+  taps: Record<string, { activation: TensorLike; signal: TensorLike }>;
+  /** Milliseconds spent compiling (0 when the session was cached) and running. */
+  timings: { compileMs: number; runMs: number };
+}
+
+export interface ExplainerOptions extends RuntimeOptions {
+  /** Name used in error messages (a file path). */
+  source?: string;
+}
+
+interface CompiledSession {
+  compiled: CompiledGraph;
+  session: InferenceSession;
+  compileMs: number;
+}
+
+type SeedPlan = { mode: 'top'; k: number } | { mode: 'input'; k: number; seeds: Float32Array; targets: number[][] };
+
+export class Explainer {
+  private readonly runtime: Runtime;
+  private readonly canonicals = new Map<string, CanonicalModel>();
+  private readonly sessions = new Map<string, Promise<CompiledSession>>();
+
+  protected constructor(
+    /** The imported model (before specialization to an input shape). */
+    readonly model: Graph,
+    ort: OrtModule,
+    readonly options: ExplainerOptions,
+  ) {
+    this.runtime = new Runtime(ort, options);
+  }
+
+  /** Imports an ONNX model; throws a BacklightError for unreadable or unsupported models. */
+  static async create(bytes: Uint8Array, ort: OrtModule, options: ExplainerOptions = {}): Promise<Explainer> {
+    const source = options.source ?? 'model';
+    const { graph } = decodeModel(bytes, source);
+    checkSupported(graph, source);
+    return new Explainer(graph, ort, options);
+  }
+
+  /** The model's input shape; symbolic dimensions (a dynamic batch) are names. */
+  get inputShape(): Dim[] {
+    return [...this.model.inputs[0]!.shape];
+  }
+
+  get inputName(): string {
+    return this.model.inputs[0]!.name;
+  }
+
+  /** The canonical graph for a concrete input shape (cached). */
+  canonical(dims: readonly number[]): CanonicalModel {
+    const key = dims.join('x');
+    let c = this.canonicals.get(key);
+    if (!c) this.canonicals.set(key, (c = canonicalize(this.model, dims)));
+    return c;
+  }
+
+  /** The compiled explanation graph as ONNX bytes, for inspection (e.g. in Netron). */
+  compileToOnnx(dims: readonly number[], options: ExplainOptions): Uint8Array {
+    const plan = this.planSeeds(options.target ?? 'max', dims[0]!, this.classesFor(dims));
+    return encodeModel(this.compileGraph(dims, options, plan).graph);
+  }
+
+  /** Logits only (the forward pass of the canonical graph). */
+  async predict(input: TensorLike): Promise<TensorLike> {
+    const r = await this.explain(input, { method: 'gradient', target: 'max', reductions: [] });
+    return r.logits;
+  }
+
+  async explain(input: TensorLike, options: ExplainOptions): Promise<Explanation> {
+    methodByName(options.method);
+    this.checkInput(input);
+    const n = input.dims[0]!;
+    if (this.model.inputs[0]!.shape[0] === 1 && n > 1) return this.explainOneByOne(input, options);
+    const classes = this.classesFor(input.dims);
+    const plan = this.planSeeds(options.target ?? 'max', n, classes);
+    const reductions = options.reductions ?? REDUCTIONS;
+    const key = JSON.stringify([options.method, input.dims, plan.mode, plan.k, reductions, options.taps ?? []]);
+    let entry = this.sessions.get(key);
+    let fresh = false;
+    if (!entry) {
+      fresh = true;
+      entry = (async () => {
+        const t0 = performance.now();
+        const compiled = this.compileGraph(input.dims, { ...options, reductions }, plan);
+        const session = await this.runtime.createSession(encodeModel(compiled.graph));
+        return { compiled, session, compileMs: performance.now() - t0 };
+      })();
+      this.sessions.set(key, entry);
+      entry.catch(() => this.sessions.delete(key));
+    }
+    const { session, compileMs } = await entry;
+    const feeds: Record<string, OrtTensor> = { [INPUT]: this.runtime.tensor('float32', input.data, input.dims) };
+    if (plan.mode === 'input') feeds[SEED] = this.runtime.tensor('float32', plan.seeds, [n, plan.k, classes]);
+    const t1 = performance.now();
+    const out = await session.run(feeds);
+    const runMs = performance.now() - t1;
+    const get = (name: string): TensorLike => {
+      const t = out[name];
+      if (!t) throw new Error(`compiled graph has no output '${name}'`);
+      return { data: t.data as Float32Array, dims: [...t.dims] };
+    };
+    let targets: number[][];
+    if (plan.mode === 'top') {
+      const t = out.targets!.data as BigInt64Array;
+      targets = Array.from({ length: n }, (_, i) => Array.from(t.subarray(i * plan.k, (i + 1) * plan.k), Number));
+    } else targets = plan.targets;
+    const maps: Partial<Record<Reduction, TensorLike>> = {};
+    for (const r of reductions) maps[r] = get(`map_${r}`);
+    const taps: Explanation['taps'] = {};
+    for (const tap of options.taps ?? []) taps[tap] = { activation: get(`act:${tap}`), signal: get(`grad:${tap}`) };
+    return {
+      method: options.method,
+      logits: get('logits'),
+      targets,
+      attribution: get('attribution'),
+      maps,
+      taps,
+      timings: { compileMs: fresh ? compileMs : 0, runMs },
+    };
+  }
+
+  private compileGraph(dims: readonly number[], options: ExplainOptions, plan: SeedPlan): CompiledGraph {
+    const method = methodByName(options.method);
+    const { graph } = this.canonical(dims);
+    return compile(graph, {
+      family: () => method.family,
+      k: plan.k,
+      seeds: plan.mode,
+      timesInput: method.timesInput,
+      reductions: options.reductions ?? REDUCTIONS,
+      taps: options.taps,
+    });
+  }
+
+  private classesFor(dims: readonly number[]): number {
+    const out = this.canonical(dims).graph.outputs[0]!;
+    if (out.shape.length !== 2) {
+      throw new BacklightError(`the model output '${out.name}' has shape [${out.shape}]; Backlight explains classifiers whose output is [batch, classes]`);
+    }
+    return out.shape[1] as number;
+  }
+
+  private checkInput(input: TensorLike): void {
+    const expected = this.model.inputs[0]!;
+    const where = `input for '${expected.name}'`;
+    if (!(input.data instanceof Float32Array)) throw new BacklightError(`${where}: expected float32 data`, 'usage');
+    const dims = input.dims;
+    const ok = dims.length === expected.shape.length && dims.every((d, i) => Number.isInteger(d) && d > 0 && (typeof expected.shape[i] !== 'number' || expected.shape[i] === d || (i === 0 && expected.shape[0] === 1)));
+    if (!ok) throw new BacklightError(`${where}: shape [${dims}] does not match the model's [${expected.shape}]`, 'usage');
+    if (sizeOf(dims) !== input.data.length) throw new BacklightError(`${where}: shape [${dims}] needs ${sizeOf(dims)} values, got ${input.data.length}`, 'usage');
+  }
+
+  private planSeeds(target: Target, n: number, classes: number): SeedPlan {
+    const check = (c: number): number => {
+      if (!Number.isInteger(c) || c < 0 || c >= classes) {
+        throw new BacklightError(`target ${c} is out of range for a model with ${classes} classes (0–${classes - 1})`, 'usage');
+      }
+      return c;
+    };
+    if (target === 'max') return { mode: 'top', k: 1 };
+    if (typeof target === 'number') target = [target];
+    if (Array.isArray(target)) {
+      if (target.length === 0) throw new BacklightError('the list of targets is empty', 'usage');
+      const perImage: number[][] = Array.isArray(target[0]) ? (target as number[][]) : Array.from({ length: n }, () => target as number[]);
+      if (perImage.length !== n) throw new BacklightError(`got targets for ${perImage.length} images, but the batch has ${n}`, 'usage');
+      const k = perImage[0]!.length;
+      if (perImage.some((t) => t.length !== k)) throw new BacklightError('every image needs the same number of targets', 'usage');
+      const seeds = new Float32Array(n * k * classes);
+      perImage.forEach((ts, i) => ts.forEach((c, j) => (seeds[(i * k + j) * classes + check(c)] = 1)));
+      return { mode: 'input', k, seeds, targets: perImage.map((t) => [...t]) };
+    }
+    if ('topK' in target) {
+      if (!Number.isInteger(target.topK) || target.topK < 1 || target.topK > classes) {
+        throw new BacklightError(`topK must be between 1 and ${classes} (got ${target.topK})`, 'usage');
+      }
+      return { mode: 'top', k: target.topK };
+    }
+    if (target.seeds.length !== n * target.k * classes) {
+      throw new BacklightError(`seeds must hold [${n}, ${target.k}, ${classes}] = ${n * target.k * classes} values, got ${target.seeds.length}`, 'usage');
+    }
+    return { mode: 'input', k: target.k, seeds: target.seeds, targets: Array.from({ length: n }, () => new Array<number>(target.k).fill(-1)) };
+  }
+
+  /** A model with a fixed batch of 1: explain image by image and stack the results. */
+  private async explainOneByOne(input: TensorLike, options: ExplainOptions): Promise<Explanation> {
+    const n = input.dims[0]!;
+    const per = sizeOf(input.dims.slice(1));
+    const parts: Explanation[] = [];
+    for (let i = 0; i < n; i++) {
+      let target = options.target;
+      if (Array.isArray(target) && Array.isArray(target[0])) target = [(target as number[][])[i]!];
+      else if (target && typeof target === 'object' && 'seeds' in target) {
+        const size = target.seeds.length / n;
+        target = { seeds: target.seeds.subarray(i * size, (i + 1) * size), k: target.k };
+      }
+      parts.push(await this.explain({ data: input.data.subarray(i * per, (i + 1) * per), dims: [1, ...input.dims.slice(1)] }, { ...options, target }));
+    }
+    const stack = (ts: TensorLike[]): TensorLike => {
+      const size = ts[0]!.data.length;
+      const data = new Float32Array(size * ts.length);
+      ts.forEach((t, i) => data.set(t.data, i * size));
+      return { data, dims: [n, ...ts[0]!.dims.slice(1)] };
+    };
+    const first = parts[0]!;
+    const maps: Partial<Record<Reduction, TensorLike>> = {};
+    for (const r of Object.keys(first.maps) as Reduction[]) maps[r] = stack(parts.map((p) => p.maps[r]!));
+    const taps: Explanation['taps'] = {};
+    for (const t of Object.keys(first.taps)) {
+      taps[t] = { activation: stack(parts.map((p) => p.taps[t]!.activation)), signal: stack(parts.map((p) => p.taps[t]!.signal)) };
+    }
+    return {
+      method: first.method,
+      logits: stack(parts.map((p) => p.logits)),
+      targets: parts.map((p) => p.targets[0]!),
+      attribution: stack(parts.map((p) => p.attribution)),
+      maps,
+      taps,
+      timings: { compileMs: parts.reduce((s, p) => s + p.timings.compileMs, 0), runMs: parts.reduce((s, p) => s + p.timings.runMs, 0) },
+    };
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Methods of the gradient family (Nie et al. 2018, Eq. 1–2): they share every backward rule except
+ * at ReLU-like gates, where each picks its rule family (see src/rules/rectifier.ts).
+ */
+import { BacklightError } from '../errors.js';
+import type { RuleFamily } from '../rules/types.js';
+
+export const METHOD_NAMES = ['gradient', 'gradient-x-input', 'deconvnet', 'guided-backprop'] as const;
+export type MethodName = (typeof METHOD_NAMES)[number];
+
+export interface Method {
+  name: MethodName;
+  /** One line for help texts. */
+  summary: string;
+  /** Rule family used at every node (rules without that family fall back to the true gradient). */
+  family: RuleFamily;
+  /** Multiply the input-space signal by the input. */
+  timesInput: boolean;
+  /** Whether the raw attribution has meaningful signs (drawn with a diverging colormap). */
+  signed: boolean;
+}
+
+export const METHODS: Readonly<Record<MethodName, Method>> = {
+  gradient: {
+    name: 'gradient', family: 'gradient', timesInput: false, signed: true,
+    summary: 'saliency map (Simonyan et al.): the gradient of the target logit w.r.t. the input',
+  },
+  'gradient-x-input': {
+    name: 'gradient-x-input', family: 'gradient', timesInput: true, signed: true,
+    summary: 'gradient ⊙ input (Shrikumar et al.)',
+  },
+  deconvnet: {
+    name: 'deconvnet', family: 'deconvnet', timesInput: false, signed: true,
+    summary: 'DeconvNet (Zeiler & Fergus): ReLUs pass only the positive part of the backward signal',
+  },
+  'guided-backprop': {
+    name: 'guided-backprop', family: 'guided', timesInput: false, signed: true,
+    summary: 'Guided Backprop (Springenberg et al.): ReLUs apply the forward mask and pass only the positive signal',
+  },
+};
+
+export function methodByName(name: string): Method {
+  const m = (METHODS as Record<string, Method>)[name];
+  if (!m) throw new BacklightError(`unknown method '${name}' (available: ${METHOD_NAMES.join(', ')})`, 'usage');
+  return m;
+}

@@ -1,0 +1,21 @@
+/**
+ * Add, Sub and Sum pass the signal to every input-dependent operand unchanged (negated for the
+ * subtrahend), summed over broadcast axes. Residual connections are Adds of two such operands;
+ * the compiler sums the signals where the branches meet.
+ */
+import { unbroadcast } from './signal.js';
+import type { OpRules, RuleContext } from './types.js';
+
+function passToOperands(ctx: RuleContext, negateFrom: number): (string | undefined)[] {
+  const { node } = ctx;
+  const out = ctx.shape(node.outputs[0]!);
+  return node.inputs.map((name, i) => {
+    if (!ctx.needs[i]) return undefined;
+    const s = unbroadcast(ctx, ctx.signals[0]!, out, ctx.shape(name));
+    return i >= negateFrom ? ctx.emit.op('Neg', [s]) : s;
+  });
+}
+
+export const add: OpRules = { gradient: (ctx) => passToOperands(ctx, Infinity) };
+export const sum: OpRules = add;
+export const sub: OpRules = { gradient: (ctx) => passToOperands(ctx, 1) };

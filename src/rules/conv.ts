@@ -1,0 +1,87 @@
+/**
+ * Conv: the input gradient is a transposed convolution with the same weights. With stride 1 it is
+ * emitted as a plain Conv over spatially flipped, in/out-transposed weights (precomputed once per
+ * compile), which onnxruntime runs much faster than ConvTranspose; strided convs use ConvTranspose.
+ */
+import { attrInt, attrInts } from '../ir/graph.js';
+import { asFloat32, type Tensor } from '../ir/tensor.js';
+import { refuse } from './signal.js';
+import type { OpRules, RuleContext } from './types.js';
+
+/** W [Cout, Cin/g, k…] → W' [Cin, Cout/g, k…] with every kernel flipped in all spatial axes. */
+export function flipTransposeWeight(w: Tensor, group: number): Tensor {
+  const [cout, cinG, ...k] = w.dims as [number, number, ...number[]];
+  const ks = k.reduce((a, b) => a * b, 1);
+  const coutG = cout / group;
+  const src = asFloat32(w);
+  const dst = new Float32Array(src.length);
+  for (let g = 0; g < group; g++) {
+    for (let o = 0; o < coutG; o++) {
+      for (let i = 0; i < cinG; i++) {
+        const from = ((g * coutG + o) * cinG + i) * ks;
+        const to = ((g * cinG + i) * coutG + o) * ks;
+        // Reversing the flat kernel index flips every spatial axis at once.
+        for (let s = 0; s < ks; s++) dst[to + s] = src[from + ks - 1 - s]!;
+      }
+    }
+  }
+  return { dtype: 'float32', dims: [cinG * group, coutG, ...k], data: dst };
+}
+
+export interface ConvGeometry {
+  strides: number[];
+  dilations: number[];
+  pads: number[];
+  kernel: number[];
+  group: number;
+}
+
+export function convGeometry(ctx: RuleContext): ConvGeometry {
+  const { node } = ctx;
+  const w = ctx.shape(node.inputs[1]!);
+  const r = w.length - 2;
+  return {
+    kernel: w.slice(2),
+    strides: attrInts(node, 'strides') ?? new Array<number>(r).fill(1),
+    dilations: attrInts(node, 'dilations') ?? new Array<number>(r).fill(1),
+    pads: attrInts(node, 'pads') ?? new Array<number>(2 * r).fill(0),
+    group: attrInt(node, 'group', 1),
+  };
+}
+
+/**
+ * The transposed convolution of `signal` (shape of the conv output, K-major) back to the shape of
+ * the conv input, with weights `weight` ([Cout, Cin/g, k…] as in the forward Conv).
+ */
+export function convInputGradient(ctx: RuleContext, signal: string, weightName: string, weight: Tensor): string {
+  const { node, emit } = ctx;
+  const geo = convGeometry(ctx);
+  const xs = ctx.shape(node.inputs[0]!);
+  const ys = ctx.shape(node.outputs[0]!);
+  const r = geo.kernel.length;
+  const flippedPads = geo.pads.map((p, i) => geo.dilations[i % r]! * (geo.kernel[i % r]! - 1) - p);
+  if (geo.strides.every((s) => s === 1) && flippedPads.every((p) => p >= 0)) {
+    const wt = emit.constant(flipTransposeWeight(weight, geo.group), `${node.name}/w_flipT`);
+    return emit.op('Conv', [signal, wt], { pads: flippedPads, dilations: geo.dilations, group: geo.group, kernel_shape: geo.kernel }, 'ConvT');
+  }
+  // output = s·(in−1) + op + d·(k−1) + 1 − pads: choose output_padding so the input size comes back.
+  const outputPadding = xs.slice(2).map((x, i) => x - (geo.strides[i]! * (ys[2 + i]! - 1) + geo.dilations[i]! * (geo.kernel[i]! - 1) + 1 - geo.pads[i]! - geo.pads[i + r]!));
+  if (outputPadding.some((p, i) => p < 0 || p >= Math.max(geo.strides[i]!, geo.dilations[i]!))) {
+    refuse(ctx, `cannot invert the convolution geometry (input [${xs}], output [${ys}])`);
+  }
+  const out = emit.op('ConvTranspose', [signal, weightName], {
+    strides: geo.strides, dilations: geo.dilations, pads: geo.pads, group: geo.group, kernel_shape: geo.kernel, output_padding: outputPadding,
+  });
+  return out;
+}
+
+export const conv: OpRules = {
+  gradient(ctx) {
+    const { node } = ctx;
+    if (ctx.needs[1] || ctx.needs[2]) refuse(ctx, 'weights that depend on the input are not supported');
+    const w = ctx.constant(node.inputs[1]!);
+    if (!w) refuse(ctx, 'the weight must be a constant');
+    if (w.dims.length !== 4 && w.dims.length !== 3) refuse(ctx, `only 1-D and 2-D convolutions are supported (weight [${w.dims}])`);
+    return [convInputGradient(ctx, ctx.signals[0]!, node.inputs[1]!, w)];
+  },
+};

@@ -1,0 +1,67 @@
+/** The backward-rule registry: op type → rules. Add an op by adding its module here. */
+import { add, sub, sum } from './add.js';
+import { averagePool } from './averagePool.js';
+import { batchNorm } from './batchNorm.js';
+import { clip } from './clip.js';
+import { concat } from './concat.js';
+import { conv } from './conv.js';
+import { gemm } from './gemm.js';
+import { globalAveragePool, globalMaxPool } from './globalPool.js';
+import { leakyRelu, prelu } from './leakyRelu.js';
+import { matmul } from './matmul.js';
+import { maxPool } from './maxPool.js';
+import { div, mul } from './mul.js';
+import { pad } from './pad.js';
+import { relu } from './relu.js';
+import { reshape } from './reshape.js';
+import { slice } from './slice.js';
+import { hardSigmoid, hardSwish, sigmoid, tanh } from './smoothActivations.js';
+import { split } from './split.js';
+import { transpose } from './transpose.js';
+import type { OpRules } from './types.js';
+
+export const RULES: ReadonlyMap<string, OpRules> = new Map<string, OpRules>([
+  ['Conv', conv],
+  ['Gemm', gemm],
+  ['MatMul', matmul],
+  ['Add', add],
+  ['Sub', sub],
+  ['Sum', sum],
+  ['Mul', mul],
+  ['Div', div],
+  ['Relu', relu],
+  ['LeakyRelu', leakyRelu],
+  ['PRelu', prelu],
+  ['Clip', clip],
+  ['Sigmoid', sigmoid],
+  ['Tanh', tanh],
+  ['HardSigmoid', hardSigmoid],
+  ['HardSwish', hardSwish],
+  ['MaxPool', maxPool],
+  ['AveragePool', averagePool],
+  ['GlobalAveragePool', globalAveragePool],
+  ['GlobalMaxPool', globalMaxPool],
+  ['Concat', concat],
+  ['Split', split],
+  ['Slice', slice],
+  ['Pad', pad],
+  ['Flatten', reshape],
+  ['Reshape', reshape],
+  ['Squeeze', reshape],
+  ['Unsqueeze', reshape],
+  ['Transpose', transpose],
+  ['BatchNormalization', batchNorm],
+]);
+
+/** Ops removed by canonicalization or folded away once shapes are known; accepted at import. */
+export const CANONICALIZED_OPS: readonly string[] = [
+  'Identity', 'Dropout', 'Softmax', 'LogSoftmax', 'Constant', 'Shape', 'Size', 'Gather', 'Cast', 'ConstantOfShape',
+  'Range', 'Expand', 'Equal', 'Where', 'Neg', 'Sqrt', 'Reciprocal', 'Floor', 'Ceil', 'Greater', 'Less', 'Not', 'Max', 'Min',
+  'DequantizeLinear',
+];
+
+export function supportedOps(): string[] {
+  return [...RULES.keys()].sort();
+}
+
+export type { OpRules, BackwardRule, RuleContext, RuleFamily } from './types.js';

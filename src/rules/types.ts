@@ -1,0 +1,43 @@
+/**
+ * The contract between the compiler and the backward rules.
+ *
+ * Signals are K-major: the signal of a forward tensor of shape S = [s0, s1, …] has shape
+ * [K·s0, s1, …], holding K contiguous blocks of shape S (one per seed). Reshapes of a signal are
+ * therefore exact whatever the forward op does with the batch axis, and forward facts of shape S
+ * broadcast against the view [K, …S].
+ */
+import type { Graph, Node } from '../ir/graph.js';
+import type { Tensor } from '../ir/tensor.js';
+import type { Emitter } from '../compile/emitter.js';
+
+/** Which variant of an op's backward pass a method asks for. */
+export type RuleFamily = 'gradient' | 'deconvnet' | 'guided';
+
+export interface RuleContext {
+  /** The canonical forward graph (read only). */
+  readonly graph: Graph;
+  readonly node: Node;
+  readonly emit: Emitter;
+  /** Number of seeds (targets) per image. */
+  readonly k: number;
+  /** Incoming signal for each output of the node; undefined where none arrives. */
+  readonly signals: readonly (string | undefined)[];
+  /** Which inputs depend on the model input and so need a signal. */
+  readonly needs: readonly boolean[];
+  /** The rule family the method asks for at this node. */
+  readonly family: RuleFamily;
+  /** Static forward shape of a tensor. */
+  shape(name: string): number[];
+  /** Value of a constant input (initializer), if it is one. */
+  constant(name: string): Tensor | undefined;
+}
+
+/** Returns one signal per node input (undefined for inputs that need none). */
+export type BackwardRule = (ctx: RuleContext) => (string | undefined)[];
+
+export interface OpRules {
+  /** The true vector–Jacobian product; methods fall back to it for families an op does not define. */
+  gradient: BackwardRule;
+  deconvnet?: BackwardRule;
+  guided?: BackwardRule;
+}
