@@ -5,9 +5,9 @@
  *
  * Compiled graph interface:
  *   inputs:  `input` [N, …]  (the model's input, renamed)
- *            `seed`  [N, K, classes] float32 (only when seeds are given, not chosen in-graph)
+ *            `seed`  [N, G, classes] float32: the G seeds given by the caller (absent when G = 0)
  *   outputs: `logits` [N, classes]
- *            `targets` [N, K] int64 (only when the graph picks the top-K classes itself)
+ *            `targets` [N, T] int64: the T classes the graph picked (top-T logits; absent when T = 0)
  *            `attribution` [N, K, …input dims]
  *            `map_<reduction>` [N, K, …spatial] one map per image and target
  *            `act:<tensor>` [N, …] / `grad:<tensor>` [N, K, …] for each tap: forward value and
@@ -26,10 +26,11 @@ export const REDUCTIONS: readonly Reduction[] = ['maxabs', 'sum', 'l2'];
 export interface CompileOptions {
   /** Rule family per node (the method's rule table). */
   family: (node: Node, graph: Graph) => RuleFamily;
-  /** Number of seeds per image. */
-  k: number;
-  /** 'input': seeds are a graph input; 'top': the graph seeds the K highest logits of each image. */
-  seeds: 'input' | 'top';
+  /**
+   * Seeds per image: `top` one-hot seeds on the highest logits, chosen in the graph, followed by
+   * `given` seeds fed as the `seed` input.
+   */
+  seeds: { top: number; given: number };
   /** Multiply the input-space signal by the input (gradient × input). */
   timesInput?: boolean;
   reductions?: readonly Reduction[];
@@ -79,8 +80,10 @@ function renameTensor(g: Graph, from: string, to: string): void {
 
 export function compile(canonical: Graph, opts: CompileOptions): CompiledGraph {
   const g = cloneGraph(canonical);
-  const { k } = opts;
-  if (!Number.isInteger(k) || k < 1) throw new BacklightError(`the number of targets must be a positive integer (got ${k})`, 'usage');
+  const k = opts.seeds.top + opts.seeds.given;
+  if (![opts.seeds.top, opts.seeds.given].every((x) => Number.isInteger(x) && x >= 0) || k < 1) {
+    throw new BacklightError(`the number of targets must be a positive integer (got ${opts.seeds.top} + ${opts.seeds.given})`, 'usage');
+  }
   const modelInput = g.inputs[0]!;
   const inputShape = shapeOf(g, modelInput.name);
   let logitsName = g.outputs[0]!.name;
@@ -89,7 +92,7 @@ export function compile(canonical: Graph, opts: CompileOptions): CompiledGraph {
     throw new BacklightError(`the model output '${logitsName}' has shape [${logitsShape}]; Backlight explains classifiers whose output is [batch, classes]`);
   }
   const [batch, classes] = logitsShape as [number, number];
-  if (opts.seeds === 'top' && k > classes) throw new BacklightError(`cannot explain the top ${k} classes of a model with ${classes} classes`, 'usage');
+  if (opts.seeds.top > classes) throw new BacklightError(`cannot explain the top ${opts.seeds.top} classes of a model with ${classes} classes`, 'usage');
 
   const scope = new NameScope(g);
   const reserved = [INPUT, SEED, 'logits', 'targets', 'attribution', ...REDUCTIONS.map((r) => `map_${r}`)];
@@ -112,22 +115,24 @@ export function compile(canonical: Graph, opts: CompileOptions): CompiledGraph {
   const outputs: ValueInfo[] = [{ name: 'logits', dtype: 'float32', shape: logitsShape }];
   if (logitsName !== 'logits') emit.nodes.push({ name: 'logits_out', op: 'Identity', domain: '', inputs: [logitsName], outputs: ['logits'], attrs: {} });
 
-  // Seeds, K-major inside: [N, K, classes] → [K, N, classes] → [K·N, classes].
-  const kMajor = (x: string, rest: number[]): string =>
-    k > 1 && batch > 1 ? emit.op('Transpose', [x], { perm: [1, 0, ...rest.map((_, i) => i + 2)] }) : x;
-  let seed: string;
-  if (opts.seeds === 'input') {
-    inputs.push({ name: SEED, dtype: 'float32', shape: [batch, k, classes] });
-    seed = emit.reshape(kMajor(SEED, [classes]), [k * batch, classes]);
-  } else {
-    const [, top] = emit.ops('TopK', [logitsName, emit.int64s([k])], { axis: 1, largest: 1, sorted: 1 }, 2, 'topk');
+  // Seeds [N, K, classes]: the `top` highest logits (one-hot, chosen in-graph) then the given
+  // ones; K-major inside: → [K, N, classes] → [K·N, classes].
+  const parts: string[] = [];
+  if (opts.seeds.top > 0) {
+    const [, top] = emit.ops('TopK', [logitsName, emit.int64s([opts.seeds.top])], { axis: 1, largest: 1, sorted: 1 }, 2, 'topk');
     emit.nodes.push({ name: 'targets_out', op: 'Identity', domain: '', inputs: [top!], outputs: ['targets'], attrs: {} });
-    outputs.push({ name: 'targets', dtype: 'int64', shape: [batch, k] });
-    const targets = emit.reshape(kMajor(top!, []), [k, batch]);
+    outputs.push({ name: 'targets', dtype: 'int64', shape: [batch, opts.seeds.top] });
     const classIds = emit.constant(int64([classes], Array.from({ length: classes }, (_, i) => i)), 'classIds');
-    const onehot = emit.op('Equal', [emit.op('Unsqueeze', [targets, emit.int64s([2])]), classIds]);
-    seed = emit.reshape(emit.op('Cast', [onehot], { to: 1 }), [k * batch, classes], 'seed');
+    const onehot = emit.op('Equal', [emit.op('Unsqueeze', [top!, emit.int64s([2])]), classIds]);
+    parts.push(emit.op('Cast', [onehot], { to: 1 }, 'topSeed'));
   }
+  if (opts.seeds.given > 0) {
+    inputs.push({ name: SEED, dtype: 'float32', shape: [batch, opts.seeds.given, classes] });
+    parts.push(SEED);
+  }
+  const seedsPerImage = parts.length === 1 ? parts[0]! : emit.op('Concat', parts, { axis: 1 });
+  const kMajorSeeds = k > 1 && batch > 1 ? emit.op('Transpose', [seedsPerImage], { perm: [1, 0, 2] }) : seedsPerImage;
+  const seed = emit.reshape(kMajorSeeds, [k * batch, classes], 'seed');
 
   // Backward walk in reverse topological order; contributions meeting at a tensor are summed.
   const contributions = new Map<string, string[]>([[logitsName, [seed]]]);

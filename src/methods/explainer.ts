@@ -19,14 +19,18 @@ export interface TensorLike {
   dims: number[];
 }
 
+/** One target: a class index, `'max'` (the predicted class) or `'topK'` such as `'top3'` (the K best). */
+export type TargetSpec = number | 'max' | `top${number}`;
+
 /**
  * What to explain, for every image of the batch:
- * - `'max'`: the predicted class; `{ topK: K }`: the K highest-scoring classes (chosen in-graph);
- * - a class index, or a list of class indices (the same K classes for every image);
- * - `number[][]`: K class indices per image (`[N][K]`);
+ * - a `TargetSpec` or a list of them (the same for every image); `'max'` and `'topK'` are chosen
+ *   in the graph from the logits of the same run, so `['max', 3]` costs one forward pass;
+ * - `{ topK: K }`: the K highest-scoring classes;
+ * - `number[][]`: class indices per image (`[N][K]`);
  * - `{ seeds, k }`: any signal on the logits, float32 `[N, K, classes]`.
  */
-export type Target = 'max' | { topK: number } | number | number[] | number[][] | { seeds: Float32Array; k: number };
+export type Target = TargetSpec | TargetSpec[] | { topK: number } | number[][] | { seeds: Float32Array; k: number };
 
 export interface ExplainOptions {
   method: MethodName;
@@ -63,7 +67,16 @@ interface CompiledSession {
   compileMs: number;
 }
 
-type SeedPlan = { mode: 'top'; k: number } | { mode: 'input'; k: number; seeds: Float32Array; targets: number[][] };
+interface SeedPlan {
+  /** Seeds chosen in-graph on the top logits, then seeds fed as input. */
+  top: number;
+  given: number;
+  seeds?: Float32Array;
+  /** Class of each given seed, [N][given] (-1 for free-form seeds). */
+  givenTargets: number[][];
+  /** For each requested target, its slot among the top + given seeds (identity in most calls). */
+  order: number[];
+}
 
 export class Explainer {
   private readonly runtime: Runtime;
@@ -124,7 +137,7 @@ export class Explainer {
     const classes = this.classesFor(input.dims);
     const plan = this.planSeeds(options.target ?? 'max', n, classes);
     const reductions = options.reductions ?? REDUCTIONS;
-    const key = JSON.stringify([options.method, input.dims, plan.mode, plan.k, reductions, options.taps ?? []]);
+    const key = JSON.stringify([options.method, input.dims, plan.top, plan.given, reductions, options.taps ?? []]);
     let entry = this.sessions.get(key);
     let fresh = false;
     if (!entry) {
@@ -140,7 +153,7 @@ export class Explainer {
     }
     const { session, compileMs } = await entry;
     const feeds: Record<string, OrtTensor> = { [INPUT]: this.runtime.tensor('float32', input.data, input.dims) };
-    if (plan.mode === 'input') feeds[SEED] = this.runtime.tensor('float32', plan.seeds, [n, plan.k, classes]);
+    if (plan.given > 0) feeds[SEED] = this.runtime.tensor('float32', plan.seeds!, [n, plan.given, classes]);
     const t1 = performance.now();
     const out = await session.run(feeds);
     const runMs = performance.now() - t1;
@@ -149,20 +162,22 @@ export class Explainer {
       if (!t) throw new Error(`compiled graph has no output '${name}'`);
       return { data: t.data as Float32Array, dims: [...t.dims] };
     };
-    let targets: number[][];
-    if (plan.mode === 'top') {
-      const t = out.targets!.data as BigInt64Array;
-      targets = Array.from({ length: n }, (_, i) => Array.from(t.subarray(i * plan.k, (i + 1) * plan.k), Number));
-    } else targets = plan.targets;
+    const top = plan.top > 0 ? (out.targets!.data as BigInt64Array) : new BigInt64Array(0);
+    const slots = Array.from({ length: n }, (_, i) => [
+      ...Array.from(top.subarray(i * plan.top, (i + 1) * plan.top), Number),
+      ...(plan.givenTargets[i] ?? []),
+    ]);
+    const targets = slots.map((s) => plan.order.map((j) => s[j]!));
+    const ordered = (name: string): TensorLike => reorderSlots(get(name), plan.order);
     const maps: Partial<Record<Reduction, TensorLike>> = {};
-    for (const r of reductions) maps[r] = get(`map_${r}`);
+    for (const r of reductions) maps[r] = ordered(`map_${r}`);
     const taps: Explanation['taps'] = {};
-    for (const tap of options.taps ?? []) taps[tap] = { activation: get(`act:${tap}`), signal: get(`grad:${tap}`) };
+    for (const tap of options.taps ?? []) taps[tap] = { activation: get(`act:${tap}`), signal: ordered(`grad:${tap}`) };
     return {
       method: options.method,
       logits: get('logits'),
       targets,
-      attribution: get('attribution'),
+      attribution: ordered('attribution'),
       maps,
       taps,
       timings: { compileMs: fresh ? compileMs : 0, runMs },
@@ -174,8 +189,7 @@ export class Explainer {
     const { graph } = this.canonical(dims);
     return compile(graph, {
       family: () => method.family,
-      k: plan.k,
-      seeds: plan.mode,
+      seeds: { top: plan.top, given: plan.given },
       timesInput: method.timesInput,
       reductions: options.reductions ?? REDUCTIONS,
       taps: options.taps,
@@ -207,28 +221,48 @@ export class Explainer {
       }
       return c;
     };
-    if (target === 'max') return { mode: 'top', k: 1 };
-    if (typeof target === 'number') target = [target];
-    if (Array.isArray(target)) {
-      if (target.length === 0) throw new BacklightError('the list of targets is empty', 'usage');
-      const perImage: number[][] = Array.isArray(target[0]) ? (target as number[][]) : Array.from({ length: n }, () => target as number[]);
-      if (perImage.length !== n) throw new BacklightError(`got targets for ${perImage.length} images, but the batch has ${n}`, 'usage');
-      const k = perImage[0]!.length;
-      if (perImage.some((t) => t.length !== k)) throw new BacklightError('every image needs the same number of targets', 'usage');
-      const seeds = new Float32Array(n * k * classes);
-      perImage.forEach((ts, i) => ts.forEach((c, j) => (seeds[(i * k + j) * classes + check(c)] = 1)));
-      return { mode: 'input', k, seeds, targets: perImage.map((t) => [...t]) };
-    }
-    if ('topK' in target) {
-      if (!Number.isInteger(target.topK) || target.topK < 1 || target.topK > classes) {
-        throw new BacklightError(`topK must be between 1 and ${classes} (got ${target.topK})`, 'usage');
+    const oneHots = (perImage: number[][]): Float32Array => {
+      const g = perImage[0]!.length;
+      const seeds = new Float32Array(n * g * classes);
+      perImage.forEach((ts, i) => ts.forEach((c, j) => (seeds[(i * g + j) * classes + check(c)] = 1)));
+      return seeds;
+    };
+    const identity = (k: number): number[] => Array.from({ length: k }, (_, i) => i);
+
+    if (typeof target === 'object' && !Array.isArray(target)) {
+      if ('topK' in target) return this.planSeeds(`top${target.topK}`, n, classes);
+      if (target.seeds.length !== n * target.k * classes) {
+        throw new BacklightError(`seeds must hold [${n}, ${target.k}, ${classes}] = ${n * target.k * classes} values, got ${target.seeds.length}`, 'usage');
       }
-      return { mode: 'top', k: target.topK };
+      return { top: 0, given: target.k, seeds: target.seeds, givenTargets: Array.from({ length: n }, () => new Array<number>(target.k).fill(-1)), order: identity(target.k) };
     }
-    if (target.seeds.length !== n * target.k * classes) {
-      throw new BacklightError(`seeds must hold [${n}, ${target.k}, ${classes}] = ${n * target.k * classes} values, got ${target.seeds.length}`, 'usage');
+    if (Array.isArray(target) && Array.isArray(target[0])) {
+      const perImage = target as number[][];
+      if (perImage.length !== n) throw new BacklightError(`got targets for ${perImage.length} images, but the batch has ${n}`, 'usage');
+      const g = perImage[0]!.length;
+      if (g === 0 || perImage.some((t) => t.length !== g)) throw new BacklightError('every image needs the same, non-zero number of targets', 'usage');
+      return { top: 0, given: g, seeds: oneHots(perImage), givenTargets: perImage.map((t) => [...t]), order: identity(g) };
     }
-    return { mode: 'input', k: target.k, seeds: target.seeds, targets: Array.from({ length: n }, () => new Array<number>(target.k).fill(-1)) };
+    const specs = (Array.isArray(target) ? target : [target]) as TargetSpec[];
+    if (specs.length === 0) throw new BacklightError('the list of targets is empty', 'usage');
+    const topOf = (s: TargetSpec): number => {
+      if (s === 'max') return 1;
+      if (typeof s === 'number') return 0;
+      const m = /^top([0-9]+)$/.exec(s);
+      const kk = m ? Number(m[1]) : NaN;
+      if (!(kk >= 1 && kk <= classes)) throw new BacklightError(`target '${s}' is not a class index, 'max' or 'topK' with 1 ≤ K ≤ ${classes}`, 'usage');
+      return kk;
+    };
+    const top = Math.max(0, ...specs.map(topOf));
+    const given = specs.filter((s): s is number => typeof s === 'number');
+    const order: number[] = [];
+    let g = 0;
+    for (const s of specs) {
+      if (typeof s === 'number') order.push(top + g++);
+      else order.push(...identity(topOf(s)));
+    }
+    const perImage = Array.from({ length: n }, () => given);
+    return { top, given: given.length, seeds: given.length ? oneHots(perImage) : undefined, givenTargets: perImage, order };
   }
 
   /** A model with a fixed batch of 1: explain image by image and stack the results. */
@@ -239,6 +273,7 @@ export class Explainer {
     for (let i = 0; i < n; i++) {
       let target = options.target;
       if (Array.isArray(target) && Array.isArray(target[0])) target = [(target as number[][])[i]!];
+      // (a list of TargetSpec applies to every image as it is)
       else if (target && typeof target === 'object' && 'seeds' in target) {
         const size = target.seeds.length / n;
         target = { seeds: target.seeds.subarray(i * size, (i + 1) * size), k: target.k };
@@ -268,4 +303,16 @@ export class Explainer {
       timings: { compileMs: parts.reduce((s, p) => s + p.timings.compileMs, 0), runMs: parts.reduce((s, p) => s + p.timings.runMs, 0) },
     };
   }
+}
+
+/** Reorders the K axis (axis 1 of [N, K, …]) to `order`; returns the tensor itself when in order. */
+function reorderSlots(t: TensorLike, order: readonly number[]): TensorLike {
+  const [n, k] = t.dims as [number, number];
+  if (order.length === k && order.every((j, i) => j === i)) return t;
+  const per = t.data.length / (n * k);
+  const data = new Float32Array(n * order.length * per);
+  for (let i = 0; i < n; i++) {
+    order.forEach((j, o) => data.set(t.data.subarray((i * k + j) * per, (i * k + j + 1) * per), (i * order.length + o) * per));
+  }
+  return { data, dims: [n, order.length, ...t.dims.slice(2)] };
 }
