@@ -20,6 +20,8 @@ export function foldBatchNorm(g: Graph): number {
     const w = g.initializers.get(lin.inputs[1]!);
     const b = lin.inputs[2] ? g.initializers.get(lin.inputs[2]) : undefined;
     if (!w || (lin.inputs[2] && !b)) continue;
+    // Only a per-output-channel bias folds (a broadcast Gemm C of another shape stays as it is).
+    if (b && (b.dims.length !== 1 || b.dims[0] !== params[0]!.dims[0])) continue;
     if (lin.op === 'Gemm' && (attrInt(lin, 'transA', 0) !== 0 || attrFloat(lin, 'beta', 1) !== 1)) continue;
 
     const [gamma, beta, mean, variance] = params.map((p) => asFloat32(p as Tensor));

@@ -42,6 +42,21 @@ export function windowOf(node: Node, spatial: number[], kernelFromWeight?: numbe
   return { kernel, strides, dilations, pads, ceil };
 }
 
+/**
+ * Whether a ceil_mode window would start in the end padding. PyTorch and onnxruntime's kernels drop
+ * such a window, but onnxruntime's shape inference keeps it, so a graph with static shapes around
+ * it fails to load there.
+ */
+export function ceilWindowInEndPadding(w: Window, spatial: number[]): boolean {
+  if (!w.ceil) return false;
+  const r = spatial.length;
+  return spatial.some((x, i) => {
+    const span = x + w.pads[i]! + w.pads[i + r]! - w.dilations[i]! * (w.kernel[i]! - 1) - 1;
+    const out = Math.ceil(span / w.strides[i]!) + 1;
+    return (out - 1) * w.strides[i]! >= x + w.pads[i]!;
+  });
+}
+
 export function windowOutput(w: Window, spatial: number[]): number[] {
   const r = spatial.length;
   return spatial.map((x, i) => {
@@ -106,6 +121,9 @@ export function inferShapes(node: Node, ins: (Known | undefined)[], constant: Co
     case 'MaxPool': case 'AveragePool': case 'LpPool': {
       const xs = need(0).shape;
       const w = windowOf(node, xs.slice(2));
+      if (ceilWindowInEndPadding(w, xs.slice(2))) {
+        throw new UnsupportedOpError(node.name, node.op, `with ceil_mode=1 and pads [${w.pads}] on input [${xs}] the last window starts in the end padding; onnxruntime's shape inference disagrees with its kernels there, so this geometry cannot run (re-export with ceil_mode=0 or smaller end pads)`);
+      }
       const out: Known = { shape: [xs[0]!, xs[1]!, ...windowOutput(w, xs.slice(2))], dtype: need(0).dtype };
       return node.outputs.length > 1 ? [out, { shape: out.shape, dtype: 'int64' }] : [out];
     }
@@ -158,8 +176,11 @@ export function inferShapes(node: Node, ins: (Known | undefined)[], constant: Co
       const xs = need(0).shape;
       const a = axisOf(attrInt(node, 'axis', 0));
       const n = node.outputs.length;
-      const sizes = node.inputs[1] ? constInts(1, 'split sizes') : new Array<number>(n).fill(Math.ceil(xs[a]! / n));
-      if (!node.inputs[1]) sizes[n - 1] = xs[a]! - sizes[0]! * (n - 1);
+      // Without sizes: equal chunks of ⌈d/n⌉, the last one smaller (opset 18's num_outputs rule).
+      const chunk = Math.ceil(xs[a]! / n);
+      const sizes = node.inputs[1]
+        ? constInts(1, 'split sizes')
+        : Array.from({ length: n }, (_, i) => Math.max(0, Math.min(chunk, xs[a]! - i * chunk)));
       return sizes.map((s) => ({ shape: xs.map((d, i) => (i === a ? s : d)), dtype: need(0).dtype }));
     }
     case 'Slice': {

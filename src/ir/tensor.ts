@@ -22,6 +22,7 @@ export function isFloat(dtype: DType): boolean {
 
 /** Element values as plain numbers (int64 beyond 2^53 loses precision, which shape arithmetic never reaches). */
 export function toNumbers(t: Tensor): number[] {
+  if (t.dtype === 'float16') return Array.from(decodeFloat16(t.data as Uint16Array));
   const out = new Array<number>(t.data.length);
   if (t.data instanceof BigInt64Array) {
     for (let i = 0; i < t.data.length; i++) out[i] = Number(t.data[i]);

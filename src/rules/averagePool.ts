@@ -44,11 +44,11 @@ export const averagePool: OpRules = {
       weight = 1;
     }
     const w = emit.constant(float32([c, 1, kernel[0]!, kernel[1]!], new Array<number>(c * area).fill(weight)), `${node.name}/spread`);
-    const outputPadding = [0, 1].map((i) => xs[2 + i]! - (strides[i]! * (ys[2 + i]! - 1) + kernel[i]! - pads[i]! - pads[i + 2]!));
-    if (outputPadding.some((p) => p < 0)) {
-      // ceil_mode windows reaching past the padded input: pad the input side generously, then crop.
-      refuse(ctx, 'ceil_mode windows that reach past the padding are not supported');
-    }
-    return [emit.op('ConvTranspose', [signal, w], { strides, pads, group: c, kernel_shape: kernel, output_padding: outputPadding }, 'unAvgPool')];
+    // Output size of the transposed conv is s·(out−1) + k − pads; make it the input size. A ceil_mode
+    // window reaching past the padded input would make it larger: crop that excess as end padding.
+    const excess = [0, 1].map((i) => strides[i]! * (ys[2 + i]! - 1) + kernel[i]! - pads[i]! - pads[i + 2]! - xs[2 + i]!);
+    const outputPadding = excess.map((e) => Math.max(0, -e));
+    const spreadPads = [pads[0]!, pads[1]!, pads[2]! + Math.max(0, excess[0]!), pads[3]! + Math.max(0, excess[1]!)];
+    return [emit.op('ConvTranspose', [signal, w], { strides, pads: spreadPads, group: c, kernel_shape: kernel, output_padding: outputPadding }, 'unAvgPool')];
   },
 };

@@ -1,19 +1,34 @@
-/** Mul and Div by a constant (normalization layers, scaling): the signal is scaled the same way. */
-import { mulFact, refuse, unbroadcast } from './signal.js';
+/**
+ * Mul and Div. By a constant (normalization, scaling) the signal is scaled the same way; between
+ * two input-dependent tensors (squeeze-excitation gates) the product rule applies:
+ * d(a·b) = R·b, R·a and d(a/b) = R/b, −R·(a/b)/b, each summed over broadcast axes.
+ */
+import { mulFact, unbroadcast } from './signal.js';
 import type { OpRules, RuleContext } from './types.js';
 
-function scaleByConstant(ctx: RuleContext, op: 'Mul' | 'Div'): (string | undefined)[] {
+function product(ctx: RuleContext): (string | undefined)[] {
   const { node } = ctx;
-  if (ctx.needs[0] && ctx.needs[1]) {
-    refuse(ctx, 'multiplying two input-dependent tensors (attention or squeeze-excitation gating) is not supported');
-  }
-  if (op === 'Div' && ctx.needs[1]) refuse(ctx, 'dividing by an input-dependent tensor is not supported');
-  const live = ctx.needs[0] ? 0 : 1;
-  const factor = node.inputs[1 - live]!;
   const out = ctx.shape(node.outputs[0]!);
-  const scaled = mulFact(ctx, ctx.signals[0]!, out, factor, ctx.shape(factor), op);
-  return node.inputs.map((name, i) => (i === live ? unbroadcast(ctx, scaled, out, ctx.shape(name)) : undefined));
+  return node.inputs.map((name, i) => {
+    if (!ctx.needs[i]) return undefined;
+    const other = node.inputs[1 - i]!;
+    return unbroadcast(ctx, mulFact(ctx, ctx.signals[0]!, out, other, ctx.shape(other)), out, ctx.shape(name));
+  });
 }
 
-export const mul: OpRules = { gradient: (ctx) => scaleByConstant(ctx, 'Mul') };
-export const div: OpRules = { gradient: (ctx) => scaleByConstant(ctx, 'Div') };
+function quotient(ctx: RuleContext): (string | undefined)[] {
+  const { node, emit } = ctx;
+  const out = ctx.shape(node.outputs[0]!);
+  const [a, b] = node.inputs as [string, string];
+  const bShape = ctx.shape(b);
+  const da = ctx.needs[0] ? unbroadcast(ctx, mulFact(ctx, ctx.signals[0]!, out, b, bShape, 'Div'), out, ctx.shape(a)) : undefined;
+  let db: string | undefined;
+  if (ctx.needs[1]) {
+    const ry = mulFact(ctx, ctx.signals[0]!, out, node.outputs[0]!, out);
+    db = unbroadcast(ctx, emit.op('Neg', [mulFact(ctx, ry, out, b, bShape, 'Div')]), out, bShape);
+  }
+  return [da, db];
+}
+
+export const mul: OpRules = { gradient: product };
+export const div: OpRules = { gradient: quotient };

@@ -1,0 +1,74 @@
+/**
+ * How the CLI reports failures. Errors a user can act on (BacklightError, commander's usage
+ * errors) print `backlight: <message>` on one line to stderr, without a stack trace; anything
+ * else is a bug: its message, a hint to report it, and the stack only with `--debug` or
+ * BACKLIGHT_DEBUG=1.
+ *
+ * Exit codes: 0 success; 1 bad model or input data, files that cannot be read or written, and
+ * internal errors; 2 wrong usage (unknown options, methods or malformed/out-of-range targets).
+ */
+import { CommanderError } from 'commander';
+import { BacklightError } from '../errors.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+/** Where a command writes; tests capture it, the bin entry passes process streams. */
+export interface CliIO {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+export function processIO(): CliIO {
+  return {
+    stdout: (t) => void process.stdout.write(t),
+    stderr: (t) => void process.stderr.write(t),
+    env: process.env,
+  };
+}
+
+/** `--debug` anywhere before `--`, or BACKLIGHT_DEBUG set to something other than 0/empty. */
+export function debugRequested(argv: readonly string[], env: CliIO['env']): boolean {
+  const end = argv.indexOf('--');
+  const args = end < 0 ? argv : argv.slice(0, end);
+  const v = env.BACKLIGHT_DEBUG;
+  return args.includes('--debug') || (v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false');
+}
+
+/** One line: newlines and runs of white space become single spaces. */
+export function oneLine(message: string): string {
+  return message.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/** Prints an error the way the CLI does and returns the exit code for it. */
+export function reportError(e: unknown, io: CliIO, debug: boolean): number {
+  if (e instanceof CommanderError) {
+    // Help and version were printed already; so was the help commander shows for a missing command.
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return EXIT_OK;
+    if (e.code === 'commander.help') return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    io.stderr(`backlight: ${oneLine(e.message.replace(/^error:\s*/, ''))}\n`);
+    return EXIT_USAGE;
+  }
+  if (e instanceof BacklightError) {
+    io.stderr(`backlight: ${oneLine(e.message)}\n`);
+    if (debug && e.stack) io.stderr(`${e.stack}\n`);
+    return e.kind === 'usage' ? EXIT_USAGE : EXIT_FAILURE;
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  io.stderr(`backlight: internal error: ${oneLine(err.message)}\n`);
+  if (debug) io.stderr(`${err.stack ?? err.message}\n`);
+  else io.stderr('backlight: this is a bug; please report it with the command you ran (rerun with --debug or BACKLIGHT_DEBUG=1 for the stack trace)\n');
+  return EXIT_FAILURE;
+}
+
+/** Runs a command and turns any failure into a message and an exit code. */
+export async function runCommand(io: CliIO, debug: boolean, body: () => Promise<void>): Promise<number> {
+  try {
+    await body();
+    return EXIT_OK;
+  } catch (e) {
+    return reportError(e, io, debug);
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * `--target` values: a comma-separated list of class indices, `max` (the predicted class) and
+ * `topK` (the K best classes), e.g. `--target max,3,top5`. The flag may be repeated.
+ */
+import { BacklightError } from '../errors.js';
+import type { TargetSpec } from '../methods/explainer.js';
+
+/** One slot of the [N, K, …] result: a target spec, or one rank of a `topK` spec. */
+export interface TargetPosition {
+  /** The spec as written on the command line (normalized: `max`, `3`, `top5`). */
+  spec: string;
+  /** 1-based rank within a `topK` spec; absent for `max` and class indices. */
+  rank?: number;
+}
+
+const MALFORMED = "expected a class index such as 3, 'max' or 'topK' such as 'top5'";
+
+/** Parses one `--target` value into specs; throws a usage error for malformed entries. */
+export function parseTargets(text: string): TargetSpec[] {
+  const specs: TargetSpec[] = [];
+  for (const raw of text.split(',')) {
+    const token = raw.trim().toLowerCase();
+    if (token === '') throw new BacklightError(`--target '${text}' has an empty entry (${MALFORMED})`, 'usage');
+    if (token === 'max') specs.push('max');
+    else if (/^[0-9]+$/.test(token)) {
+      const c = Number(token);
+      if (!Number.isSafeInteger(c)) throw new BacklightError(`target '${raw.trim()}' is not a valid class index`, 'usage');
+      specs.push(c);
+    } else {
+      const m = /^top([0-9]+)$/.exec(token);
+      if (!m) throw new BacklightError(`malformed target '${raw.trim()}' (${MALFORMED})`, 'usage');
+      const k = Number(m[1]);
+      if (!(k >= 1)) throw new BacklightError(`target '${raw.trim()}': K must be at least 1`, 'usage');
+      specs.push(`top${k}`);
+    }
+  }
+  return specs;
+}
+
+/** Parses every `--target` value given (repeated flags append); duplicates are dropped. */
+export function parseTargetList(values: readonly string[]): TargetSpec[] {
+  const out: TargetSpec[] = [];
+  const seen = new Set<string>();
+  for (const v of values) {
+    for (const s of parseTargets(v)) {
+      if (seen.has(String(s))) continue;
+      seen.add(String(s));
+      out.push(s);
+    }
+  }
+  if (out.length === 0) throw new BacklightError('no target given', 'usage');
+  return out;
+}
+
+/** Checks class indices and K against the model's number of classes. */
+export function validateTargets(specs: readonly TargetSpec[], classes: number): void {
+  for (const s of specs) {
+    if (typeof s === 'number') {
+      if (s >= classes) {
+        throw new BacklightError(`target ${s} is out of range: the model has ${classes} classes (0–${classes - 1})`, 'usage');
+      }
+    } else if (s !== 'max') {
+      const k = Number(s.slice(3));
+      if (k > classes) throw new BacklightError(`target '${s}' asks for more classes than the model has (${classes})`, 'usage');
+    }
+  }
+}
+
+/** The slots of the result's K axis, in the order the library returns them. */
+export function targetPositions(specs: readonly TargetSpec[]): TargetPosition[] {
+  const out: TargetPosition[] = [];
+  for (const s of specs) {
+    if (typeof s === 'number' || s === 'max') out.push({ spec: String(s) });
+    else {
+      const k = Number(s.slice(3));
+      for (let r = 1; r <= k; r++) out.push({ spec: s, rank: r });
+    }
+  }
+  return out;
+}
+
+/** The name of a slot when it cannot be named by one class: `max`, `top5-2` (second of the top 5). */
+export function positionLabel(p: TargetPosition): string {
+  return p.rank === undefined ? p.spec : `${p.spec}-${p.rank}`;
+}

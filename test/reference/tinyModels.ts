@@ -1,0 +1,458 @@
+/**
+ * Tiny IR graphs built directly (no exporter), for the eager reference's tests and the compiler's.
+ * Every model reads one float32 input named 'input' (NCHW) and writes 'logits' [1, classes]; each
+ * ends in Flatten + Gemm. Weights come from a seeded PRNG, so a model is the same on every run.
+ * `bytes` is the model encoded at opset 17 with src/onnx/encode.ts.
+ */
+import { floatAttr, intAttr, intsAttr, type Attr, type Graph, type Node } from '../../src/ir/graph.js';
+import { float32, int64, type Tensor } from '../../src/ir/tensor.js';
+import { encodeModel } from '../../src/onnx/encode.js';
+import { forward, numel } from './eager.js';
+
+// ───────────────────────────── randomness ─────────────────────────────
+
+/** A small seeded PRNG (mulberry32): deterministic uniform and normal draws. */
+export class Rng {
+  private state: number;
+  constructor(seed: number) {
+    this.state = (seed * 0x9e3779b1) >>> 0 || 1;
+  }
+  /** Uniform in [0, 1). */
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  uniform(lo: number, hi: number): number {
+    return lo + (hi - lo) * this.next();
+  }
+  /** Standard normal (Box–Muller). */
+  normal(): number {
+    const u = 1 - this.next();
+    const v = this.next();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+}
+
+/** A seeded standard-normal input of `shape`, times `scale`, as float32 (what onnxruntime is fed). */
+export function randomInput(shape: readonly number[], seed = 1, scale = 1): Float32Array {
+  const rng = new Rng(seed);
+  return Float32Array.from({ length: numel(shape) }, () => scale * rng.normal());
+}
+
+// ───────────────────────────── builder ─────────────────────────────
+
+/** A tiny model: its ONNX bytes, its input shape and the IR graph the bytes were encoded from. */
+export interface TinyModel {
+  name: string;
+  /** ONNX ModelProto bytes at opset 17. */
+  bytes: Uint8Array;
+  /** Static NCHW input shape, batch 1. */
+  inputShape: number[];
+  /** The IR graph as built (before any canonicalization). */
+  graph: Graph;
+}
+
+export interface ConvOptions {
+  kernel?: [number, number];
+  strides?: [number, number];
+  /** [top, left, bottom, right]; defaults to "same" padding for odd kernels at stride 1. */
+  pads?: [number, number, number, number];
+  dilations?: [number, number];
+  group?: number;
+  bias?: boolean;
+  /** Multiplies the He-uniform weight range (to push activations past clip bounds). */
+  gain?: number;
+}
+
+/** Builds an IR graph node by node; `finish` appends Flatten + Gemm and encodes it. */
+export class TinyGraphBuilder {
+  readonly input = 'input';
+  readonly rng: Rng;
+  private nodes: Node[] = [];
+  private initializers = new Map<string, Tensor>();
+  private counter = 0;
+
+  constructor(
+    readonly name: string,
+    readonly inputShape: number[],
+    seed = 1,
+  ) {
+    this.rng = new Rng(seed);
+  }
+
+  private fresh(hint: string): string {
+    return `${hint}_${this.counter++}`;
+  }
+
+  /** A float32 initializer with values uniform in [-scale, scale]. */
+  randomWeight(hint: string, dims: number[], scale: number): string {
+    return this.floatConst(hint, dims, Array.from({ length: numel(dims) }, () => this.rng.uniform(-scale, scale)));
+  }
+
+  /** A float32 initializer with values uniform in [lo, hi]. */
+  randomRange(hint: string, dims: number[], lo: number, hi: number): string {
+    return this.floatConst(hint, dims, Array.from({ length: numel(dims) }, () => this.rng.uniform(lo, hi)));
+  }
+
+  floatConst(hint: string, dims: number[], values: ArrayLike<number>): string {
+    const name = this.fresh(hint);
+    this.initializers.set(name, float32(dims, values));
+    return name;
+  }
+
+  intConst(hint: string, dims: number[], values: ArrayLike<number>): string {
+    const name = this.fresh(hint);
+    this.initializers.set(name, int64(dims, values));
+    return name;
+  }
+
+  /** Appends a node; returns its output names. '' in `inputs` marks an omitted optional input. */
+  ops(op: string, inputs: string[], attrs: Record<string, Attr> = {}, outputs = 1): string[] {
+    const name = this.fresh(op);
+    const outs = Array.from({ length: outputs }, (_, i) => `${name}_out${i}`);
+    this.nodes.push({ name, op, domain: '', inputs, outputs: outs, attrs });
+    return outs;
+  }
+
+  /** Appends a single-output node; returns its output name. */
+  op(op: string, inputs: string[], attrs: Record<string, Attr> = {}): string {
+    return this.ops(op, inputs, attrs)[0]!;
+  }
+
+  /** Conv with He-uniform random weights and (by default) a random bias. */
+  conv(x: string, cin: number, cout: number, o: ConvOptions = {}): string {
+    const k = o.kernel ?? [3, 3];
+    const group = o.group ?? 1;
+    const d = o.dilations ?? [1, 1];
+    const pads = o.pads ?? [((k[0] - 1) * d[0]) >> 1, ((k[1] - 1) * d[1]) >> 1, ((k[0] - 1) * d[0]) >> 1, ((k[1] - 1) * d[1]) >> 1];
+    const fanIn = (cin / group) * k[0] * k[1];
+    const w = this.randomWeight('w', [cout, cin / group, k[0], k[1]], (o.gain ?? 1) * Math.sqrt(6 / fanIn));
+    const inputs = [x, w];
+    if (o.bias ?? true) inputs.push(this.randomWeight('b', [cout], 0.2));
+    return this.op('Conv', inputs, {
+      kernel_shape: intsAttr(k),
+      strides: intsAttr(o.strides ?? [1, 1]),
+      pads: intsAttr(pads),
+      dilations: intsAttr(d),
+      group: intAttr(group),
+    });
+  }
+
+  /** BatchNormalization (inference) with random statistics. */
+  batchNorm(x: string, channels: number): string {
+    const gamma = this.randomRange('gamma', [channels], 0.5, 1.5);
+    const beta = this.randomWeight('beta', [channels], 0.3);
+    const mean = this.randomWeight('mean', [channels], 0.3);
+    const variance = this.randomRange('var', [channels], 0.5, 2);
+    return this.op('BatchNormalization', [x, gamma, beta, mean, variance], { epsilon: floatAttr(1e-5) });
+  }
+
+  /** The IR graph with `output` as its output (no Flatten/Gemm added). */
+  graphWithOutput(output: string, outputShape: number[]): Graph {
+    return {
+      name: this.name,
+      inputs: [{ name: this.input, dtype: 'float32', shape: [...this.inputShape] }],
+      outputs: [{ name: output, dtype: 'float32', shape: outputShape }],
+      nodes: this.nodes.map((n) => ({ ...n, inputs: [...n.inputs], outputs: [...n.outputs], attrs: { ...n.attrs } })),
+      initializers: new Map(this.initializers),
+      values: new Map(),
+    };
+  }
+
+  /** Shape of tensor `x`, found by running the eager reference on the graph built so far. */
+  shapeOf(x: string): number[] {
+    const g = this.graphWithOutput(x, []);
+    const t = forward(g, new Float64Array(numel(this.inputShape))).get(x);
+    if (!t) throw new Error(`tensor '${x}' is not computed`);
+    return t.dims;
+  }
+
+  /**
+   * Appends Flatten + Gemm (transB=1) to `classes` logits named 'logits' and encodes the model.
+   * With `symbolicSpatial` the encoded input declares H and W as symbolic dims ('H', 'W'), which keeps
+   * onnxruntime's static shape inference out of the way (see `tinyMaxPoolNet`); `graph` keeps the static shape.
+   */
+  finish(x: string, classes = 3, symbolicSpatial = false): TinyModel {
+    const dims = this.shapeOf(x);
+    const features = numel(dims.slice(1));
+    const flat = this.op('Flatten', [x], { axis: intAttr(1) });
+    const w = this.randomWeight('fc_w', [classes, features], Math.sqrt(3 / features));
+    const b = this.randomWeight('fc_b', [classes], 0.1);
+    this.nodes.push({ name: this.fresh('Gemm'), op: 'Gemm', domain: '', inputs: [flat, w, b], outputs: ['logits'], attrs: { transB: intAttr(1) } });
+    const graph = this.graphWithOutput('logits', [dims[0]!, classes]);
+    const encoded: Graph = { ...graph, inputs: graph.inputs.map((v) => ({ ...v, shape: [...v.shape] })) };
+    if (symbolicSpatial) encoded.inputs[0]!.shape = [this.inputShape[0]!, this.inputShape[1]!, 'H', 'W'];
+    return { name: this.name, bytes: encodeModel(encoded, 'backlight-tests'), inputShape: [...this.inputShape], graph };
+  }
+}
+
+// ───────────────────────────── models ─────────────────────────────
+
+export interface TinyConvNetOptions extends ConvOptions {
+  inChannels?: number;
+  outChannels?: number;
+  /** Input [H, W]. */
+  size?: [number, number];
+  seed?: number;
+}
+
+/** Conv (any geometry: strides, pads, dilations, groups incl. depthwise, non-square kernels) → Relu → Flatten → Gemm. */
+export function tinyConvNet(o: TinyConvNetOptions = {}): TinyModel {
+  const cin = o.inChannels ?? 2, cout = o.outChannels ?? 4;
+  const [h, w] = o.size ?? [6, 6];
+  const tag = `k${(o.kernel ?? [3, 3]).join('x')}_s${(o.strides ?? [1, 1]).join('x')}_p${(o.pads ?? ['same']).join('.')}_d${(o.dilations ?? [1, 1]).join('x')}_g${o.group ?? 1}`;
+  const b = new TinyGraphBuilder(`conv_${cin}to${cout}_${tag}`, [1, cin, h, w], o.seed ?? 11);
+  const y = b.op('Relu', [b.conv(b.input, cin, cout, o)]);
+  return b.finish(y);
+}
+
+export interface TinyPoolOptions {
+  kernel: [number, number];
+  strides?: [number, number];
+  /** [top, left, bottom, right]. */
+  pads?: [number, number, number, number];
+  /** MaxPool only (AveragePool has no dilations at opset 17). */
+  dilations?: [number, number];
+  ceilMode?: boolean;
+  /** AveragePool only. */
+  countIncludePad?: boolean;
+  /** Input [H, W]. */
+  size?: [number, number];
+  /** Declare H and W symbolic in the ONNX bytes (see `tinyMaxPoolNet`). */
+  symbolicSpatial?: boolean;
+  seed?: number;
+}
+
+function poolAttrs(o: TinyPoolOptions, withDilations: boolean): Record<string, Attr> {
+  const attrs: Record<string, Attr> = {
+    kernel_shape: intsAttr(o.kernel),
+    strides: intsAttr(o.strides ?? [1, 1]),
+    pads: intsAttr(o.pads ?? [0, 0, 0, 0]),
+    ceil_mode: intAttr(o.ceilMode ? 1 : 0),
+  };
+  if (withDilations && o.dilations) attrs.dilations = intsAttr(o.dilations);
+  return attrs;
+}
+
+function poolTag(o: TinyPoolOptions): string {
+  return `k${o.kernel.join('x')}_s${(o.strides ?? [1, 1]).join('x')}_p${(o.pads ?? [0, 0, 0, 0]).join('.')}${o.dilations ? `_d${o.dilations.join('x')}` : ''}${o.ceilMode ? '_ceil' : ''}`;
+}
+
+/**
+ * Conv → MaxPool (overlapping windows, pads, dilations, ceil_mode as given) → Relu → Flatten → Gemm.
+ *
+ * Where ceil_mode rounds up to a last window that would start in the end padding, onnxruntime's
+ * kernels drop that window (as PyTorch does) but its static ONNX shape inference keeps it, and the
+ * session then refuses the model (a Gemm dimension mismatch). Such configurations need
+ * `symbolicSpatial: true`.
+ */
+export function tinyMaxPoolNet(o: TinyPoolOptions): TinyModel {
+  const [h, w] = o.size ?? [7, 7];
+  const b = new TinyGraphBuilder(`maxpool_${poolTag(o)}`, [1, 2, h, w], o.seed ?? 21);
+  const p = b.op('MaxPool', [b.conv(b.input, 2, 3)], poolAttrs(o, true));
+  return b.finish(b.op('Relu', [p]), 3, o.symbolicSpatial);
+}
+
+/** Conv → AveragePool (count_include_pad, pads, ceil_mode as given) → Relu → Flatten → Gemm; see `tinyMaxPoolNet` on `symbolicSpatial`. */
+export function tinyAvgPoolNet(o: TinyPoolOptions): TinyModel {
+  const [h, w] = o.size ?? [7, 7];
+  const b = new TinyGraphBuilder(`avgpool_${poolTag(o)}_cip${o.countIncludePad ? 1 : 0}`, [1, 2, h, w], o.seed ?? 31);
+  const attrs = poolAttrs(o, false);
+  attrs.count_include_pad = intAttr(o.countIncludePad ? 1 : 0);
+  const p = b.op('AveragePool', [b.conv(b.input, 2, 3)], attrs);
+  return b.finish(b.op('Relu', [p]), 3, o.symbolicSpatial);
+}
+
+/** Conv → Relu → GlobalAveragePool or GlobalMaxPool → Flatten → Gemm. */
+export function tinyGlobalPoolNet(kind: 'avg' | 'max', seed = 41): TinyModel {
+  const b = new TinyGraphBuilder(`global_${kind}pool`, [1, 2, 5, 5], seed);
+  const c = b.op('Relu', [b.conv(b.input, 2, 4)]);
+  return b.finish(b.op(kind === 'avg' ? 'GlobalAveragePool' : 'GlobalMaxPool', [c]));
+}
+
+/**
+ * Two residual blocks with BatchNormalization after each Conv (folded by canonicalization): an
+ * identity shortcut (residual Add), then a stride-2 block with a 1×1 projection shortcut.
+ */
+export function tinyResidualNet(seed = 51): TinyModel {
+  const b = new TinyGraphBuilder('residual', [1, 3, 6, 6], seed);
+  const stem = b.op('Relu', [b.conv(b.input, 3, 3)]);
+  let y = b.op('Relu', [b.batchNorm(b.conv(stem, 3, 3, { bias: false }), 3)]);
+  y = b.batchNorm(b.conv(y, 3, 3, { bias: false }), 3);
+  const block1 = b.op('Relu', [b.op('Add', [y, stem])]);
+  let z = b.op('Relu', [b.batchNorm(b.conv(block1, 3, 4, { strides: [2, 2], pads: [1, 1, 1, 1] }), 4)]);
+  z = b.conv(z, 4, 4);
+  const proj = b.conv(block1, 3, 4, { kernel: [1, 1], strides: [2, 2], pads: [0, 0, 0, 0] });
+  return b.finish(b.op('Relu', [b.op('Add', [z, proj])]));
+}
+
+/**
+ * Conv → Split (sizes from a constant) into a Sigmoid and a Relu branch → equal Split of the Relu
+ * branch along H, re-joined swapped by Concat → Concat of both branches and the Conv output (read twice).
+ */
+export function tinyConcatSplitNet(seed = 61): TinyModel {
+  const b = new TinyGraphBuilder('concat_split', [1, 2, 6, 6], seed);
+  const c = b.conv(b.input, 2, 4);
+  const [a, rest] = b.ops('Split', [c, b.intConst('split', [2], [1, 3])], { axis: intAttr(1) }, 2) as [string, string];
+  const sa = b.op('Sigmoid', [a]);
+  const r = b.op('Relu', [rest]);
+  const [top, bottom] = b.ops('Split', [r], { axis: intAttr(2) }, 2) as [string, string];
+  const swapped = b.op('Concat', [bottom, top], { axis: intAttr(2) });
+  return b.finish(b.op('Concat', [sa, swapped, c], { axis: intAttr(1) }));
+}
+
+/**
+ * Conv → Slice (constant starts/ends/axes/steps: negative starts and ends, an end past the axis,
+ * step 2) → Pad (constant mode, asymmetric pads including the channel axis, value 0.5) → Relu → Flatten → Gemm.
+ */
+export function tinySlicePadNet(seed = 71): TinyModel {
+  const b = new TinyGraphBuilder('slice_pad', [1, 2, 8, 8], seed);
+  const c = b.conv(b.input, 2, 4);
+  const s = b.op('Slice', [
+    c,
+    b.intConst('starts', [3], [0, 1, -6]),
+    b.intConst('ends', [3], [4, 1000, -1]),
+    b.intConst('axes', [3], [1, 2, 3]),
+    b.intConst('steps', [3], [2, 2, 1]),
+  ]);
+  const p = b.op('Pad', [s, b.intConst('pads', [8], [0, 1, 1, 0, 0, 0, 2, 1]), b.floatConst('pad_value', [], [0.5])], { mode: { type: 'string', value: 'constant' } });
+  return b.finish(b.op('Relu', [p]));
+}
+
+/**
+ * Conv → Transpose (NHWC) → Reshape [1, -1, C] → batched MatMul with a constant → Relu → Reshape
+ * (with a 0 dim) → Transpose back → Unsqueeze → Squeeze → Flatten → Gemm.
+ */
+export function tinyTransposeReshapeNet(seed = 81): TinyModel {
+  const b = new TinyGraphBuilder('transpose_reshape', [1, 2, 5, 6], seed);
+  const c = b.conv(b.input, 2, 3);
+  const t = b.op('Transpose', [c], { perm: intsAttr([0, 2, 3, 1]) });
+  const r = b.op('Reshape', [t, b.intConst('shape', [3], [1, -1, 3])]);
+  const m = b.op('Relu', [b.op('MatMul', [r, b.randomWeight('mm_w', [3, 4], 1)])]);
+  const back = b.op('Reshape', [m, b.intConst('shape', [4], [0, 5, 6, 4])]);
+  const nchw = b.op('Transpose', [back], { perm: intsAttr([0, 3, 1, 2]) });
+  const u = b.op('Unsqueeze', [nchw, b.intConst('axes', [1], [2])]);
+  return b.finish(b.op('Squeeze', [u, b.intConst('axes', [1], [2])]));
+}
+
+export type TinyActivation = 'Relu' | 'LeakyRelu' | 'PRelu' | 'Relu6' | 'Clip' | 'Sigmoid' | 'Tanh' | 'HardSigmoid' | 'HardSwish';
+
+/**
+ * Conv → act → Conv → act → Flatten → Gemm for one activation. 'Relu6' is Clip(0, 6) (a rectifier),
+ * 'Clip' is Clip(-1, 1.5) (not one); the Convs' weights are scaled up so that activations reach
+ * every piece of the piecewise functions.
+ */
+export function tinyActivationNet(kind: TinyActivation, seed = 91): TinyModel {
+  const b = new TinyGraphBuilder(`act_${kind}`, [1, 2, 5, 5], seed);
+  const gain = kind === 'Relu6' || kind === 'HardSwish' || kind === 'HardSigmoid' ? 2.5 : 1;
+  const act = (x: string, channels: number): string => {
+    switch (kind) {
+      case 'LeakyRelu': return b.op('LeakyRelu', [x], { alpha: floatAttr(0.1) });
+      case 'PRelu': return b.op('PRelu', [x, b.randomRange('slope', [channels, 1, 1], 0.05, 0.3)]);
+      case 'Relu6': return b.op('Clip', [x, b.floatConst('min', [], [0]), b.floatConst('max', [], [6])]);
+      case 'Clip': return b.op('Clip', [x, b.floatConst('min', [], [-1]), b.floatConst('max', [], [1.5])]);
+      case 'HardSigmoid': return b.op('HardSigmoid', [x], { alpha: floatAttr(0.25), beta: floatAttr(0.4) });
+      default: return b.op(kind, [x]);
+    }
+  };
+  const y = act(b.conv(b.input, 2, 3, { gain }), 3);
+  return b.finish(act(b.conv(y, 3, 3, { gain }), 3));
+}
+
+/**
+ * Elementwise arithmetic with numpy broadcasting (Mul by [C,1,1], Add [1,C,1,1], Sub from a scalar,
+ * Div by [W]), a tensor read twice (x·sigmoid(x)), Sum of three, Div by a computed tensor, and an
+ * inference BatchNormalization that canonicalization cannot fold (it follows a Div) → Relu → Flatten → Gemm.
+ */
+export function tinyArithmeticNet(seed = 101): TinyModel {
+  const b = new TinyGraphBuilder('arithmetic', [1, 2, 5, 5], seed);
+  const c = b.conv(b.input, 2, 3);
+  const m = b.op('Mul', [c, b.randomRange('scale', [3, 1, 1], 0.5, 1.5)]);
+  const a = b.op('Add', [m, b.randomWeight('shift', [1, 3, 1, 1], 0.5)]);
+  const s = b.op('Sub', [b.floatConst('scalar', [], [0.25]), a]);
+  const d = b.op('Div', [s, b.randomRange('divisor', [5], 0.8, 2)]);
+  const swish = b.op('Mul', [d, b.op('Sigmoid', [d])]);
+  const sum = b.op('Sum', [swish, c, d]);
+  const den = b.op('Add', [b.op('Sigmoid', [c]), b.floatConst('one', [1], [1])]);
+  const q = b.op('Div', [sum, den]);
+  return b.finish(b.op('Relu', [b.batchNorm(q, 3)]));
+}
+
+/**
+ * Matrix products: a batched MatMul of two activations (x · xᵀ per channel), Softmax over the last
+ * axis, a batched MatMul broadcasting a 2-D constant, a 2-D MatMul + Add (merged into a Gemm by
+ * canonicalization), a Gemm with alpha/beta and a broadcast C, Tanh, and a Gemm with transA and a [1, N] C.
+ */
+export function tinyMatMulNet(seed = 111): TinyModel {
+  const b = new TinyGraphBuilder('matmul', [1, 2, 4, 4], seed);
+  const c = b.conv(b.input, 2, 3);
+  const x = b.op('Reshape', [c, b.intConst('shape', [3], [3, 4, 4])]);
+  const xt = b.op('Transpose', [x], { perm: intsAttr([0, 2, 1]) });
+  const gram = b.op('MatMul', [x, xt]);
+  const sm = b.op('Softmax', [gram], { axis: intAttr(-1) });
+  const p = b.op('MatMul', [sm, b.randomWeight('mm_w', [4, 5], 0.8)]);
+  const flat = b.op('Reshape', [p, b.intConst('shape', [2], [1, 60])]);
+  const lin = b.op('Add', [b.op('MatMul', [flat, b.randomWeight('lin_w', [60, 10], 0.3)]), b.randomWeight('lin_b', [10], 0.1)]);
+  const g1 = b.op('Gemm', [lin, b.randomWeight('g1_w', [10, 8], 0.5), b.randomWeight('g1_c', [8], 0.2)], { alpha: floatAttr(0.5), beta: floatAttr(2) });
+  const t = b.op('Tanh', [g1]);
+  const col = b.op('Reshape', [t, b.intConst('shape', [2], [8, 1])]);
+  const g2 = b.op('Gemm', [col, b.randomWeight('g2_w', [6, 8], 0.6), b.randomWeight('g2_c', [1, 6], 0.2)], { transA: intAttr(1), transB: intAttr(1) });
+  return b.finish(b.op('Relu', [g2]));
+}
+
+/**
+ * A small VGG-like stack: Conv → Relu → MaxPool(3, stride 2, pad 1, ceil_mode) → grouped Conv →
+ * LeakyRelu → AveragePool(2, stride 2, ceil_mode) → Flatten → Gemm → Relu → Flatten → Gemm.
+ */
+export function tinyStackNet(seed = 121): TinyModel {
+  const b = new TinyGraphBuilder('stack', [1, 3, 10, 10], seed);
+  let y = b.op('Relu', [b.conv(b.input, 3, 4)]);
+  y = b.op('MaxPool', [y], { kernel_shape: intsAttr([3, 3]), strides: intsAttr([2, 2]), pads: intsAttr([1, 1, 1, 1]), ceil_mode: intAttr(1) });
+  y = b.op('LeakyRelu', [b.conv(y, 4, 6, { group: 2 })], { alpha: floatAttr(0.2) });
+  y = b.op('AveragePool', [y], { kernel_shape: intsAttr([2, 2]), strides: intsAttr([2, 2]), ceil_mode: intAttr(1) });
+  const f = b.op('Flatten', [y], { axis: intAttr(1) });
+  const features = numel(b.shapeOf(f).slice(1));
+  y = b.op('Relu', [b.op('Gemm', [f, b.randomWeight('fc1_w', [8, features], Math.sqrt(6 / features)), b.randomWeight('fc1_b', [8], 0.1)], { transB: intAttr(1) })]);
+  return b.finish(y);
+}
+
+/** Every tiny model above, in a fixed set of configurations covering the ops the reference supports. */
+export function allTinyModels(): TinyModel[] {
+  return [
+    tinyConvNet(),
+    tinyConvNet({ strides: [2, 2], pads: [1, 0, 0, 1], size: [7, 6] }),
+    tinyConvNet({ dilations: [2, 2], kernel: [3, 3], size: [7, 7] }),
+    tinyConvNet({ kernel: [2, 3], strides: [1, 2], pads: [0, 1, 1, 1], bias: false }),
+    tinyConvNet({ inChannels: 4, outChannels: 6, group: 2 }),
+    tinyConvNet({ inChannels: 3, outChannels: 6, group: 3, kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }),
+    tinyConvNet({ inChannels: 3, outChannels: 3, group: 3, size: [5, 5] }),
+    tinyMaxPoolNet({ kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }),
+    tinyMaxPoolNet({ kernel: [3, 3], strides: [2, 2], pads: [0, 0, 1, 1], ceilMode: true, size: [8, 8] }),
+    tinyMaxPoolNet({ kernel: [2, 2], strides: [1, 1], dilations: [2, 2] }),
+    tinyMaxPoolNet({ kernel: [2, 3], strides: [2, 1], pads: [1, 0, 0, 1], ceilMode: true, size: [6, 5] }),
+    // ceil_mode where the rounded-up last window would start in the end padding and is dropped
+    tinyMaxPoolNet({ kernel: [2, 2], strides: [2, 2], pads: [1, 1, 1, 1], ceilMode: true, size: [5, 5], symbolicSpatial: true }),
+    tinyAvgPoolNet({ kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], countIncludePad: false }),
+    tinyAvgPoolNet({ kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], countIncludePad: true }),
+    tinyAvgPoolNet({ kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceilMode: true, countIncludePad: true, size: [8, 8] }),
+    tinyAvgPoolNet({ kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceilMode: true, countIncludePad: false, size: [8, 8] }),
+    tinyAvgPoolNet({ kernel: [2, 2], strides: [2, 2], ceilMode: true, countIncludePad: true }),
+    tinyAvgPoolNet({ kernel: [2, 2], strides: [2, 2], ceilMode: true, countIncludePad: false }),
+    tinyAvgPoolNet({ kernel: [3, 2], strides: [2, 2], pads: [0, 1, 1, 0], ceilMode: true, countIncludePad: true, size: [8, 7] }),
+    tinyAvgPoolNet({ kernel: [2, 2], strides: [2, 2], pads: [1, 1, 1, 1], ceilMode: true, countIncludePad: true, size: [5, 5], symbolicSpatial: true }),
+    tinyAvgPoolNet({ kernel: [2, 2], strides: [2, 2], pads: [1, 1, 1, 1], ceilMode: true, countIncludePad: false, size: [5, 5], symbolicSpatial: true }),
+    tinyGlobalPoolNet('avg'),
+    tinyGlobalPoolNet('max'),
+    tinyResidualNet(),
+    tinyConcatSplitNet(),
+    tinySlicePadNet(),
+    tinyTransposeReshapeNet(),
+    ...(['Relu', 'LeakyRelu', 'PRelu', 'Relu6', 'Clip', 'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish'] as const).map((k) => tinyActivationNet(k)),
+    tinyArithmeticNet(),
+    tinyMatMulNet(),
+    tinyStackNet(),
+  ];
+}
