@@ -223,8 +223,8 @@ describe('explain on a generated tiny model', () => {
       expect(logits.dims).toEqual([1, 3]);
       expectClose(logits.data, ref.logits.data);
     }
-    // gradient and guided backprop differ on this model (the negative channel is masked)
-    expect(readFileSync(join(out, 'x1', 'gradient__0.npy'))).not.toEqual(readFileSync(join(out, 'x1', 'guided-backprop__0.npy')));
+    // class 2 has weights of both signs: guided backprop drops the negative part of the gradient
+    expect(readFileSync(join(out, 'x1', 'gradient__2.npy'))).not.toEqual(readFileSync(join(out, 'x1', 'guided-backprop__2.npy')));
     const doc = JSON.parse(readFileSync(join(out, 'x1', 'targets.json'), 'utf8'));
     expect(doc).toMatchObject({
       input: x1,
@@ -241,7 +241,7 @@ describe('explain on a generated tiny model', () => {
   it('takes an array without the batch axis as one image and writes that shape back', async () => {
     const out = join(work, 'out2');
     const r = await cli('explain', '-m', tiny, '-i', ximg, '-o', out, '-q');
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(listFiles(out)).toEqual(['single/gradient__1.npy', 'single/logits.npy', 'single/targets.json']);
     const a = readNpy(join(out, 'single', 'gradient__1.npy'));
     expect(a.dims).toEqual([1, 4, 4]);
@@ -252,24 +252,28 @@ describe('explain on a generated tiny model', () => {
 
   it('names files by the target spec when N > 1 and images use different classes', async () => {
     const out = join(work, 'out3');
-    const r = await cli('explain', '--model', tiny, '--input-npy', xb, '--method', 'gradient-x-input', '--target', 'max,1', '--target', 'top2', '--out', out, '--quiet');
-    expect(r.code).toBe(0);
+    const r = await cli('explain', '--model', tiny, '--input-npy', xb, '--method', 'gradient,deconvnet', '--target', 'max,1', '--target', 'top2', '--out', out, '--quiet');
+    expect(r.code, r.stderr).toBe(0);
     const input = readNpy(xb);
-    const ref = await api(input, 'gradient-x-input', ['max', 1, 'top2']);
-    expect(ref.targets.map((t) => t[0])).toEqual([0, 1, 2]);
     const names = ['max', '1', 'top2-1', 'top2-2'];
-    expect(listFiles(join(out, 'batch'))).toEqual([...names.map((n) => `gradient-x-input__${n}.npy`), 'logits.npy', 'targets.json'].sort());
-    names.forEach((n, k) => {
-      const a = readNpy(join(out, 'batch', `gradient-x-input__${n}.npy`));
-      expect(a.dims).toEqual([3, 1, 4, 4]);
-      expectClose(a.data, slot(ref.attribution, k));
-    });
+    const methods = ['gradient', 'deconvnet'] as const;
+    expect(listFiles(join(out, 'batch'))).toEqual([...methods.flatMap((m) => names.map((n) => `${m}__${n}.npy`)), 'logits.npy', 'targets.json'].sort());
+    for (const method of methods) {
+      const ref = await api(input, method, ['max', 1, 'top2']);
+      expect(ref.targets.map((t) => t[0])).toEqual([0, 1, 2]);
+      names.forEach((n, k) => {
+        const a = readNpy(join(out, 'batch', `${method}__${n}.npy`));
+        expect(a.dims).toEqual([3, 1, 4, 4]);
+        expectClose(a.data, slot(ref.attribution, k));
+      });
+      const doc = JSON.parse(readFileSync(join(out, 'batch', 'targets.json'), 'utf8'));
+      expect(doc.perImage).toEqual(ref.targets);
+    }
     expect(readNpy(join(out, 'batch', 'logits.npy')).dims).toEqual([3, 3]);
     const doc = JSON.parse(readFileSync(join(out, 'batch', 'targets.json'), 'utf8'));
-    expect(doc.perImage).toEqual(ref.targets);
     expect(doc.slots[0]).toEqual({ spec: 'max', name: 'max', classes: [0, 1, 2] });
     expect(doc.slots[1]).toEqual({ spec: '1', name: '1', classes: [1, 1, 1] });
-    expect(doc.slots[2]).toMatchObject({ spec: 'top2', rank: 1, name: 'top2-1' });
+    expect(doc.slots[2]).toMatchObject({ spec: 'top2', rank: 1, name: 'top2-1', classes: [0, 1, 2] });
   });
 
   it('names a batch by class when every image uses the same one, and writes duplicates once', async () => {
@@ -277,7 +281,7 @@ describe('explain on a generated tiny model', () => {
     writeFileSync(same, npy([...image('pos'), ...image('pos').map((v) => 2 * v)], [2, 1, 4, 4]));
     const out = join(work, 'out4');
     const r = await cli('explain', '--model', tiny, '--input-npy', same, '--target', 'max,0', '--out', out, '--quiet');
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(listFiles(out)).toEqual(['same/gradient__0.npy', 'same/logits.npy', 'same/targets.json']);
     expect(readNpy(join(out, 'same', 'gradient__0.npy')).dims).toEqual([2, 1, 4, 4]);
   });
@@ -285,7 +289,7 @@ describe('explain on a generated tiny model', () => {
   it('--json prints one object describing files, targets and timings', async () => {
     const out = join(work, 'out5');
     const r = await cli('explain', '--model', tiny, '--input-npy', x1, ximg, '--method', 'deconvnet', '--target', 'top2', '--out', out, '--json');
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout.trimEnd().split('\n')).toHaveLength(1);
     const report = JSON.parse(r.stdout);
@@ -306,7 +310,7 @@ describe('explain on a generated tiny model', () => {
     const out = join(work, 'out6');
     const graph = join(work, 'graphs', 'g.onnx');
     const r = await cli('explain', '--model', tiny, '--input-npy', x1, '--out', out, '--dump-graph', graph);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`${x1} [1, 1, 4, 4]: targets max=0`);
     expect(r.stdout).toContain('gradient__0.npy, logits.npy, targets.json');
     expect(r.stdout).toContain(`wrote the compiled graph of gradient to ${graph}`);
@@ -322,13 +326,13 @@ describe('explain on a generated tiny model', () => {
     const bytes = Buffer.concat([Buffer.from([0x93]), Buffer.from('NUMPY'), Buffer.from([1, 0, h.length, 0]), Buffer.from(h), Buffer.from(Float64Array.from(image('pos')).buffer)]);
     writeFileSync(f64, bytes);
     const r = await cli('explain', '--model', tiny, '--input-npy', f64, '--out', join(work, 'out7'), '--quiet');
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expectClose(readNpy(join(work, 'out7', 'f64', 'gradient__0.npy')).data, readNpy(join(work, 'out1', 'x1', 'gradient__0.npy')).data);
   });
 
   it('--help describes the command and exits 0', async () => {
     const r = await cli('explain', '--help');
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('Usage: backlight explain [options]');
     expect(r.stdout).toContain('<method>__<target>.npy');
     expect(r.stdout).toContain('gradient__max.npy');
@@ -441,7 +445,7 @@ describe('explain errors', () => {
 
   it('--threads is passed on and the run still succeeds', async () => {
     const r = await cli('explain', '--model', tiny, '--input-npy', x1, '--out', join(work, 'out-threads'), '--threads', '1', '--quiet');
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
   });
 });
 
@@ -479,7 +483,7 @@ describe('the bin entry as a process', () => {
     const out = join(work, 'spawn-ok');
     const r = spawnCli('explain', '--model', tiny, '--input-npy', x1, '--method', 'guided-backprop', '--out', out, '--json');
     expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).inputs[0].files).toHaveLength(3);
     expect(listFiles(out)).toEqual(['x1/guided-backprop__0.npy', 'x1/logits.npy', 'x1/targets.json']);
   });

@@ -3,5 +3,12 @@
 import { installSignalCleanup } from './output.js';
 import { run } from './program.js';
 
+// `backlight … | head` closes stdout early: stop quietly instead of crashing on EPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
 installSignalCleanup();
 process.exitCode = await run(process.argv.slice(2));

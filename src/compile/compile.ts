@@ -179,7 +179,12 @@ export function compile(canonical: Graph, opts: CompileOptions): CompiledGraph {
   }
 
   let attribution = signalOf(inputAlias) ?? emit.op('ConstantOfShape', [emit.int64s([k * batch, ...inputShape.slice(1)])]);
-  if (opts.timesInput) attribution = emit.op('Mul', [attribution, inputAlias], {}, 'timesInput');
+  if (opts.timesInput) {
+    // The input [N, …] broadcasts against the K-major signal viewed as [K, N, …].
+    const viewed = k > 1 && batch > 1 ? emit.reshape(attribution, [k, ...inputShape]) : attribution;
+    const product = emit.op('Mul', [viewed, inputAlias], {}, 'timesInput');
+    attribution = viewed === attribution ? product : emit.reshape(product, [k * batch, ...inputShape.slice(1)]);
+  }
   // Back from K-major to [N, K, …]: a transpose only when both K and N exceed 1.
   const perImage = (signal: string, shape: number[]): string => {
     const n = shape[0]!;
