@@ -5,7 +5,7 @@
  */
 import { toNumbers } from '../ir/tensor.js';
 import { rectifierRules } from './rectifier.js';
-import { mulFact, refuse } from './signal.js';
+import { gateFact, refuse } from './signal.js';
 import type { OpRules, RuleContext } from './types.js';
 
 function bound(ctx: RuleContext, input: number): number | undefined {
@@ -16,24 +16,27 @@ function bound(ctx: RuleContext, input: number): number | undefined {
   return toNumbers(t)[0];
 }
 
+/**
+ * 1[min < x < max] as a boolean, tested on the output y = clip(x) (equivalent since min < max),
+ * so that onnxruntime can still fuse the producing Conv with the Clip.
+ */
 function inside(ctx: RuleContext): string {
   const { emit, node } = ctx;
-  const x = node.inputs[0]!;
+  const y = node.outputs[0]!;
   const lo = bound(ctx, 1);
   const hi = bound(ctx, 2);
   const conds: string[] = [];
-  if (lo !== undefined) conds.push(emit.op('Greater', [x, emit.scalar(lo)]));
-  if (hi !== undefined) conds.push(emit.op('Less', [x, emit.scalar(hi)]));
-  if (conds.length === 0) return emit.op('Cast', [emit.op('Equal', [x, x])], { to: 1 }, 'clipMask');
-  const both = conds.length === 2 ? emit.op('And', conds) : conds[0]!;
-  return emit.op('Cast', [both], { to: 1 }, 'clipMask');
+  if (lo !== undefined) conds.push(emit.op('Greater', [y, emit.scalar(lo)]));
+  if (hi !== undefined) conds.push(emit.op('Less', [y, emit.scalar(hi)]));
+  if (conds.length === 0) return emit.op('Equal', [y, y], {}, 'clipMask');
+  return conds.length === 2 ? emit.op('And', conds, {}, 'clipMask') : conds[0]!;
 }
 
-const rectifying = rectifierRules(inside);
+const rectifying = rectifierRules({ condition: inside });
 
 const plainGradient = (ctx: RuleContext): (string | undefined)[] => {
   const s = ctx.shape(ctx.node.outputs[0]!);
-  return [mulFact(ctx, ctx.signals[0]!, s, inside(ctx), s)];
+  return [gateFact(ctx, ctx.signals[0]!, s, inside(ctx), s)];
 };
 
 const isRectifier = (ctx: RuleContext): boolean => bound(ctx, 1) === 0;

@@ -7,14 +7,20 @@
  *   guided:    max(0, R) ⊙ σ'   (both masks)
  * For LeakyRelu/PRelu σ' is the slope on the negative side, for ReLU6 it is 1[0 < x < 6].
  */
-import { mulFact } from './signal.js';
+import { gateFact, mulFact } from './signal.js';
 import type { OpRules, RuleContext } from './types.js';
 
-/** Builds the three variants from a function that emits σ' (a forward tensor of the output's shape). */
-export function rectifierRules(localDerivative: (ctx: RuleContext) => string): OpRules {
+/**
+ * σ' as a forward tensor of the output's shape: either a boolean condition (σ' ∈ {0, 1}, applied
+ * with one Where) or a float derivative (applied with a Mul).
+ */
+export type LocalDerivative = { condition: (ctx: RuleContext) => string } | { derivative: (ctx: RuleContext) => string };
+
+/** Builds the three variants of a ReLU-like op from its local derivative. */
+export function rectifierRules(local: LocalDerivative): OpRules {
   const gate = (ctx: RuleContext, signal: string): string => {
     const s = ctx.shape(ctx.node.outputs[0]!);
-    return mulFact(ctx, signal, s, localDerivative(ctx), s);
+    return 'condition' in local ? gateFact(ctx, signal, s, local.condition(ctx), s) : mulFact(ctx, signal, s, local.derivative(ctx), s);
   };
   const positive = (ctx: RuleContext): string => ctx.emit.op('Relu', [ctx.signals[0]!], {}, 'Rectify');
   return {

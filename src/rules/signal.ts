@@ -30,6 +30,17 @@ export function mulFact(ctx: RuleContext, signal: string, s: readonly number[], 
 }
 
 /**
+ * Where(condition, signal, 0): the signal where a forward boolean tensor (broadcasting with `s`)
+ * holds, zero elsewhere. One pass, where a float mask would need a Cast and a Mul.
+ */
+export function gateFact(ctx: RuleContext, signal: string, s: readonly number[], condition: string, condShape: readonly number[]): string {
+  const zero = ctx.emit.scalar(0);
+  const direct = ctx.k === 1 || condShape.length < s.length || condShape[0] === 1;
+  if (direct) return ctx.emit.op('Where', [condition, signal, zero], {}, 'gate');
+  return unviewK(ctx, ctx.emit.op('Where', [condition, viewK(ctx, signal, s), zero], {}, 'gate'), broadcastShapes(s, condShape));
+}
+
+/**
  * Sum a signal of forward shape `outShape` down to a broadcast input of shape `inShape`
  * (the backward of numpy broadcasting).
  */
