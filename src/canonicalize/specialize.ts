@@ -23,6 +23,7 @@ export function specialize(model: Graph, inputShape: readonly number[]): Graph {
 
   const kept: Node[] = [];
   for (const node of g.nodes) {
+    expandPadAxes(node, g, g.values.get(node.inputs[0] ?? '')?.shape.length ?? 0);
     const consts = node.inputs.map((n) => (n ? g.initializers.get(n) : undefined));
     const known = node.inputs.map((n): Known | undefined => {
       if (!n) return undefined;
@@ -51,7 +52,6 @@ export function specialize(model: Graph, inputShape: readonly number[]): Graph {
         continue;
       }
     }
-    expandPadAxes(node, g, known[0]?.shape.length ?? 0);
     const outs = inferShapes(node, known, (i) => consts[i]);
     if (['Conv', 'MaxPool', 'AveragePool'].includes(node.op)) {
       const wshape = node.op === 'Conv' ? known[1]?.shape.slice(2) : undefined;

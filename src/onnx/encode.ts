@@ -30,11 +30,12 @@ function valueInfoToProto(v: ValueInfo): OnnxNs.IValueInfoProto {
   };
 }
 
-export function encodeModel(g: Graph, producer = 'backlight'): Uint8Array {
+/** `opset` other than IR_OPSET is for tests that write graphs in an older or newer opset's form. */
+export function encodeModel(g: Graph, producer = 'backlight', opset = IR_OPSET): Uint8Array {
   const model: OnnxNs.IModelProto = {
     irVersion: IR_VERSION,
     producerName: producer,
-    opsetImport: [{ domain: '', version: IR_OPSET }],
+    opsetImport: [{ domain: '', version: opset }],
     graph: {
       name: g.name,
       input: g.inputs.map(valueInfoToProto),
