@@ -63,6 +63,7 @@ const rows: Record<string, { ms: number; ratio: number }> = {};
 for (const m of methods) {
   const ms = await timeIt(() => explain(m, 'max'));
   rows[m] = { ms, ratio: ms / forwardMs };
+  await ex.release(); // peak RSS then reflects one compiled method at a time
 }
 const eight = [0, 1, 2, 3, 4, 5, 6, 7];
 const oneRunMs = await timeIt(() => explain('gradient', eight));

@@ -59,6 +59,11 @@ export interface Explanation {
 export interface ExplainerOptions extends RuntimeOptions {
   /** Name used in error messages (a file path). */
   source?: string;
+  /**
+   * Compiled sessions kept for reuse (least recently used ones are released); each holds its own
+   * copy of the weights, so large models want few. Default 4.
+   */
+  maxSessions?: number;
 }
 
 interface CompiledSession {
@@ -140,7 +145,11 @@ export class Explainer {
     const key = JSON.stringify([options.method, input.dims, plan.top, plan.given, reductions, options.taps ?? []]);
     let entry = this.sessions.get(key);
     let fresh = false;
-    if (!entry) {
+    if (entry) {
+      // Move to the most recently used end.
+      this.sessions.delete(key);
+      this.sessions.set(key, entry);
+    } else {
       fresh = true;
       entry = (async () => {
         const t0 = performance.now();
@@ -150,6 +159,7 @@ export class Explainer {
       })();
       this.sessions.set(key, entry);
       entry.catch(() => this.sessions.delete(key));
+      await this.evict(this.options.maxSessions ?? 4);
     }
     const { session, compileMs } = await entry;
     const feeds: Record<string, OrtTensor> = { [INPUT]: this.runtime.tensor('float32', input.data, input.dims) };
@@ -182,6 +192,19 @@ export class Explainer {
       taps,
       timings: { compileMs: fresh ? compileMs : 0, runMs },
     };
+  }
+
+  /** Releases every compiled session (they are recompiled on demand). */
+  async release(): Promise<void> {
+    await this.evict(0);
+  }
+
+  private async evict(keep: number): Promise<void> {
+    while (this.sessions.size > keep) {
+      const [key, oldest] = this.sessions.entries().next().value as [string, Promise<CompiledSession>];
+      this.sessions.delete(key);
+      await oldest.then((c) => c.session.release()).catch(() => undefined);
+    }
   }
 
   private compileGraph(dims: readonly number[], options: ExplainOptions, plan: SeedPlan): CompiledGraph {
