@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportError, type CliIO } from '../src/cli/errors.js';
-import { checkWritableFolder, writeFileAtomic } from '../src/cli/output.js';
+import { checkWritableFolder, writeFileAtomic } from '../src/io/files.js';
 import { run } from '../src/cli/program.js';
 import { parseTargetList, targetPositions } from '../src/cli/targets.js';
 import { BacklightError } from '../src/errors.js';

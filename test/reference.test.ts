@@ -32,6 +32,19 @@ function canonical(bytes: Uint8Array, inputShape: number[]): Graph {
   return canonicalize(decodeModel(bytes).graph, inputShape).graph;
 }
 
+/**
+ * The canonical graph, or the graph as built for the pool geometries the compiler refuses
+ * (a ceil_mode window starting in the end padding): the reference still handles those.
+ */
+function referenceGraph(m: { bytes: Uint8Array; inputShape: number[]; graph: Graph }): Graph {
+  try {
+    return canonical(m.bytes, m.inputShape);
+  } catch (e) {
+    if (/end padding/.test(String(e))) return m.graph;
+    throw e;
+  }
+}
+
 const models = allTinyModels();
 
 describe('eager reference on tiny models', () => {
@@ -40,7 +53,7 @@ describe('eager reference on tiny models', () => {
   });
 
   it.each(models.map((m) => [m.name, m] as const))('%s: forward equals onnxruntime', async (_, m) => {
-    const graph = canonical(m.bytes, m.inputShape);
+    const graph = referenceGraph(m);
     const x = randomInput(m.inputShape, 7);
     const ref = await runOrt(m.bytes, x, m.inputShape);
     const logits = forward(graph, x).get(graph.outputs[0]!.name)!;
@@ -52,7 +65,7 @@ describe('eager reference on tiny models', () => {
   });
 
   it.each(models.map((m) => [m.name, m] as const))('%s: gradient equals finite differences', (_, m) => {
-    const graph = canonical(m.bytes, m.inputShape);
+    const graph = referenceGraph(m);
     const x = Float64Array.from(randomInput(m.inputShape, 7));
     const rng = new Rng(5);
     const seed = [rng.normal(), rng.normal(), rng.normal()];

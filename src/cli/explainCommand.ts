@@ -42,7 +42,7 @@ import { sizeOf } from '../ir/tensor.js';
 import type { Explainer as CoreExplainer, Explanation, TargetSpec, TensorLike } from '../methods/explainer.js';
 import { METHODS, METHOD_NAMES, methodByName, type MethodName } from '../methods/methods.js';
 import type { CliIO } from './errors.js';
-import { checkWritableFolder, fsReason, writeFileAtomic } from './output.js';
+import { checkWritableFolder, fsReason, writeFileAtomic } from '../io/files.js';
 import { parseTargetList, positionLabel, targetPositions, validateTargets, type TargetPosition } from './targets.js';
 
 /** Options as commander parses them. */

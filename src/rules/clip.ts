@@ -5,6 +5,7 @@
  */
 import { toNumbers } from '../ir/tensor.js';
 import { rectifierRules } from './rectifier.js';
+import { gateBetween } from './masks.js';
 import { gateFact, refuse } from './signal.js';
 import type { OpRules, RuleContext } from './types.js';
 
@@ -17,27 +18,24 @@ function bound(ctx: RuleContext, input: number): number | undefined {
 }
 
 /**
- * 1[min < x < max] as a boolean, tested on the output y = clip(x) (equivalent since min < max),
- * so that onnxruntime can still fuse the producing Conv with the Clip.
+ * 1[min < x < max], tested on the output y = clip(x) (equivalent since min < max), so that
+ * onnxruntime can still fuse the producing Conv with the Clip.
  */
-function inside(ctx: RuleContext): string {
+function gate(ctx: RuleContext, signal: string): string {
   const { emit, node } = ctx;
   const y = node.outputs[0]!;
   const lo = bound(ctx, 1);
   const hi = bound(ctx, 2);
-  const conds: string[] = [];
-  if (lo !== undefined) conds.push(emit.op('Greater', [y, emit.scalar(lo)]));
-  if (hi !== undefined) conds.push(emit.op('Less', [y, emit.scalar(hi)]));
-  if (conds.length === 0) return emit.op('Equal', [y, y], {}, 'clipMask');
-  return conds.length === 2 ? emit.op('And', conds, {}, 'clipMask') : conds[0]!;
+  if (lo === undefined) {
+    if (hi === undefined) return signal;
+    return gateFact(ctx, signal, ctx.shape(y), emit.op('Less', [y, emit.scalar(hi)]), ctx.shape(y));
+  }
+  return gateBetween(ctx, signal, y, lo, hi);
 }
 
-const rectifying = rectifierRules({ condition: inside });
+const rectifying = rectifierRules({ between: (ctx) => ({ lo: bound(ctx, 1)!, hi: bound(ctx, 2) }) });
 
-const plainGradient = (ctx: RuleContext): (string | undefined)[] => {
-  const s = ctx.shape(ctx.node.outputs[0]!);
-  return [gateFact(ctx, ctx.signals[0]!, s, inside(ctx), s)];
-};
+const plainGradient = (ctx: RuleContext): (string | undefined)[] => [gate(ctx, ctx.signals[0]!)];
 
 const isRectifier = (ctx: RuleContext): boolean => bound(ctx, 1) === 0;
 

@@ -7,20 +7,25 @@
  *   guided:    max(0, R) ⊙ σ'   (both masks)
  * For LeakyRelu/PRelu σ' is the slope on the negative side, for ReLU6 it is 1[0 < x < 6].
  */
-import { gateFact, mulFact } from './signal.js';
+import { gateBetween } from './masks.js';
+import { mulFact } from './signal.js';
 import type { OpRules, RuleContext } from './types.js';
 
 /**
- * σ' as a forward tensor of the output's shape: either a boolean condition (σ' ∈ {0, 1}, applied
- * with one Where) or a float derivative (applied with a Mul).
+ * σ' either as a step 1[lo < y < hi] of the op's output y (Relu, ReLU6: applied by masks.ts) or
+ * as a float derivative tensor of the output's shape (LeakyRelu, PRelu: applied with a Mul).
  */
-export type LocalDerivative = { condition: (ctx: RuleContext) => string } | { derivative: (ctx: RuleContext) => string };
+export type LocalDerivative =
+  | { between: (ctx: RuleContext) => { lo: number; hi: number | undefined } }
+  | { derivative: (ctx: RuleContext) => string };
 
 /** Builds the three variants of a ReLU-like op from its local derivative. */
 export function rectifierRules(local: LocalDerivative): OpRules {
   const gate = (ctx: RuleContext, signal: string): string => {
     const s = ctx.shape(ctx.node.outputs[0]!);
-    return 'condition' in local ? gateFact(ctx, signal, s, local.condition(ctx), s) : mulFact(ctx, signal, s, local.derivative(ctx), s);
+    if ('derivative' in local) return mulFact(ctx, signal, s, local.derivative(ctx), s);
+    const { lo, hi } = local.between(ctx);
+    return gateBetween(ctx, signal, ctx.node.outputs[0]!, lo, hi);
   };
   const positive = (ctx: RuleContext): string => ctx.emit.op('Relu', [ctx.signals[0]!], {}, 'Rectify');
   return {

@@ -35,6 +35,9 @@ export class Runtime {
       ...(o.threads ? { intraOpNumThreads: o.threads, interOpNumThreads: 1 } : {}),
       ...(o.executionProviders ? { executionProviders: o.executionProviders } : {}),
       ...(o.profile ? { enableProfiling: true } : {}),
+      // An Explainer keeps several sessions; threads of an idle one that spin-wait for work steal
+      // the cores of the one running (measured: 2–3× slower runs with two sessions on 2 cores).
+      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
     });
   }
 

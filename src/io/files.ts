@@ -1,5 +1,5 @@
 /**
- * Output files for the CLI. Every file is written atomically: the bytes go to
+ * Writing output files. Every file is written atomically: the bytes go to
  * `<file>.tmp-<pid>-<random>` in the same folder, which is then renamed over `<file>`, so a reader
  * never sees a half-written file. A write that fails removes its temporary file; SIGINT and SIGTERM
  * remove the temporary files of writes in flight (see `installSignalCleanup`). Folders are created
