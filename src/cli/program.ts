@@ -6,26 +6,20 @@
  * Adding a command: write `registerX(program, io)` in its own module and call it here.
  */
 import { Command } from 'commander';
-import { createRequire } from 'node:module';
 import { debugRequested, processIO, runCommand, type CliIO } from './errors.js';
+import { registerDemo } from './demoCommand.js';
 import { registerExplain } from './explainCommand.js';
+import { backlightVersion } from './summary.js';
 
-function packageVersion(): string {
-  try {
-    // src/cli/program.ts and dist/cli/program.js both sit two levels below package.json.
-    const pkg = createRequire(import.meta.url)('../../package.json') as { version?: string };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-}
-
-/** Builds the program; output goes to `io`, and errors are thrown (never `process.exit`). */
-export function buildProgram(io: CliIO): Command {
+/**
+ * Builds the program; output goes to `io`, and errors are thrown (never `process.exit`). `argv`
+ * (the arguments after `backlight`) is recorded in the summaries commands write.
+ */
+export function buildProgram(io: CliIO, argv: readonly string[] = []): Command {
   const program = new Command('backlight');
   program
     .description('Explain CNN image classifiers (ONNX models) with backpropagation saliency methods.')
-    .version(packageVersion(), '-V, --version')
+    .version(backlightVersion(), '-V, --version')
     .option('--debug', 'print stack traces of internal errors (also: BACKLIGHT_DEBUG=1)')
     .configureOutput({
       writeOut: (s) => io.stdout(s),
@@ -37,14 +31,15 @@ export function buildProgram(io: CliIO): Command {
     .showSuggestionAfterError(true)
     .allowExcessArguments(false);
   // Subcommands created with .command() inherit the output and exit settings above.
-  registerExplain(program, io);
+  registerExplain(program, io, argv);
+  registerDemo(program, io);
   return program;
 }
 
 /** Runs one command line (without `node` and the script) and returns its exit code. */
 export async function run(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
   const debug = debugRequested(argv, io.env);
-  const program = buildProgram(io);
+  const program = buildProgram(io, argv);
   return runCommand(io, debug, async () => {
     await program.parseAsync([...argv], { from: 'user' });
   });

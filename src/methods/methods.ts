@@ -10,6 +10,8 @@ export type MethodName = (typeof METHOD_NAMES)[number];
 
 export interface Method {
   name: MethodName;
+  /** Display name for figures. */
+  label: string;
   /** One line for help texts. */
   summary: string;
   /** Rule family used at every node (rules without that family fall back to the true gradient). */
@@ -22,19 +24,19 @@ export interface Method {
 
 export const METHODS: Readonly<Record<MethodName, Method>> = {
   gradient: {
-    name: 'gradient', family: 'gradient', timesInput: false, signed: true,
+    name: 'gradient', label: 'Gradient', family: 'gradient', timesInput: false, signed: true,
     summary: 'saliency map (Simonyan et al.): the gradient of the target logit w.r.t. the input',
   },
   'gradient-x-input': {
-    name: 'gradient-x-input', family: 'gradient', timesInput: true, signed: true,
+    name: 'gradient-x-input', label: 'Gradient × input', family: 'gradient', timesInput: true, signed: true,
     summary: 'gradient ⊙ input (Shrikumar et al.)',
   },
   deconvnet: {
-    name: 'deconvnet', family: 'deconvnet', timesInput: false, signed: true,
+    name: 'deconvnet', label: 'DeconvNet', family: 'deconvnet', timesInput: false, signed: true,
     summary: 'DeconvNet (Zeiler & Fergus): ReLUs pass only the positive part of the backward signal',
   },
   'guided-backprop': {
-    name: 'guided-backprop', family: 'guided', timesInput: false, signed: true,
+    name: 'guided-backprop', label: 'Guided Backprop', family: 'guided', timesInput: false, signed: true,
     summary: 'Guided Backprop (Springenberg et al.): ReLUs apply the forward mask and pass only the positive signal',
   },
 };

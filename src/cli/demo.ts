@@ -1,0 +1,205 @@
+/**
+ * The built-in demo: everything it needs ships in the package (assets/), nothing is downloaded.
+ *
+ * 1. The digit CNN Backlight trained on MNIST (assets/models/digits-cnn.onnx) explains one held-out
+ *    digit of each class with every method, for its predicted class and the runner-up.
+ * 2. Nie et al.'s core finding, live: a random 3-layer CNN (with and without max-pooling) and a
+ *    random fully connected net from the model builder explain the same digits; Guided Backprop
+ *    (partly) recovers the image in the CNNs but not in the FCN, and hardly depends on the class.
+ *    Recovery is measured as the Pearson correlation of the map with the input.
+ */
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { buildModel } from '../builder/index.js';
+import { Explainer } from '../index.js';
+import { decodeNpy } from '../io/npy.js';
+import type { Explainer as CoreExplainer, TensorLike } from '../methods/explainer.js';
+import { METHODS, METHOD_NAMES, type MethodName } from '../methods/methods.js';
+import { heatmapRGBA, layoutGrid, type GridContent, type GridLayout, type PixelImage } from '../render/index.js';
+
+export const asset = (p: string): string => fileURLToPath(new URL(`../../assets/${p}`, import.meta.url));
+
+export interface DigitFigure {
+  index: number;
+  label: number;
+  predicted: number;
+  runnerUp: number;
+  probabilities: [number, number];
+  layout: GridLayout;
+  content: GridContent;
+}
+
+export interface RandomNetRow {
+  net: string;
+  description: string;
+  /** Pearson correlation of each method's map with the input, averaged over the digits. */
+  recovery: Record<string, number>;
+  /** Mean relative l2 distance between the maps of two classes (class sensitivity). */
+  classDistance: Record<string, number>;
+}
+
+export interface DemoResult {
+  modelInfo: { testAccuracy: number; trainSize: number; testSize: number };
+  digits: DigitFigure[];
+  overview: { layout: GridLayout; content: GridContent };
+  randomNets: { rows: RandomNetRow[]; layout: GridLayout; content: GridContent; methods: MethodName[] };
+  timings: { explainMs: number };
+}
+
+const TILE = 112;
+
+function gray(data: Float32Array, width: number, height: number): PixelImage {
+  return { data: Uint8Array.from(data, (v) => Math.round(255 * Math.min(1, Math.max(0, v)))), width, height };
+}
+
+function heat(map: Float32Array, width: number, height: number): PixelImage {
+  return heatmapRGBA(map, width, height, { signed: false });
+}
+
+const softmax = (row: ArrayLike<number>): number[] => {
+  const m = Math.max(...Array.from(row));
+  const e = Array.from(row, (v) => Math.exp(v - m));
+  const z = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / z);
+};
+
+function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  let ma = 0;
+  let mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i]!;
+    mb += b[i]!;
+  }
+  ma /= n;
+  mb /= n;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    const x = a[i]! - ma;
+    const y = b[i]! - mb;
+    sab += x * y;
+    saa += x * x;
+    sbb += y * y;
+  }
+  return saa === 0 || sbb === 0 ? 0 : sab / Math.sqrt(saa * sbb);
+}
+
+/** ‖a/‖a‖ − b/‖b‖‖₂: Nie et al.'s class-sensitivity distance between two maps (0 = same up to scale). */
+function normalizedDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    na += a[i]! ** 2;
+    nb += b[i]! ** 2;
+  }
+  na = Math.sqrt(na) || 1;
+  nb = Math.sqrt(nb) || 1;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d += (a[i]! / na - b[i]! / nb) ** 2;
+  return Math.sqrt(d);
+}
+
+/** The maxabs map of image n, target k from an explanation's [N, K, H, W] maps. */
+function mapOf(t: TensorLike, n: number, k: number): Float32Array {
+  const [, kk, h, w] = t.dims as [number, number, number, number];
+  return t.data.subarray((n * kk + k) * h * w, (n * kk + k + 1) * h * w);
+}
+
+export async function runDemo(options: { threads?: number; onProgress?: (step: string) => void } = {}): Promise<DemoResult> {
+  const progress = options.onProgress ?? (() => undefined);
+  const meta = JSON.parse(await readFile(asset('models/digits-cnn.json'), 'utf8')) as {
+    data: { train_size: number; test_size: number };
+    accuracy: { test: number };
+  };
+  const digitsJson = JSON.parse(await readFile(asset('demo/digits.json'), 'utf8')) as { labels: number[] };
+  const all = decodeNpy(await readFile(asset('demo/digits.npy')), 'digits.npy');
+  const [total, c, h, w] = all.dims as [number, number, number, number];
+  const per = c * h * w;
+  // One digit of each class: the first of each pair.
+  const picks = Array.from({ length: total / 2 }, (_, i) => 2 * i);
+  const data = new Float32Array(picks.length * per);
+  picks.forEach((p, i) => data.set(all.data.subarray(p * per, (p + 1) * per), i * per));
+  const x: TensorLike = { data, dims: [picks.length, c, h, w] };
+
+  const t0 = performance.now();
+  progress('explaining the digit CNN');
+  const model = await Explainer.load(await readFile(asset('models/digits-cnn.onnx')), { threads: options.threads, source: 'digits-cnn.onnx' });
+  const runs = new Map<MethodName, Awaited<ReturnType<CoreExplainer['explain']>>>();
+  for (const method of METHOD_NAMES) runs.set(method, await model.explain(x, { method, target: 'top2', reductions: ['maxabs'] }));
+  const first = runs.get('gradient')!;
+
+  const digits: DigitFigure[] = picks.map((p, i) => {
+    const probs = softmax(first.logits.data.subarray(i * 10, (i + 1) * 10));
+    const [predicted, runnerUp] = first.targets[i] as [number, number];
+    const layout = layoutGrid({
+      rows: METHOD_NAMES.map((m) => METHODS[m].label),
+      columns: [[`predicted: ${predicted}`, `p = ${probs[predicted]!.toFixed(3)}`], [`runner-up: ${runnerUp}`, `p = ${probs[runnerUp]!.toFixed(3)}`]],
+      tile: TILE,
+      title: `digit ${digitsJson.labels[p]} (held-out test image)`,
+    });
+    const cells = METHOD_NAMES.map((m) => [0, 1].map((k) => heat(mapOf(runs.get(m)!.maps.maxabs!, i, k), w, h)));
+    return { index: p, label: digitsJson.labels[p]!, predicted, runnerUp, probabilities: [probs[predicted]!, probs[runnerUp]!], layout, content: { input: gray(data.subarray(i * per, (i + 1) * per), w, h), cells } };
+  });
+
+  // Overview: rows = digits, columns = methods (predicted class), input in every row.
+  const overview = {
+    layout: layoutGrid({ rows: digits.map((d) => `${d.label} → ${d.predicted}`), columns: METHOD_NAMES.map((m) => METHODS[m].label.split(' ')), tile: 84, input: 'each-row', title: 'predicted class' }),
+    content: {
+      input: digits.map((_, i) => gray(data.subarray(i * per, (i + 1) * per), w, h)),
+      cells: digits.map((_, i) => METHOD_NAMES.map((m) => heat(mapOf(runs.get(m)!.maps.maxabs!, i, 0), w, h))),
+    },
+  };
+
+  progress('random networks (Nie et al.)');
+  const nets: { net: string; description: string; bytes: Uint8Array }[] = [
+    { net: 'CNN', description: 'random 3-layer CNN: conv 7×7, 256 filters, stride 2, ReLU, dense', bytes: buildModel({ model: 'cnn3', inputSize: h, channels: c, filters: 256, seed: 1 }) },
+    { net: 'CNN + max-pool', description: 'the same with 2×2 max-pooling after the ReLU', bytes: buildModel({ model: 'cnn3', inputSize: h, channels: c, filters: 256, maxPool: true, seed: 1 }) },
+    { net: 'FCN', description: 'random 3-layer fully connected net, 1024 hidden units', bytes: buildModel({ model: 'fcn3', inputSize: h, channels: c, hidden: 1024, seed: 1 }) },
+  ];
+  const randomMethods: MethodName[] = ['gradient', 'deconvnet', 'guided-backprop'];
+  const shown = [0, 3, 7].filter((i) => i < picks.length); // digits 0, 3 and 7
+  const rows: RandomNetRow[] = [];
+  const cells: PixelImage[][] = [];
+  const inputs: PixelImage[] = [];
+  for (const n of nets) {
+    const ex = await Explainer.load(n.bytes, { threads: options.threads, source: n.net });
+    const recovery: Record<string, number> = {};
+    const classDistance: Record<string, number> = {};
+    const row: PixelImage[] = [];
+    for (const m of randomMethods) {
+      const r = await ex.explain(x, { method: m, target: [0, 1], reductions: ['maxabs'] });
+      let corr = 0;
+      let dist = 0;
+      for (let i = 0; i < picks.length; i++) {
+        corr += pearson(mapOf(r.maps.maxabs!, i, 0), data.subarray(i * per, (i + 1) * per));
+        dist += normalizedDistance(mapOf(r.maps.maxabs!, i, 0), mapOf(r.maps.maxabs!, i, 1));
+      }
+      recovery[m] = corr / picks.length;
+      classDistance[m] = dist / picks.length;
+      for (const i of shown) row.push(heat(mapOf(r.maps.maxabs!, i, 0), w, h));
+    }
+    rows.push({ net: n.net, description: n.description, recovery, classDistance });
+    // Reorder: for each shown digit, the methods side by side.
+    cells.push(shown.flatMap((_, j) => randomMethods.map((__, mi) => row[mi * shown.length + j]!)));
+    inputs.push(gray(data.subarray(shown[0]! * per, (shown[0]! + 1) * per), w, h));
+    await ex.release();
+  }
+  const short: Partial<Record<MethodName, string>> = { 'guided-backprop': 'GBP' };
+  const columns = shown.flatMap((i) => randomMethods.map((m) => [`digit ${digitsJson.labels[picks[i]!]}`, short[m] ?? METHODS[m].label]));
+  const randomLayout = layoutGrid({ rows: nets.map((n) => n.net), columns, tile: 84, input: 'none', title: 'random networks (Nie et al. 2018): maps of class 0' });
+  await model.release();
+
+  return {
+    modelInfo: {
+      testAccuracy: meta.accuracy.test,
+      trainSize: meta.data.train_size,
+      testSize: meta.data.test_size,
+    },
+    digits,
+    overview,
+    randomNets: { rows, layout: randomLayout, content: { cells }, methods: randomMethods },
+    timings: { explainMs: performance.now() - t0 },
+  };
+}

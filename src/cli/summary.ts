@@ -1,0 +1,223 @@
+/**
+ * What `backlight explain` reports: the summary written to `<out>/summary.json` and printed by
+ * `--json` (one line), and the short text printed otherwise.
+ */
+import { createRequire } from 'node:module';
+import { relative } from 'node:path';
+import { describePreprocess, type Preprocess } from '../io/preprocess.js';
+import type { TensorLike } from '../methods/explainer.js';
+import type { MethodName } from '../methods/methods.js';
+import type { CliIO } from './errors.js';
+import type { InputKind } from './inputs.js';
+import { shapeText } from './inputs.js';
+import { positionLabel, type TargetPosition } from './targets.js';
+
+/** One target slot of an input's results and the name its files get. */
+export interface TargetSlot extends TargetPosition {
+  /** The class used for each image of the batch. */
+  classes: number[];
+  /** `<target>` in `<method>__<target>.npy`: the class when all images agree, else the spec label. */
+  name: string;
+}
+
+/** One class and its score. */
+export interface Prediction {
+  index: number;
+  /** From --labels; null without. */
+  name: string | null;
+  logit: number;
+  /** Softmax of the logits. */
+  probability: number;
+}
+
+/** One target explained by one method for one image, and the files that show it. */
+export interface TargetUse extends Prediction {
+  /** The target as asked: `max`, `3`, `top5-2` (the second of top5). */
+  target: string;
+  /** File names in the input's folder; png and overlay are null when no pictures are drawn. */
+  npy: string;
+  png: string | null;
+  overlay: string | null;
+}
+
+export interface ImageReport {
+  /** Index in the batch. */
+  index: number;
+  /** The best classes, best first (5, or all classes of a smaller model). */
+  predictions: Prediction[];
+  /** The targets each method explained, with their files. */
+  methods: Partial<Record<MethodName, TargetUse[]>>;
+  /** The figure (methods × targets) in the input's folder; null when no pictures are drawn. */
+  grid: string | null;
+}
+
+export interface MethodTiming {
+  method: MethodName;
+  compileMs: number;
+  runMs: number;
+}
+
+export interface InputReport {
+  input: string;
+  kind: InputKind;
+  dir: string;
+  shape: number[];
+  /** For image files: the size and format of the file as decoded. */
+  original?: { width: number; height: number; format: string };
+  targets: TargetSlot[];
+  /** targets[n][k] of the library: the class for image n and slot k. */
+  perImage: number[][];
+  images: ImageReport[];
+  /** Every file written for this input (paths under --out). */
+  files: string[];
+  /** Why no PNG was drawn (null when they were). */
+  noPictures: string | null;
+  timings: MethodTiming[];
+}
+
+export interface PreprocessSummary extends Preprocess {
+  description: string;
+}
+
+export interface DisplaySummary {
+  png: boolean;
+  /** Per method: what its heatmaps show. */
+  methods: Partial<Record<MethodName, { values: 'signed channel sum' | 'max |.| over channels'; colormap: string }>>;
+  clipPercentile: number;
+  alpha: number;
+}
+
+export interface ExplainReport {
+  command: 'explain';
+  /** The command line, quoted for a POSIX shell. */
+  commandLine: string;
+  argv: string[];
+  versions: Versions;
+  model: string;
+  classes: number | null;
+  labels: string | null;
+  out: string;
+  methods: MethodName[];
+  targets: string[];
+  /** The preprocessing of image files (or used to draw .npy inputs); null for .npy inputs without one. */
+  preprocessing: PreprocessSummary | null;
+  display: DisplaySummary;
+  inputs: InputReport[];
+  dumpGraph: string | null;
+  /** The path of summary.json. */
+  summary: string;
+  timings: { loadMs: number; totalMs: number };
+}
+
+export interface Versions {
+  backlight: string;
+  onnxruntimeNode: string;
+  node: string;
+}
+
+const require = createRequire(import.meta.url);
+
+function versionOf(pkg: string): string {
+  try {
+    return (require(pkg) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Backlight's version (src/cli and dist/cli both sit two levels below package.json). */
+export function backlightVersion(): string {
+  const v = versionOf('../../package.json');
+  return v === 'unknown' ? '0.0.0' : v;
+}
+
+export function versions(): Versions {
+  return { backlight: backlightVersion(), onnxruntimeNode: versionOf('onnxruntime-node/package.json'), node: process.version };
+}
+
+/** Quotes one argument for a POSIX shell when it needs it. */
+export function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+export function commandLine(argv: readonly string[]): string {
+  return ['backlight', ...argv.map(shellQuote)].join(' ');
+}
+
+export function summarizePreprocess(p: Preprocess | null): PreprocessSummary | null {
+  return p ? { ...p, mean: [...p.mean], std: [...p.std], description: describePreprocess(p) } : null;
+}
+
+/** Softmax of image n's logits ([N, classes]), in float64. */
+export function softmaxRow(logits: TensorLike, n: number): Float64Array {
+  const c = logits.dims[1]!;
+  const row = logits.data.subarray(n * c, (n + 1) * c);
+  let max = -Infinity;
+  for (const v of row) if (v > max) max = v;
+  const out = new Float64Array(c);
+  let sum = 0;
+  for (let i = 0; i < c; i++) sum += out[i] = Math.exp(row[i]! - max);
+  for (let i = 0; i < c; i++) out[i]! /= sum;
+  return out;
+}
+
+/** Class `index` of image n with its score. */
+export function predictionOf(logits: TensorLike, probs: Float64Array, n: number, index: number, labels: readonly string[] | null): Prediction {
+  const c = logits.dims[1]!;
+  return { index, name: labels?.[index] ?? null, logit: logits.data[n * c + index]!, probability: probs[index]! };
+}
+
+/** The k best classes of image n, best first (ties: the lower index first). */
+export function topPredictions(logits: TensorLike, n: number, labels: readonly string[] | null, k = 5): Prediction[] {
+  const probs = softmaxRow(logits, n);
+  const order = Array.from(probs.keys()).sort((a, b) => probs[b]! - probs[a]! || a - b);
+  return order.slice(0, k).map((i) => predictionOf(logits, probs, n, i, labels));
+}
+
+/** `285 Egyptian cat` with labels, `class 285` without. */
+export function className(index: number, labels: readonly string[] | null): string {
+  const name = labels?.[index];
+  return name ? `${index} ${name}` : `class ${index}`;
+}
+
+/** JSON with two-space indentation, but arrays of numbers on one line. */
+export function prettyJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(/\[\s*(-?[0-9.e+-]+(?:,\s*-?[0-9.e+-]+)*)\s*\]/g, (_, inner: string) => `[${inner.split(/,\s*/).join(', ')}]`);
+}
+
+export function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
+
+/** Prints the report: nothing (quiet), one JSON line, or a short text. */
+export function printReport(report: ExplainReport, format: 'json' | 'text' | 'quiet', io: CliIO): void {
+  if (format === 'quiet') return;
+  if (format === 'json') {
+    io.stdout(`${JSON.stringify(report)}\n`);
+    return;
+  }
+  const lines: string[] = [];
+  let count = 0;
+  for (const r of report.inputs) {
+    const targets = r.targets.map((s) => (s.name === s.spec ? s.spec : `${positionLabel(s)}=${s.name}`)).join(', ');
+    lines.push(`${r.input} ${shapeText(r.shape)}: targets ${targets}`);
+    for (const img of r.images) {
+      const best = img.predictions[0];
+      if (!best) continue;
+      const which = r.images.length > 1 ? ` (image ${img.index})` : '';
+      lines.push(`  predicted${which}: ${best.index}${best.name ? ` ${best.name}` : ''} (p = ${best.probability.toFixed(3)})`);
+    }
+    for (const t of r.timings) lines.push(`  ${t.method.padEnd(18)}compile ${Math.round(t.compileMs)} ms, run ${Math.round(t.runMs)} ms`);
+    lines.push(`  wrote ${r.files.length} files to ${r.dir}${r.dir.endsWith('/') ? '' : '/'}: ${r.files.map((f) => relative(r.dir, f)).join(', ')}`);
+    if (r.noPictures) lines.push(`  no PNG: ${r.noPictures}`);
+    count += r.files.length;
+  }
+  if (report.dumpGraph) {
+    lines.push(`wrote the compiled graph of ${report.methods[0]} to ${report.dumpGraph}`);
+    count++;
+  }
+  lines.push(`wrote the summary to ${report.summary}`);
+  count++;
+  lines.push(`done: ${count} files in ${(report.timings.totalMs / 1000).toFixed(2)} s`);
+  io.stdout(`${lines.join('\n')}\n`);
+}
