@@ -17,15 +17,19 @@ import { BacklightError, UnsupportedOpError } from '../errors.js';
 import { NameScope, cloneGraph, shapeOf, type Graph, type Node, type ValueInfo } from '../ir/graph.js';
 import { int64 } from '../ir/tensor.js';
 import { CANONICALIZED_OPS, RULES, supportedOps } from '../rules/index.js';
-import type { RuleContext, RuleFamily } from '../rules/types.js';
+import type { RuleChoice, RuleContext } from '../rules/types.js';
 import { Emitter } from './emitter.js';
 
 export type Reduction = 'maxabs' | 'sum' | 'l2';
 export const REDUCTIONS: readonly Reduction[] = ['maxabs', 'sum', 'l2'];
 
 export interface CompileOptions {
-  /** Rule family per node (the method's rule table). */
-  family: (node: Node, graph: Graph) => RuleFamily;
+  /** The method's rule table: what to do at each node. */
+  rules: (node: Node, graph: Graph) => RuleChoice;
+  /** Stabilizer of LRP denominators (default 1e-6). */
+  stabilizer?: number;
+  /** Seed value: 1 (default), or the logit of the target (LRP's convention: R = S_j at the output). */
+  seedScale?: 'one' | 'logit';
   /**
    * Seeds per image: `top` one-hot seeds on the highest logits, chosen in the graph, followed by
    * `given` seeds fed as the `seed` input.
@@ -132,7 +136,12 @@ export function compile(canonical: Graph, opts: CompileOptions): CompiledGraph {
   }
   const seedsPerImage = parts.length === 1 ? parts[0]! : emit.op('Concat', parts, { axis: 1 });
   const kMajorSeeds = k > 1 && batch > 1 ? emit.op('Transpose', [seedsPerImage], { perm: [1, 0, 2] }) : seedsPerImage;
-  const seed = emit.reshape(kMajorSeeds, [k * batch, classes], 'seed');
+  let seed = emit.reshape(kMajorSeeds, [k * batch, classes], 'seed');
+  if (opts.seedScale === 'logit') {
+    // [K·N, classes] ⊙ logits [N, classes], through the [K, N, classes] view when N > 1.
+    const scaled = emit.op('Mul', [batch > 1 ? emit.reshape(seed, [k, batch, classes]) : seed, logitsName], {}, 'seedTimesLogit');
+    seed = batch > 1 ? emit.reshape(scaled, [k * batch, classes]) : scaled;
+  }
 
   // Backward walk in reverse topological order; contributions meeting at a tensor are summed.
   const contributions = new Map<string, string[]>([[logitsName, [seed]]]);
@@ -155,7 +164,8 @@ export function compile(canonical: Graph, opts: CompileOptions): CompiledGraph {
     if (!needs.some(Boolean)) continue;
     const rules = RULES.get(node.op);
     if (!rules) throw new UnsupportedOpError(node.name, node.op, `no backward rule for op '${node.op}' (supported: ${supportedOps().join(', ')})`);
-    const family = opts.family(node, g);
+    const choice = opts.rules(node, g);
+    const family = choice.family;
     const rule = rules[family] ?? rules.gradient;
     const ctx: RuleContext = {
       graph: g,
@@ -165,6 +175,8 @@ export function compile(canonical: Graph, opts: CompileOptions): CompiledGraph {
       signals,
       needs,
       family,
+      linear: choice.linear,
+      stabilizer: opts.stabilizer ?? 1e-6,
       shape: (name) => shapeOf(g, name),
       constant: (name) => g.initializers.get(name),
     };

@@ -11,7 +11,7 @@ import { sizeOf } from '../ir/tensor.js';
 import { decodeModel } from '../onnx/decode.js';
 import { encodeModel } from '../onnx/encode.js';
 import { Runtime, type OrtModule, type RuntimeOptions } from '../runtime/runtime.js';
-import { methodByName, type MethodName } from './methods.js';
+import { methodByName, type MethodName, type MethodParams } from './methods.js';
 
 /** A dense float32 tensor in row-major (C) order. */
 export interface TensorLike {
@@ -39,6 +39,8 @@ export interface ExplainOptions {
   reductions?: readonly Reduction[];
   /** Tensor names whose activation and backward signal to return. */
   taps?: readonly string[];
+  /** Method parameters (LRP ε, α, β, …). */
+  params?: MethodParams;
 }
 
 export interface Explanation {
@@ -142,7 +144,7 @@ export class Explainer {
     const classes = this.classesFor(input.dims);
     const plan = this.planSeeds(options.target ?? 'max', n, classes);
     const reductions = options.reductions ?? REDUCTIONS;
-    const key = JSON.stringify([options.method, input.dims, plan.top, plan.given, reductions, options.taps ?? []]);
+    const key = JSON.stringify([options.method, options.params ?? {}, input.dims, plan.top, plan.given, reductions, options.taps ?? []]);
     let entry = this.sessions.get(key);
     let fresh = false;
     if (entry) {
@@ -211,7 +213,8 @@ export class Explainer {
     const method = methodByName(options.method);
     const { graph } = this.canonical(dims);
     return compile(graph, {
-      family: () => method.family,
+      rules: method.rules(options.params ?? {}),
+      seedScale: method.seedScale,
       seeds: { top: plan.top, given: plan.given },
       timesInput: method.timesInput,
       reductions: options.reductions ?? REDUCTIONS,

@@ -11,7 +11,27 @@ import type { Tensor } from '../ir/tensor.js';
 import type { Emitter } from '../compile/emitter.js';
 
 /** Which variant of an op's backward pass a method asks for. */
-export type RuleFamily = 'gradient' | 'deconvnet' | 'guided';
+export type RuleFamily = 'gradient' | 'deconvnet' | 'guided' | 'lrp';
+
+/**
+ * LRP rules for linear layers (Conv, Gemm, MatMul); see ../shared/papers/METHODS.md. `ignoreBias`
+ * bypasses the layer's bias (Gu et al. §3.1).
+ */
+export type LinearRule = (
+  | { rule: 'epsilon'; epsilon: number }
+  | { rule: 'zplus' }
+  | { rule: 'alphabeta'; alpha: number; beta: number }
+  | { rule: 'zbox'; low: readonly number[]; high: readonly number[] }
+  | { rule: 'gamma'; gamma: number }
+  | { rule: 'wsquare' }
+  | { rule: 'flat' }
+) & { ignoreBias?: boolean };
+
+/** What a method asks of one node: a rule family and, for LRP at linear layers, the rule. */
+export interface RuleChoice {
+  family: RuleFamily;
+  linear?: LinearRule;
+}
 
 export interface RuleContext {
   /** The canonical forward graph (read only). */
@@ -26,6 +46,10 @@ export interface RuleContext {
   readonly needs: readonly boolean[];
   /** The rule family the method asks for at this node. */
   readonly family: RuleFamily;
+  /** For LRP at linear layers: the rule. */
+  readonly linear?: LinearRule;
+  /** Added to denominators with the sign of the denominator (sign(0) = +1), as Zennit does. */
+  readonly stabilizer: number;
   /** Static forward shape of a tensor. */
   shape(name: string): number[];
   /** Value of a constant input (initializer), if it is one. */
@@ -40,4 +64,6 @@ export interface OpRules {
   gradient: BackwardRule;
   deconvnet?: BackwardRule;
   guided?: BackwardRule;
+  /** Relevance propagation (LRP); ops without it pass relevance as the gradient does. */
+  lrp?: BackwardRule;
 }
