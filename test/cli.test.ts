@@ -141,6 +141,11 @@ function listFiles(dir: string): string[] {
   return out.sort();
 }
 
+/** The .npy and .json outputs of inputs: without the pictures and summary.json (test/cli.images.test.ts checks those). */
+function dataFiles(files: string[]): string[] {
+  return files.filter((f) => !f.endsWith('.png') && !/(^|\/)summary\.json$/.test(f));
+}
+
 /** A one-line `backlight: …` message and nothing else (no stack trace). */
 function expectOneLine(stderr: string, pattern: RegExp): void {
   expect(stderr.endsWith('\n')).toBe(true);
@@ -209,7 +214,7 @@ describe('explain on a generated tiny model', () => {
     const out = join(work, 'out1');
     const r = await cli('explain', '--model', tiny, '--input-npy', x1, '--method', 'gradient,guided-backprop', '--target', 'max,2', '--out', out, '--quiet');
     expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
-    expect(listFiles(out)).toEqual(['x1/gradient__0.npy', 'x1/gradient__2.npy', 'x1/guided-backprop__0.npy', 'x1/guided-backprop__2.npy', 'x1/logits.npy', 'x1/targets.json']);
+    expect(dataFiles(listFiles(out))).toEqual(['x1/gradient__0.npy', 'x1/gradient__2.npy', 'x1/guided-backprop__0.npy', 'x1/guided-backprop__2.npy', 'x1/logits.npy', 'x1/targets.json']);
     const input = readNpy(x1);
     for (const method of ['gradient', 'guided-backprop'] as const) {
       const ref = await api(input, method, ['max', 2]);
@@ -242,7 +247,7 @@ describe('explain on a generated tiny model', () => {
     const out = join(work, 'out2');
     const r = await cli('explain', '-m', tiny, '-i', ximg, '-o', out, '-q');
     expect(r.code, r.stderr).toBe(0);
-    expect(listFiles(out)).toEqual(['single/gradient__1.npy', 'single/logits.npy', 'single/targets.json']);
+    expect(dataFiles(listFiles(out))).toEqual(['single/gradient__1.npy', 'single/logits.npy', 'single/targets.json']);
     const a = readNpy(join(out, 'single', 'gradient__1.npy'));
     expect(a.dims).toEqual([1, 4, 4]);
     const ref = await api({ data: readNpy(ximg).data, dims: [1, 1, 4, 4] }, 'gradient', 'max');
@@ -257,7 +262,7 @@ describe('explain on a generated tiny model', () => {
     const input = readNpy(xb);
     const names = ['max', '1', 'top2-1', 'top2-2'];
     const methods = ['gradient', 'deconvnet'] as const;
-    expect(listFiles(join(out, 'batch'))).toEqual([...methods.flatMap((m) => names.map((n) => `${m}__${n}.npy`)), 'logits.npy', 'targets.json'].sort());
+    expect(dataFiles(listFiles(join(out, 'batch')))).toEqual([...methods.flatMap((m) => names.map((n) => `${m}__${n}.npy`)), 'logits.npy', 'targets.json'].sort());
     for (const method of methods) {
       const ref = await api(input, method, ['max', 1, 'top2']);
       expect(ref.targets.map((t) => t[0])).toEqual([0, 1, 2]);
@@ -282,7 +287,7 @@ describe('explain on a generated tiny model', () => {
     const out = join(work, 'out4');
     const r = await cli('explain', '--model', tiny, '--input-npy', same, '--target', 'max,0', '--out', out, '--quiet');
     expect(r.code, r.stderr).toBe(0);
-    expect(listFiles(out)).toEqual(['same/gradient__0.npy', 'same/logits.npy', 'same/targets.json']);
+    expect(dataFiles(listFiles(out))).toEqual(['same/gradient__0.npy', 'same/logits.npy', 'same/targets.json']);
     expect(readNpy(join(out, 'same', 'gradient__0.npy')).dims).toEqual([2, 1, 4, 4]);
   });
 
@@ -302,7 +307,7 @@ describe('explain on a generated tiny model', () => {
       expect(inp.timings[0]).toMatchObject({ method: 'deconvnet' });
       expect(inp.timings[0].runMs).toBeGreaterThanOrEqual(0);
     }
-    expect(report.inputs[0].files.map((f: string) => f.slice(out.length + 1))).toEqual(['x1/deconvnet__0.npy', 'x1/deconvnet__2.npy', 'x1/logits.npy', 'x1/targets.json']);
+    expect(dataFiles(report.inputs[0].files.map((f: string) => f.slice(out.length + 1)))).toEqual(['x1/deconvnet__0.npy', 'x1/deconvnet__2.npy', 'x1/logits.npy', 'x1/targets.json']);
     expect(report.timings.totalMs).toBeGreaterThan(0);
   });
 
@@ -432,7 +437,7 @@ describe('explain errors', () => {
     const r = await cli('explain', '--model', tiny, '--input-npy', x1);
     expect(r.code).toBe(2);
     expectOneLine(r.stderr, /^backlight: required option '-o, --out <dir>' not specified\n$/);
-    await fails(2, /^backlight: no input given: add --input-npy FILE\.npy\n$/, ['--model', tiny]);
+    await fails(2, /^backlight: no input given: add --image FILE or --input-npy FILE\.npy\n$/, ['--model', tiny]);
     await fails(2, /^backlight: --threads 'two' is not a positive integer\n$/, ['--model', tiny, '--input-npy', x1, '--threads', 'two']);
     const other = join(work, 'elsewhere');
     mkdirSync(other, { recursive: true });
@@ -484,8 +489,8 @@ describe('the bin entry as a process', () => {
     const r = spawnCli('explain', '--model', tiny, '--input-npy', x1, '--method', 'guided-backprop', '--out', out, '--json');
     expect(r.stderr).toBe('');
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout).inputs[0].files).toHaveLength(3);
-    expect(listFiles(out)).toEqual(['x1/guided-backprop__0.npy', 'x1/logits.npy', 'x1/targets.json']);
+    expect(dataFiles(JSON.parse(r.stdout).inputs[0].files)).toHaveLength(3);
+    expect(dataFiles(listFiles(out))).toEqual(['x1/guided-backprop__0.npy', 'x1/logits.npy', 'x1/targets.json']);
   });
 
   it('fails with one stderr line and exit code 2 or 1', () => {
@@ -510,7 +515,7 @@ describe.skipIf(!HAS_SHARED)('explain on the shared reference model (smallvgg)',
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.inputs[0].perImage).toEqual([[7, 8]]);
-    expect(listFiles(out)).toEqual(['in0_input/gradient__7.npy', 'in0_input/gradient__8.npy', 'in0_input/guided-backprop__7.npy', 'in0_input/guided-backprop__8.npy', 'in0_input/logits.npy', 'in0_input/targets.json']);
+    expect(dataFiles(listFiles(out))).toEqual(['in0_input/gradient__7.npy', 'in0_input/gradient__8.npy', 'in0_input/guided-backprop__7.npy', 'in0_input/guided-backprop__8.npy', 'in0_input/logits.npy', 'in0_input/targets.json']);
     const vgg = await Explainer.load(model);
     const x = readNpy(input);
     for (const method of ['gradient', 'guided-backprop'] as const) {

@@ -19,6 +19,11 @@ export interface CliIO {
   stdout(text: string): void;
   stderr(text: string): void;
   env: Readonly<Record<string, string | undefined>>;
+  /**
+   * The stream behind `stderr`, for progress bars: one is drawn only when it is a terminal
+   * (`isTTY`). Absent in tests that capture the output as text.
+   */
+  progress?: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
 export function processIO(): CliIO {
@@ -26,6 +31,7 @@ export function processIO(): CliIO {
     stdout: (t) => void process.stdout.write(t),
     stderr: (t) => void process.stderr.write(t),
     env: process.env,
+    progress: process.stderr,
   };
 }
 

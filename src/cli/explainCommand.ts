@@ -1,57 +1,95 @@
 /**
- * `backlight explain`: attributions for NumPy inputs, written as .npy files.
+ * `backlight explain`: attributions of image files or NumPy inputs, as .npy files and pictures.
  *
  * ```sh
- * npx backlight explain --model model.onnx --input-npy x.npy y.npy \
- *     --method gradient,guided-backprop --target max,3 --out results
+ * npx backlight explain --model model.onnx --image cat.jpg dog.png --preset imagenet \
+ *     --labels classes.json --method gradient,guided-backprop --target max,3 --out results
+ * npx backlight explain --model model.onnx --input-npy x.npy --out results
  * ```
  *
- * Each .npy file holds one batch for the model's input: shape [N, …] matching the model (a model
- * with a dynamic batch takes any N; a model with a fixed batch of 1 is run image by image), or the
- * shape of one image without the batch axis (taken as N = 1). Any dtype NumPy writes as float32,
- * float64, int64, int32 or uint8 is accepted and converted to float32.
+ * Inputs (inputs.ts): image files, preprocessed by `--preset` and its overrides into the model's
+ * input; or .npy batches, [N, …] matching the model (a model with a fixed batch of 1 is run image
+ * by image), or one image without the batch axis.
  *
- * For every input `x.npy` and every method, one run explains all targets (`max` and `topK` are
- * resolved from the logits of that same run) and writes, in `results/x/`:
+ * For every input `x` and every method, one run explains all targets (`max` and `topK` are
+ * resolved from the logits of that same run). In `results/x/`:
  *
- * - `<method>__<target>.npy`: the attribution for one target, float32, with the shape of `x.npy`
+ * - `<method>__<target>.npy`: the attribution for one target, float32, with the shape of the input
  *   (for N > 1, the [N, …] attributions of every image for that target). `<target>` is the class
  *   index actually used, e.g. `gradient__8.npy` for `--target max` when class 8 is predicted.
  *   When N > 1 and the class differs between images (`max` or `topK` on images with different
  *   predictions), the file is named after the target spec instead: `gradient__max.npy`, and
- *   `gradient__top3-2.npy` for the second-best class of `top3`. targets.json tells which class
- *   every image used.
- * - `logits.npy`: the logits, float32 [N, classes] (before any softmax of the model).
- * - `targets.json`: the target specs, the classes used per image and target, and the files.
+ *   `gradient__top3-2.npy` for the second-best class of `top3`.
+ * - `logits.npy` (float32 [N, classes]) and `targets.json` (classes used per image and target).
+ * - For image-like inputs, pictures (render.ts): `<method>__<target>.png` (heatmap),
+ *   `<method>__<target>_overlay.png` and `grid.png` (methods × targets).
  *
- * `--json` prints one JSON object describing what was written (files, targets, timings) to stdout;
- * otherwise a short summary is printed unless `--quiet`. `--dump-graph g.onnx` also writes the
- * compiled explanation graph of the first method (for the first input's shape), to inspect in
- * Netron. Everything that can be checked is checked before any computation (model, inputs,
- * methods, targets, output folders), and every file is written atomically, so a failed run leaves
- * no partial file behind.
+ * And `results/summary.json` (summary.ts): predictions, targets, files, timings, preprocessing,
+ * versions and the command line; `--json` prints it to stdout as one line. Everything that can be
+ * checked is checked before any computation (model, inputs, labels, methods, targets, output
+ * folders); the files of one input are written all or none, each atomically.
  */
 import type { Command } from 'commander';
-import { readFile } from 'node:fs/promises';
-import { basename, dirname, extname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { BacklightError } from '../errors.js';
 import { Explainer } from '../index.js';
-import { encodeNpy, decodeNpy } from '../io/npy.js';
-import type { Dim } from '../ir/graph.js';
+import { checkWritableFolder, writeFileAtomic, writeFilesAtomic, type FileToWrite } from '../io/files.js';
+import { encodeNpy } from '../io/npy.js';
+import { PRESET_NAMES } from '../io/preprocess.js';
 import { sizeOf } from '../ir/tensor.js';
 import type { Explainer as CoreExplainer, Explanation, TargetSpec, TensorLike } from '../methods/explainer.js';
 import { METHODS, METHOD_NAMES, methodByName, type MethodName } from '../methods/methods.js';
+import { DEFAULT_PERCENTILE } from '../render/index.js';
 import type { CliIO } from './errors.js';
-import { checkWritableFolder, fsReason, writeFileAtomic } from '../io/files.js';
+import {
+  loadInput,
+  parsePreprocessOptions,
+  resolveInputPreprocess,
+  shapeText,
+  stemOf,
+  type InputBatch,
+  type InputSpec,
+  type PreprocessCliOptions,
+  type PreprocessRequest,
+} from './inputs.js';
+import { readLabels } from './labels.js';
+import { startProgress, type Progress } from './progress.js';
+import { displayOf, drawImage, type PictureOptions } from './render.js';
+import {
+  commandLine,
+  predictionOf,
+  prettyJson,
+  printReport,
+  round,
+  softmaxRow,
+  summarizePreprocess,
+  topPredictions,
+  versions,
+  type DisplaySummary,
+  type ExplainReport,
+  type ImageReport,
+  type InputReport,
+  type TargetSlot,
+  type TargetUse,
+} from './summary.js';
 import { parseTargetList, positionLabel, targetPositions, validateTargets, type TargetPosition } from './targets.js';
 
+export { fitInput, stemOf, type InputBatch } from './inputs.js';
+export type { ExplainReport, InputReport, TargetSlot } from './summary.js';
+
 /** Options as commander parses them. */
-export interface ExplainCliOptions {
+export interface ExplainCliOptions extends PreprocessCliOptions {
   model: string;
   inputNpy?: string[];
+  image?: string[];
+  labels?: string;
   method?: string[];
   target?: string[];
   out: string;
+  png?: boolean;
+  signed?: boolean;
+  clip?: string;
+  alpha?: string;
   json?: boolean;
   quiet?: boolean;
   threads?: string;
@@ -59,58 +97,21 @@ export interface ExplainCliOptions {
   debug?: boolean;
 }
 
-/** One input batch, from whatever source (a .npy file now; images later). */
-export interface InputBatch {
-  /** The file it came from, as given. */
-  source: string;
-  /** Name of its output folder under --out. */
-  stem: string;
-  /** The batch fed to the model, [N, …]. */
-  tensor: TensorLike;
-  /** Shape of one attribution file: the input's own shape ([N, …], or […] without a batch axis). */
-  fileDims: number[];
-}
-
 /** What one command line asks for, validated. */
 export interface ExplainPlan {
   model: string;
-  inputs: string[];
+  inputs: InputSpec[];
   methods: MethodName[];
   targets: TargetSpec[];
   out: string;
+  preprocess: PreprocessRequest;
+  labels?: string;
+  pictures: PictureOptions;
   threads?: number;
   dumpGraph?: string;
   format: 'json' | 'text' | 'quiet';
-}
-
-/** One target slot of an input's results and the name its files get. */
-export interface TargetSlot extends TargetPosition {
-  /** The class used for each image of the batch. */
-  classes: number[];
-  /** `<target>` in `<method>__<target>.npy`: the class when all images agree, else the spec label. */
-  name: string;
-}
-
-export interface InputReport {
-  input: string;
-  dir: string;
-  shape: number[];
-  targets: TargetSlot[];
-  /** targets[n][k] of the library: the class for image n and slot k. */
-  perImage: number[][];
-  files: string[];
-  timings: Array<{ method: MethodName; compileMs: number; runMs: number }>;
-}
-
-export interface ExplainReport {
-  command: 'explain';
-  model: string;
-  out: string;
-  methods: MethodName[];
-  targets: string[];
-  inputs: InputReport[];
-  dumpGraph: string | null;
-  timings: { loadMs: number; totalMs: number };
+  /** The arguments after `backlight`, for the summary. */
+  argv: string[];
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -129,60 +130,96 @@ function wrap(text: string, width: number, indent: number): string {
   return lines.join(`\n${' '.repeat(indent)}`);
 }
 
-/** JSON with two-space indentation, but arrays of numbers on one line. */
-function prettyJson(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(/\[\s*(-?[0-9.e+-]+(?:,\s*-?[0-9.e+-]+)*)\s*\]/g, (_, inner: string) => `[${inner.split(/,\s*/).join(', ')}]`);
-}
-
 const HELP_AFTER = `
-Inputs:
-  Each .npy file is one batch for the model input: [N, ...] matching the model
-  (any N for a dynamic batch), or one image without the batch axis (N = 1).
-  float32, float64, int64, int32 and uint8 arrays are read as float32.
+Inputs (exactly one kind):
+  --image: image files (PNG, JPEG, WebP, GIF, TIFF, AVIF), preprocessed by
+  --preset and its overrides. 'none' (default): the model's input size, x/255.
+    imagenet  224x224, RGB, mean 0.485,0.456,0.406, std 0.229,0.224,0.225
+    cifar10   32x32, RGB, the ImageNet mean and std
+    mnist     28x28, gray, x/255
+  --input-npy: .npy batches [N, ...] matching the model (any N for a dynamic
+  batch), or one image without the batch axis. float32, float64, int64, int32
+  and uint8 are read as float32. Preprocessing options only tell how to draw
+  them; without any, an image-like input is drawn as the min-max gray.
 
 Outputs, in <dir>/<stem of input>/:
   <method>__<target>.npy  attribution for one target, float32, same shape as the
                           input (for N > 1: every image's attribution for it)
+  <method>__<target>.png  heatmap at the input's resolution (image-like inputs)
+  <method>__<target>_overlay.png  the heatmap over the input
+  grid.png                rows = methods, columns = targets, the input first
   logits.npy              logits, float32 [N, classes]
   targets.json            classes used per image and target, files written
+and <dir>/summary.json: top-5 predictions, targets, files, timings,
+preprocessing, versions and the command line (--json prints it).
   <target> is the class index used (gradient__8.npy for --target max when class
   8 is predicted). When N > 1 and images use different classes, the file is
   named by the target spec: gradient__max.npy, gradient__top3-2.npy (second of
-  top3); targets.json has the class of every image.
+  top3); targets.json has the class of every image. For N > 1, PNG names end
+  in _<image index>: gradient__8_0.png, grid_0.png.
+  Heatmaps show max |.| over channels (inferno); --signed shows the channel
+  sum with a diverging map (blue < 0 < red). Both clip at the --clip percentile.
 
 Methods:
 ${METHOD_NAMES.map((m) => `  ${m.padEnd(18)}${wrap(METHODS[m].summary, 80, 20)}`).join('\n')}
 
 Exit codes: 0 ok, 1 bad model, input or output file, 2 wrong usage.
 
-Example:
-  backlight explain --model model.onnx --input-npy x.npy --method gradient,guided-backprop --target max,3 --out results
+Examples:
+  backlight explain --model mobilenetv2.onnx --image cat.jpg --preset imagenet --labels classes.json --method gradient,guided-backprop --target max,3 --out results
+  backlight explain --model model.onnx --input-npy x.npy --out results
 `;
 
-export function registerExplain(program: Command, io: CliIO): void {
+export function registerExplain(program: Command, io: CliIO, argv: readonly string[] = []): void {
   program
     .command('explain')
-    .summary('write attributions of NumPy inputs as .npy files')
-    .description('Explain a classifier\'s predictions: one attribution per input, method and target, written as .npy files.')
+    .summary('explain predictions on images or NumPy inputs: .npy attributions, heatmaps, grids')
+    .description("Explain a classifier's predictions: one attribution per input, method and target, written as .npy files and drawn as heatmaps, overlays and a grid.")
     .requiredOption('-m, --model <file.onnx>', 'the ONNX classifier (output: logits or probabilities [N, classes])')
+    .option('--image <files...>', 'input image files (PNG, JPEG, WebP, …), preprocessed by --preset')
     .option('-i, --input-npy <files...>', 'input batches as .npy files, [N, ...] or one image without the batch axis')
+    .option('--preset <name>', `preprocessing of images: ${PRESET_NAMES.join(', ')} (default: none = the model's input size, x/255)`)
+    .option('--size <W[,H]>', 'input size in pixels, overrides the preset')
+    .option('--crop [N]', 'resize the shorter side to N (default: size·256/224), then centre-crop to the size')
+    .option('--mean <a,b,c>', 'per-channel mean subtracted after x/255 (tensor channel order), overrides the preset')
+    .option('--std <a,b,c>', 'per-channel std divided by after the mean, overrides the preset')
+    .option('--layout <nchw|nhwc>', "tensor layout (default: the model's)")
+    .option('--channels <rgb|bgr|gray>', "channel order (default: the preset's, or the model's for none)")
+    .option('--labels <file>', 'class names: one per line, or a JSON array of strings; as many as the model has classes')
     .option('--method <names>', `comma-separated methods (default: gradient): ${METHOD_NAMES.join(', ')}`, collect)
     .option('-t, --target <specs>', "comma-separated targets (default: max): a class index, 'max' (predicted class) or 'topK' (the K best)", collect)
     .requiredOption('-o, --out <dir>', 'output folder (created if needed)')
-    .option('--json', 'print a JSON description of what was written (files, targets, timings) to stdout')
+    .option('--signed', 'draw the signed sum over channels with a diverging colormap, instead of max |.|')
+    .option('--clip <percentile>', `percentile of the map that gets full colour (default: ${DEFAULT_PERCENTILE})`)
+    .option('--alpha <a>', 'opacity of heatmaps over the input in overlays, 0 to 1 (default: 0.6)')
+    .option('--no-png', 'write no PNG (heatmaps, overlays, grids), only .npy and .json files')
+    .option('--json', 'print the summary (files, predictions, targets, timings) as JSON to stdout')
     .option('-q, --quiet', 'print nothing on success')
-    .option('--threads <n>', 'threads per onnxruntime session (default: onnxruntime\'s choice)')
+    .option('--threads <n>', "threads per onnxruntime session (default: onnxruntime's choice)")
     .option('--dump-graph <file.onnx>', 'also write the compiled explanation graph of the first method (view it in Netron)')
     .option('--debug', 'print stack traces of internal errors (also: BACKLIGHT_DEBUG=1)')
     .addHelpText('after', HELP_AFTER)
     .action(async (opts: ExplainCliOptions) => {
-      const plan = planExplain(opts);
-      printReport(await explainCommand(plan), plan.format, io);
+      const plan = planExplain(opts, argv);
+      printReport(await explainCommand(plan, io), plan.format, io);
     });
 }
 
-/** Checks the options that need no file: methods, targets, threads, inputs. */
-export function planExplain(opts: ExplainCliOptions): ExplainPlan {
+function parseFraction(flag: string, text: string | undefined, fallback: number, ok: (v: number) => boolean, range: string): number {
+  if (text === undefined) return fallback;
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || !ok(v)) throw new BacklightError(`${flag} '${text}' must be a number ${range}`, 'usage');
+  return v;
+}
+
+/** Checks the options that need no file: inputs, methods, targets, preprocessing, display, threads. */
+export function planExplain(opts: ExplainCliOptions, argv: readonly string[] = []): ExplainPlan {
+  const npy = opts.inputNpy ?? [];
+  const images = opts.image ?? [];
+  if (npy.length > 0 && images.length > 0) throw new BacklightError('give either --image or --input-npy, not both', 'usage');
+  if (npy.length === 0 && images.length === 0) throw new BacklightError('no input given: add --image FILE or --input-npy FILE.npy', 'usage');
+  const inputs: InputSpec[] = images.length > 0 ? images.map((file) => ({ kind: 'image', file })) : npy.map((file) => ({ kind: 'npy', file }));
+
   const methods: MethodName[] = [];
   for (const value of opts.method?.length ? opts.method : ['gradient']) {
     for (const raw of value.split(',')) {
@@ -193,6 +230,13 @@ export function planExplain(opts: ExplainCliOptions): ExplainPlan {
     }
   }
   const targets = parseTargetList(opts.target?.length ? opts.target : ['max']);
+  const preprocess = parsePreprocessOptions(opts);
+  const pictures: PictureOptions = {
+    png: opts.png !== false,
+    signed: opts.signed === true,
+    clip: parseFraction('--clip', opts.clip, DEFAULT_PERCENTILE, (v) => v > 0 && v <= 100, 'in (0, 100], e.g. 99.5'),
+    alpha: parseFraction('--alpha', opts.alpha, 0.6, (v) => v >= 0 && v <= 1, 'from 0 to 1'),
+  };
   let threads: number | undefined;
   if (opts.threads !== undefined) {
     threads = Number(opts.threads);
@@ -200,66 +244,20 @@ export function planExplain(opts: ExplainCliOptions): ExplainPlan {
       throw new BacklightError(`--threads '${opts.threads}' is not a positive integer`, 'usage');
     }
   }
-  const inputs = opts.inputNpy ?? [];
-  if (inputs.length === 0) throw new BacklightError('no input given: add --input-npy FILE.npy', 'usage');
   return {
     model: opts.model,
     inputs,
     methods,
     targets,
     out: opts.out,
+    preprocess,
+    labels: opts.labels,
+    pictures,
     threads,
     dumpGraph: opts.dumpGraph,
     format: opts.json ? 'json' : opts.quiet ? 'quiet' : 'text',
+    argv: [...argv],
   };
-}
-
-/** The output folder name for an input file: its name without the extension. */
-export function stemOf(file: string): string {
-  const name = basename(file);
-  const ext = extname(name);
-  return ext && ext !== name ? name.slice(0, -ext.length) : name;
-}
-
-function shapeText(dims: readonly Dim[]): string {
-  return `[${dims.join(', ')}]`;
-}
-
-/**
- * Fits an array to the model input: checks its shape ([N, …], or one image without the batch
- * axis) and returns the batch to feed; throws a message with the expected and the actual shape.
- */
-export function fitInput(array: TensorLike, model: { inputName: string; inputShape: Dim[] }, source: string): InputBatch {
-  const expected = model.inputShape;
-  const got = array.dims;
-  const rest = expected.slice(1);
-  const batch = expected[0];
-  const anyBatch = typeof batch !== 'number' || batch === 1;
-  const wanted = `${shapeText([anyBatch ? 'N' : batch!, ...rest])}${anyBatch ? ` (or ${shapeText(rest)} for one image)` : ''}`;
-  const fail = (why = ''): never => {
-    throw new BacklightError(`${source}: expected an array of shape ${wanted} for model input '${model.inputName}', got ${shapeText(got)}${why}`);
-  };
-  let dims: number[];
-  if (got.length === expected.length) dims = [...got];
-  else if (got.length === expected.length - 1 && anyBatch) dims = [1, ...got];
-  else return fail();
-  if (dims.some((d) => !Number.isInteger(d) || d < 1)) fail(' (empty arrays cannot be explained)');
-  for (let i = 1; i < dims.length; i++) {
-    const e = expected[i]!;
-    if (typeof e === 'number' && e !== dims[i]) fail();
-  }
-  if (!anyBatch && dims[0] !== batch) fail();
-  return { source, stem: stemOf(source), tensor: { data: array.data, dims }, fileDims: [...got] };
-}
-
-async function readNpyInput(file: string, explainer: CoreExplainer): Promise<InputBatch> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch (e) {
-    throw new BacklightError(`cannot read input file '${file}': ${fsReason(e)}`);
-  }
-  return fitInput(decodeNpy(bytes, file), explainer, file);
 }
 
 /** Dims the library canonicalizes with for this batch (a fixed batch of 1 runs image by image). */
@@ -297,26 +295,43 @@ function sameTargets(a: number[][], b: number[][]): boolean {
   return a.length === b.length && a.every((row, i) => row.length === b[i]!.length && row.every((c, j) => c === b[i]![j]));
 }
 
-/** Runs `explain` for a validated plan and writes its files; returns what was written. */
-export async function explainCommand(plan: ExplainPlan): Promise<ExplainReport> {
+/** Everything one run shares between its inputs. */
+interface RunContext {
+  plan: ExplainPlan;
+  explainer: CoreExplainer;
+  positions: TargetPosition[];
+  labels: string[] | null;
+  progress: Progress;
+}
+
+/** Runs `explain` for a validated plan and writes its files; returns the summary. */
+export async function explainCommand(plan: ExplainPlan, io?: CliIO): Promise<ExplainReport> {
   const t0 = performance.now();
 
   // Output folders: distinct per input, creatable and writable, before any work.
   const seen = new Map<string, string>();
-  for (const input of plan.inputs) {
-    const dir = join(plan.out, stemOf(input));
+  for (const { file } of plan.inputs) {
+    const dir = join(plan.out, stemOf(file));
     const other = seen.get(dir);
-    if (other !== undefined) throw new BacklightError(`inputs '${other}' and '${input}' would both write to '${dir}'; rename one of them`, 'usage');
-    seen.set(dir, input);
+    if (stemOf(file) === 'summary.json') throw new BacklightError(`input '${file}' would write to '${dir}', where summary.json goes; rename it`, 'usage');
+    if (other !== undefined) throw new BacklightError(`inputs '${other}' and '${file}' would both write to '${dir}'; rename one of them`, 'usage');
+    seen.set(dir, file);
   }
   await checkWritableFolder(plan.out);
   for (const dir of seen.keys()) await checkWritableFolder(dir);
   if (plan.dumpGraph) await checkWritableFolder(dirname(plan.dumpGraph), 'folder of --dump-graph');
 
+  // Model, preprocessing, inputs, targets and labels: all checked before anything is computed.
   const explainer = await Explainer.load(plan.model, { threads: plan.threads });
+  const preprocess = resolveInputPreprocess(plan.preprocess, explainer, plan.inputs[0]!.kind);
   const batches: InputBatch[] = [];
-  for (const file of plan.inputs) batches.push(await readNpyInput(file, explainer));
-  for (const b of batches) validateTargets(plan.targets, classCount(explainer, b.tensor.dims, plan.model));
+  for (const spec of plan.inputs) batches.push(await loadInput(spec, explainer, preprocess));
+  let classes = 0;
+  for (const b of batches) {
+    classes = classCount(explainer, b.tensor.dims, plan.model);
+    validateTargets(plan.targets, classes);
+  }
+  const labels = plan.labels !== undefined ? await readLabels(plan.labels, classes) : null;
   const loadMs = performance.now() - t0;
 
   let dumpGraph: string | null = null;
@@ -327,96 +342,126 @@ export async function explainCommand(plan: ExplainPlan): Promise<ExplainReport> 
     dumpGraph = plan.dumpGraph;
   }
 
-  const positions = targetPositions(plan.targets);
+  // Steps: every method of every input, then drawing and writing its files.
+  const several = batches.length > 1 || plan.methods.length > 1;
+  const progress = startProgress(io, batches.length * (plan.methods.length + 1), several && plan.format === 'text');
+  const ctx: RunContext = { plan, explainer, positions: targetPositions(plan.targets), labels, progress };
   const reports: InputReport[] = [];
-  for (const batch of batches) {
-    // Compute everything for this input, then write: a failing run writes no file of it.
-    const results: Explanation[] = [];
-    for (const method of plan.methods) {
-      results.push(await explainer.explain(batch.tensor, { method, target: plan.targets, reductions: [] }));
-    }
-    const first = results[0]!;
-    for (const r of results) {
-      if (!sameTargets(r.targets, first.targets)) throw new Error(`methods ${first.method} and ${r.method} resolved different targets`);
-    }
-    const slots = nameSlots(positions, first.targets);
-    const dir = join(plan.out, batch.stem);
-    const files: string[] = [];
-    const byMethod: Record<string, string[]> = {};
-    for (const r of results) {
-      const written = new Set<string>();
-      byMethod[r.method] = [];
-      for (const [k, slot] of slots.entries()) {
-        const name = `${r.method}__${slot.name}.npy`;
-        if (written.has(name)) continue; // the same class twice (e.g. max and its index): same data
-        written.add(name);
-        const file = join(dir, name);
-        await writeFileAtomic(file, encodeNpy(sliceSlot(r.attribution, k), batch.fileDims));
-        files.push(file);
-        byMethod[r.method]!.push(name);
-      }
-    }
-    const logitsFile = join(dir, 'logits.npy');
-    await writeFileAtomic(logitsFile, encodeNpy(first.logits.data, first.logits.dims));
-    files.push(logitsFile);
-    const targetsFile = join(dir, 'targets.json');
-    const targetsDoc = {
-      input: batch.source,
-      shape: batch.fileDims,
-      batch: batch.tensor.dims[0],
-      classes: first.logits.dims[1],
-      targets: plan.targets.map(String),
-      slots: slots.map((s) => ({ spec: s.spec, ...(s.rank !== undefined ? { rank: s.rank } : {}), name: s.name, classes: s.classes })),
-      perImage: first.targets,
-      files: byMethod,
-    };
-    await writeFileAtomic(targetsFile, `${prettyJson(targetsDoc)}\n`);
-    files.push(targetsFile);
-    reports.push({
-      input: batch.source,
-      dir,
-      shape: batch.fileDims,
-      targets: slots,
-      perImage: first.targets,
-      files,
-      timings: results.map((r) => ({ method: r.method, compileMs: round(r.timings.compileMs), runMs: round(r.timings.runMs) })),
-    });
+  try {
+    for (const batch of batches) reports.push(await explainInput(ctx, batch));
+  } finally {
+    progress.stop();
   }
-  return {
+
+  const display: DisplaySummary = { png: plan.pictures.png, methods: {}, clipPercentile: plan.pictures.clip, alpha: plan.pictures.alpha };
+  for (const m of plan.methods) {
+    const how = displayOf(m, plan.pictures.signed);
+    display.methods[m] = { values: how.signed ? 'signed channel sum' : 'max |.| over channels', colormap: how.colormap };
+  }
+  const summary = join(plan.out, 'summary.json');
+  const report: ExplainReport = {
     command: 'explain',
+    commandLine: commandLine(plan.argv),
+    argv: plan.argv,
+    versions: versions(),
     model: plan.model,
+    classes,
+    labels: plan.labels ?? null,
     out: plan.out,
     methods: plan.methods,
     targets: plan.targets.map(String),
+    preprocessing: summarizePreprocess(preprocess),
+    display,
     inputs: reports,
     dumpGraph,
-    timings: { loadMs: round(loadMs), totalMs: round(performance.now() - t0) },
+    summary,
+    timings: { loadMs: round(loadMs), totalMs: 0 },
   };
+  report.timings.totalMs = round(performance.now() - t0);
+  await writeFileAtomic(summary, `${prettyJson(report)}\n`);
+  return report;
 }
 
-function round(ms: number): number {
-  return Math.round(ms * 10) / 10;
-}
+/** Explains one input with every method, then writes all its files (all or none). */
+async function explainInput(ctx: RunContext, batch: InputBatch): Promise<InputReport> {
+  const { plan, explainer, labels, progress } = ctx;
+  // Compute everything for this input, then write: a failing run writes no file of it.
+  const results: Explanation[] = [];
+  for (const method of plan.methods) {
+    progress.begin(`${batch.stem}: ${method}`);
+    results.push(await explainer.explain(batch.tensor, { method, target: plan.targets, reductions: [] }));
+    progress.done();
+  }
+  progress.begin(`${batch.stem}: ${plan.pictures.png && batch.geometry ? 'drawing and writing' : 'writing'}`);
+  const first = results[0]!;
+  for (const r of results) {
+    if (!sameTargets(r.targets, first.targets)) throw new Error(`methods ${first.method} and ${r.method} resolved different targets`);
+  }
+  const slots = nameSlots(ctx.positions, first.targets);
+  const n = batch.tensor.dims[0]!;
+  const dir = join(plan.out, batch.stem);
+  const files: FileToWrite[] = [];
+  const add = (name: string, data: Uint8Array | string): void => void files.push({ path: join(dir, name), data });
 
-function printReport(report: ExplainReport, format: ExplainPlan['format'], io: CliIO): void {
-  if (format === 'quiet') return;
-  if (format === 'json') {
-    io.stdout(`${JSON.stringify(report)}\n`);
-    return;
+  // Attributions, logits and targets.json.
+  const npyNames: Partial<Record<MethodName, string[]>> = {};
+  for (const r of results) {
+    const names: string[] = [];
+    for (const [k, slot] of slots.entries()) {
+      const name = `${r.method}__${slot.name}.npy`;
+      // The same class twice (e.g. max and its index): the same data, written once.
+      if (!names.includes(name)) add(name, encodeNpy(sliceSlot(r.attribution, k), batch.fileDims));
+      names.push(name);
+    }
+    npyNames[r.method] = names;
   }
-  const lines: string[] = [];
-  let count = 0;
-  for (const r of report.inputs) {
-    const targets = r.targets.map((s) => (s.name === s.spec ? s.spec : `${positionLabel(s)}=${s.name}`)).join(', ');
-    lines.push(`${r.input} ${shapeText(r.shape)}: targets ${targets}`);
-    for (const t of r.timings) lines.push(`  ${t.method.padEnd(18)}compile ${Math.round(t.compileMs)} ms, run ${Math.round(t.runMs)} ms`);
-    lines.push(`  wrote ${r.files.length} files to ${r.dir}${r.dir.endsWith('/') ? '' : '/'}: ${r.files.map((f) => relative(r.dir, f)).join(', ')}`);
-    count += r.files.length;
+  add('logits.npy', encodeNpy(first.logits.data, first.logits.dims));
+  const byMethod = Object.fromEntries(Object.entries(npyNames).map(([m, names]) => [m, [...new Set(names)]]));
+  const targetsDoc = {
+    input: batch.source,
+    shape: batch.fileDims,
+    batch: n,
+    classes: first.logits.dims[1],
+    targets: plan.targets.map(String),
+    slots: slots.map((s) => ({ spec: s.spec, ...(s.rank !== undefined ? { rank: s.rank } : {}), name: s.name, classes: s.classes })),
+    perImage: first.targets,
+    files: byMethod,
+  };
+  add('targets.json', `${prettyJson(targetsDoc)}\n`);
+
+  // Pictures, and what each image of the batch used.
+  const noPictures = !plan.pictures.png ? 'turned off by --no-png' : !batch.geometry ? `the input ${shapeText(batch.fileDims)} is not an image batch [N, C, H, W] or [N, H, W, C] with C = 1 or 3` : null;
+  const images: ImageReport[] = [];
+  for (let i = 0; i < n; i++) {
+    const drawn = noPictures === null ? await drawImage({ source: batch.source, geometry: batch.geometry!, display: batch.display, batch: n }, i, results, slots, labels, plan.pictures) : null;
+    for (const p of drawn?.pictures ?? []) add(p.name, p.data);
+    const probs = softmaxRow(first.logits, i);
+    const methods: ImageReport['methods'] = {};
+    for (const r of results) {
+      methods[r.method] = slots.map((slot, k): TargetUse => ({
+        target: positionLabel(slot),
+        ...predictionOf(first.logits, probs, i, slot.classes[i]!, labels),
+        npy: npyNames[r.method]![k]!,
+        png: drawn?.names[r.method]?.[k]?.png ?? null,
+        overlay: drawn?.names[r.method]?.[k]?.overlay ?? null,
+      }));
+    }
+    images.push({ index: i, predictions: topPredictions(first.logits, i, labels), methods, grid: drawn?.grid ?? null });
   }
-  if (report.dumpGraph) {
-    lines.push(`wrote the compiled graph of ${report.methods[0]} to ${report.dumpGraph}`);
-    count++;
-  }
-  lines.push(`done: ${count} files in ${(report.timings.totalMs / 1000).toFixed(2)} s`);
-  io.stdout(`${lines.join('\n')}\n`);
+
+  await writeFilesAtomic(files);
+  progress.done();
+  return {
+    input: batch.source,
+    kind: batch.kind,
+    dir,
+    shape: batch.fileDims,
+    ...(batch.original ? { original: batch.original } : {}),
+    targets: slots,
+    perImage: first.targets,
+    images,
+    files: files.map((f) => f.path),
+    noPictures,
+    timings: results.map((r) => ({ method: r.method, compileMs: round(r.timings.compileMs), runMs: round(r.timings.runMs) })),
+  };
 }

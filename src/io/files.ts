@@ -2,8 +2,8 @@
  * Writing output files. Every file is written atomically: the bytes go to
  * `<file>.tmp-<pid>-<random>` in the same folder, which is then renamed over `<file>`, so a reader
  * never sees a half-written file. A write that fails removes its temporary file; SIGINT and SIGTERM
- * remove the temporary files of writes in flight (see `installSignalCleanup`). Folders are created
- * as needed, and `checkWritableFolder` tells before any work is done whether they can be.
+ * remove the temporary files of writes in flight (see `installSignalCleanup`). `writeFilesAtomic`
+ * writes a set of files all or none. Folders are created as needed, and `checkWritableFolder` tells before any work is done whether they can be.
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -59,6 +59,30 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string): 
     throw new BacklightError(`cannot write '${file}': ${fsReason(e)}`);
   } finally {
     pending.delete(tmp);
+  }
+}
+
+/** A file to write: its path and its bytes (or text). */
+export interface FileToWrite {
+  path: string;
+  data: Uint8Array | string;
+}
+
+/**
+ * Writes several files atomically one by one, all or none: when one write fails, the files this
+ * call wrote already are removed again before the error is rethrown (a file it replaced is gone
+ * too: the set stays consistent rather than half old, half new).
+ */
+export async function writeFilesAtomic(files: readonly FileToWrite[]): Promise<void> {
+  const done: string[] = [];
+  try {
+    for (const f of files) {
+      await writeFileAtomic(f.path, f.data);
+      done.push(f.path);
+    }
+  } catch (e) {
+    for (const path of done) await rm(path, { force: true }).catch(() => undefined);
+    throw e;
   }
 }
 

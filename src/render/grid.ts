@@ -22,8 +22,9 @@
  * one for the input unless `input: 'none'`), r rows, tiles w × h:
  *   width  = margin + (L > 0 ? L + gap : 0) + c·w + (c − 1)·gap + margin
  *   height = margin + T + H + gap + r·h + (r − 1)·gap + margin
- * where H = ceil(fontSize · lineHeight) is the header band and T the title band:
- * ceil(titleSize · lineHeight) + gap with titleSize = round(1.25 · fontSize), or 0 without title.
+ * where H = lines · ceil(fontSize · lineHeight) is the header band (`lines`: the most lines of any
+ * column header, at least 1) and T the title band: ceil(titleSize · lineHeight) + gap with
+ * titleSize = round(1.25 · fontSize), or 0 without title.
  */
 import type { RGB } from './colormaps.js';
 import { resizeRGBA, solidRGBA, type PixelImage, type RGBAImage, type Resample } from './heatmap.js';
@@ -31,8 +32,11 @@ import { resizeRGBA, solidRGBA, type PixelImage, type RGBAImage, type Resample }
 export interface GridSpec {
   /** One label per row (the methods); '' for no label. */
   rows: readonly string[];
-  /** One header per map column (the targets). */
-  columns: readonly string[];
+  /**
+   * One header per map column (the targets): a line of text, or several lines (e.g. the class on
+   * the first line and its score on the second). Every header starts on the band's first line.
+   */
+  columns: readonly (string | readonly string[])[];
   /** Tile size in pixels: a square side or {width, height}. */
   tile: number | { width: number; height: number };
   /**
@@ -128,7 +132,9 @@ export function layoutGrid(spec: GridSpec): GridLayout {
   const rowLabelWidth = spec.rowLabelWidth ?? Math.max(0, ...spec.rows.map((r) => (r ? measure(r, fontSize) : 0)));
   const titleSize = Math.round(1.25 * fontSize);
   const titleBand = spec.title ? Math.ceil(titleSize * lineHeight) + gap : 0;
-  const headerBand = Math.ceil(fontSize * lineHeight);
+  const lineBand = Math.ceil(fontSize * lineHeight);
+  const headerLines = (h: string | readonly string[]): readonly string[] => (typeof h === 'string' ? [h] : h);
+  const headerBand = lineBand * Math.max(1, ...spec.columns.map((h) => headerLines(h).length));
   const inputCols = input === 'none' ? 0 : 1;
   const nc = inputCols + spec.columns.length;
   const nr = spec.rows.length;
@@ -151,9 +157,10 @@ export function layoutGrid(spec: GridSpec): GridLayout {
     if (fitted) labels.push({ role, text: fitted, x, y, anchor, fontSize: size, maxWidth });
   };
   if (spec.title) label('title', spec.title, Math.round(width / 2), centredBaseline(margin, titleBand - gap, titleSize), 'middle', titleSize, width - 2 * margin);
-  const headerY = centredBaseline(margin + titleBand, headerBand, fontSize);
   const headers = [...(inputCols ? [spec.inputLabel ?? 'input'] : []), ...spec.columns];
-  headers.forEach((h, c) => label('column', h, colX(c) + Math.round(tw / 2), headerY, 'middle', fontSize, tw));
+  headers.forEach((h, c) =>
+    headerLines(h).forEach((line, j) => label('column', line, colX(c) + Math.round(tw / 2), centredBaseline(margin + titleBand + j * lineBand, lineBand, fontSize), 'middle', fontSize, tw)),
+  );
   if (rowLabelWidth > 0) {
     spec.rows.forEach((r, i) => r && label('row', r, margin + rowLabelWidth, centredBaseline(rowY(i), th, fontSize), 'end', fontSize, rowLabelWidth));
   }

@@ -107,6 +107,8 @@ export interface OverlayOptions {
   weighting?: 'magnitude' | 'uniform';
   /** Show the image in gray under the heatmap, so the colours stand out (default false). */
   grayImage?: boolean;
+  /** Multiplies the image's colours under the heatmap, 0 to 1: below 1 dims it (default 1). */
+  brightness?: number;
 }
 
 /**
@@ -119,6 +121,8 @@ export function overlayRGBA(image: PixelImage, heatmap: RGBAImage | Heatmap, alp
     throw new Error(`overlay: image ${image.width}×${image.height} and heatmap ${heatmap.width}×${heatmap.height} differ in size`);
   }
   if (!(alpha >= 0 && alpha <= 1)) throw new BacklightError(`overlay alpha must be in [0, 1], got ${alpha}`, 'usage');
+  const brightness = options.brightness ?? 1;
+  if (!(brightness >= 0 && brightness <= 1)) throw new BacklightError(`overlay brightness must be in [0, 1], got ${brightness}`, 'usage');
   const weight = 'weight' in heatmap ? heatmap.weight : undefined;
   const byMagnitude = (options.weighting ?? (weight ? 'magnitude' : 'uniform')) === 'magnitude';
   if (byMagnitude && !weight) throw new Error('overlay: magnitude weighting needs a Heatmap from heatmapRGBA or colorize');
@@ -136,6 +140,11 @@ export function overlayRGBA(image: PixelImage, heatmap: RGBAImage | Heatmap, alp
       b = src[i * c + 2]!;
     }
     if (options.grayImage) r = g = b = 0.299 * r + 0.587 * g + 0.114 * b;
+    if (brightness !== 1) {
+      r *= brightness;
+      g *= brightness;
+      b *= brightness;
+    }
     let a = (alpha * heat[i * 4 + 3]!) / 255;
     if (byMagnitude) a *= weight![i]!;
     out[i * 4] = r + a * (heat[i * 4]! - r);

@@ -35,6 +35,7 @@ export {
   type RGBAImage,
   type Resample,
 } from './heatmap.js';
+export { minMaxGray, reduceChannels, type ChannelReduction, type ImageGeometry } from './maps.js';
 export {
   composeGrid,
   estimateTextWidth,

@@ -1,0 +1,190 @@
+/**
+ * The pictures `backlight explain` draws for each image of an input, in memory (the caller writes
+ * them with the other files of the input, all or none):
+ *
+ * - `<method>__<target>.png`: the heatmap at the input's resolution. By default every method is
+ *   shown as a magnitude, max |·| over the channels with the sequential colormap (as Simonyan et
+ *   al. show saliency maps); `--signed` shows the sum over the channels with the diverging
+ *   colormap centred at 0 instead. Either way scaled by the `--clip` percentile (99.5).
+ * - `<method>__<target>_overlay.png`: that heatmap over the input picture in dimmed gray
+ *   (opacity `--alpha` × the normalized magnitude, so weak areas show the image).
+ * - `grid.png`: rows = methods, columns = targets, the input first (Nie et al. 2018, Fig. 2); the
+ *   column headers give the class (and name with --labels) and its softmax probability.
+ *
+ * For a batch of N > 1 images (a .npy input), every name gets `_<n>` (the image's index) before
+ * `.png` / `_overlay.png`: `gradient__3_0.png`, `grid_0.png`.
+ */
+import { basename } from 'node:path';
+import { encodePng, gridPng } from '../io/png.js';
+import type { Explanation, TensorLike } from '../methods/explainer.js';
+import { METHODS, type MethodName } from '../methods/methods.js';
+import {
+  DEFAULT_MAGNITUDE_COLORMAP,
+  DEFAULT_SIGNED_COLORMAP,
+  heatmapRGBA,
+  layoutGrid,
+  overlayRGBA,
+  reduceChannels,
+  type ChannelReduction,
+  type ColormapName,
+  type GridSpec,
+  type ImageGeometry,
+  type PixelImage,
+  type RGBAImage,
+} from '../render/index.js';
+import { className, softmaxRow, topPredictions, type TargetSlot } from './summary.js';
+import { positionLabel } from './targets.js';
+
+export interface PictureOptions {
+  /** Draw PNGs at all (`--no-png` turns them off). */
+  png: boolean;
+  /** `--signed`: show the signed channel sum of methods whose attributions have meaningful signs. */
+  signed: boolean;
+  /** Percentile of the map that gets full colour. */
+  clip: number;
+  /** Overlay opacity. */
+  alpha: number;
+}
+
+/** How each method is shown without `--signed`: all as magnitudes, like Simonyan et al.'s saliency maps. */
+export const DEFAULT_DISPLAY: Readonly<Record<MethodName, 'magnitude' | 'signed'>> = {
+  gradient: 'magnitude',
+  'gradient-x-input': 'magnitude',
+  deconvnet: 'magnitude',
+  'guided-backprop': 'magnitude',
+};
+
+export interface MethodDisplay {
+  signed: boolean;
+  reduce: ChannelReduction;
+  colormap: ColormapName;
+}
+
+export function displayOf(method: MethodName, signedFlag: boolean): MethodDisplay {
+  const signed = (signedFlag || DEFAULT_DISPLAY[method] === 'signed') && METHODS[method].signed;
+  return signed ? { signed, reduce: 'sum', colormap: DEFAULT_SIGNED_COLORMAP } : { signed, reduce: 'maxabs', colormap: DEFAULT_MAGNITUDE_COLORMAP };
+}
+
+/** Overlays show the input in dimmed gray, so that the heatmap's colours stand out. */
+export const OVERLAY_STYLE = { grayImage: true, brightness: 0.6 } as const;
+
+/** Grid tiles are at least this many pixels on their longer side (small inputs are scaled up). */
+export const MIN_TILE = 192;
+
+/** The tile size of the grid for an input of width × height: scaled up by an integer factor to ≥ MIN_TILE. */
+export function gridTile(width: number, height: number): { width: number; height: number } {
+  const f = Math.max(1, Math.ceil(MIN_TILE / Math.max(width, height)));
+  return { width: width * f, height: height * f };
+}
+
+/** The grid's layout spec: rows = methods, one header (lines) per target, the input first. */
+export function gridSpec(methods: readonly string[], headers: readonly (readonly string[])[], geometry: { width: number; height: number }, title: string): GridSpec {
+  return { rows: methods, columns: headers, tile: gridTile(geometry.width, geometry.height), title, input: 'first-row', inputLabel: 'input' };
+}
+
+export function pictureName(method: MethodName, slotName: string, n: number, batch: number, overlay: boolean): string {
+  return `${method}__${slotName}${batch > 1 ? `_${n}` : ''}${overlay ? '_overlay' : ''}.png`;
+}
+
+export function gridName(n: number, batch: number): string {
+  return batch > 1 ? `grid_${n}.png` : 'grid.png';
+}
+
+/** One picture drawn: its file name (in the input's folder) and PNG bytes. */
+export interface Picture {
+  name: string;
+  data: Uint8Array;
+}
+
+export interface ImagePictures {
+  /** The PNGs in order: heatmaps and overlays per method and target, then the grid. */
+  pictures: Picture[];
+  /** names[method][k]: the heatmap and overlay of slot k. */
+  names: Partial<Record<MethodName, Array<{ png: string; overlay: string }>>>;
+  grid: string;
+}
+
+/** What `drawImage` needs of an input. */
+export interface PictureInput {
+  source: string;
+  geometry: ImageGeometry;
+  display: readonly PixelImage[];
+  batch: number;
+}
+
+function withoutAlpha(img: RGBAImage): Uint8Array {
+  const n = img.width * img.height;
+  const out = new Uint8Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    out[i * 3] = img.data[i * 4]!;
+    out[i * 3 + 1] = img.data[i * 4 + 1]!;
+    out[i * 3 + 2] = img.data[i * 4 + 2]!;
+  }
+  return out;
+}
+
+/** The attribution of image n, slot k, out of the library's [N, K, …]. */
+function attributionAt(attribution: TensorLike, n: number, k: number): Float32Array {
+  const kk = attribution.dims[1]!;
+  const per = attribution.data.length / (attribution.dims[0]! * kk);
+  return attribution.data.subarray((n * kk + k) * per, (n * kk + k + 1) * per);
+}
+
+/** 0.791, and 2.1e-6 for probabilities below 0.001 (rather than 0.000). */
+export function formatProbability(p: number): string {
+  return p >= 0.001 || p === 0 ? p.toFixed(3) : p.toExponential(1);
+}
+
+/** The column header of slot k for image n: the class, then its probability (and the spec when it is not the class). */
+export function slotHeader(slot: TargetSlot, n: number, probability: number, labels: readonly string[] | null): string[] {
+  const c = slot.classes[n]!;
+  const spec = slot.spec === String(c) ? '' : ` (${positionLabel(slot)})`;
+  return [className(c, labels), `p=${formatProbability(probability)}${spec}`];
+}
+
+/** Draws every picture of image n of an input (nothing is written here). */
+export async function drawImage(
+  input: PictureInput,
+  n: number,
+  results: readonly Explanation[],
+  slots: readonly TargetSlot[],
+  labels: readonly string[] | null,
+  options: PictureOptions,
+): Promise<ImagePictures> {
+  const { geometry } = input;
+  const { width, height } = geometry;
+  const display = input.display[n]!;
+  const logits = results[0]!.logits;
+  const probs = softmaxRow(logits, n);
+  const pictures: Picture[] = [];
+  const names: ImagePictures['names'] = {};
+  const cells: RGBAImage[][] = [];
+  for (const r of results) {
+    const how = displayOf(r.method, options.signed);
+    const row: RGBAImage[] = [];
+    const rowNames: Array<{ png: string; overlay: string }> = [];
+    const drawn = new Set<string>();
+    for (const [k, slot] of slots.entries()) {
+      const map = reduceChannels(attributionAt(r.attribution, n, k), geometry, how.reduce);
+      const heat = heatmapRGBA(map, width, height, { signed: how.signed, colormap: how.colormap, percentile: options.clip });
+      row.push(heat);
+      const png = pictureName(r.method, slot.name, n, input.batch, false);
+      const overlay = pictureName(r.method, slot.name, n, input.batch, true);
+      rowNames.push({ png, overlay });
+      if (drawn.has(png)) continue; // the same class twice (e.g. max and its index): the same picture
+      drawn.add(png);
+      pictures.push({ name: png, data: await encodePng(withoutAlpha(heat), width, height) });
+      const over = overlayRGBA(display, heat, options.alpha, OVERLAY_STYLE);
+      pictures.push({ name: overlay, data: await encodePng(withoutAlpha(over), width, height) });
+    }
+    cells.push(row);
+    names[r.method] = rowNames;
+  }
+  const headers = slots.map((s) => slotHeader(s, n, probs[s.classes[n]!]!, labels));
+  const best = topPredictions(logits, n, labels, 1)[0]!;
+  const title = `${basename(input.source)}${input.batch > 1 ? ` [${n}]` : ''}: predicted ${className(best.index, labels)} (p=${formatProbability(best.probability)})`;
+  const layout = layoutGrid(gridSpec(results.map((r) => r.method), headers, geometry, title));
+  const grid = gridName(n, input.batch);
+  pictures.push({ name: grid, data: await gridPng(layout, { input: display, cells }) });
+  return { pictures, names, grid };
+}
