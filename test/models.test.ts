@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildGraph, buildModel, type ModelSpec } from '../src/builder/index.js';
 import { Explainer } from '../src/index.js';
-import { METHOD_NAMES, type MethodName } from '../src/methods/methods.js';
+import { GRADIENT_FAMILY as METHOD_NAMES, type GradientFamilyName as MethodName } from '../src/methods/methods.js';
 import { relL2 } from './helpers/compare.js';
 import { HAS_SHARED, shared } from './helpers/paths.js';
 import { backward, finiteDiffGradient, forward, type RefMethod } from './reference/eager.js';

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Explainer } from '../src/index.js';
-import { METHOD_NAMES, type MethodName } from '../src/methods/methods.js';
+import { GRADIENT_FAMILY as METHOD_NAMES, type GradientFamilyName as MethodName } from '../src/methods/methods.js';
 import { backward, forward, type RefMethod } from './reference/eager.js';
 import { allTinyModels, randomInput, Rng, type TinyModel } from './reference/tinyModels.js';
 import { relL2 } from './helpers/compare.js';

@@ -46,13 +46,6 @@ export interface PictureOptions {
   alpha: number;
 }
 
-/** How each method is shown without `--signed`: all as magnitudes, like Simonyan et al.'s saliency maps. */
-export const DEFAULT_DISPLAY: Readonly<Record<MethodName, 'magnitude' | 'signed'>> = {
-  gradient: 'magnitude',
-  'gradient-x-input': 'magnitude',
-  deconvnet: 'magnitude',
-  'guided-backprop': 'magnitude',
-};
 
 export interface MethodDisplay {
   signed: boolean;
@@ -61,7 +54,7 @@ export interface MethodDisplay {
 }
 
 export function displayOf(method: MethodName, signedFlag: boolean): MethodDisplay {
-  const signed = (signedFlag || DEFAULT_DISPLAY[method] === 'signed') && METHODS[method].signed;
+  const signed = (signedFlag || METHODS[method].display === 'signed') && METHODS[method].signed;
   return signed ? { signed, reduce: 'sum', colormap: DEFAULT_SIGNED_COLORMAP } : { signed, reduce: 'maxabs', colormap: DEFAULT_MAGNITUDE_COLORMAP };
 }
 

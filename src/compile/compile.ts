@@ -15,7 +15,7 @@
  */
 import { BacklightError, UnsupportedOpError } from '../errors.js';
 import { NameScope, cloneGraph, shapeOf, type Graph, type Node, type ValueInfo } from '../ir/graph.js';
-import { int64 } from '../ir/tensor.js';
+import { asFloat32, int64 } from '../ir/tensor.js';
 import { CANONICALIZED_OPS, RULES, supportedOps } from '../rules/index.js';
 import type { RuleChoice, RuleContext } from '../rules/types.js';
 import { Emitter } from './emitter.js';
@@ -30,6 +30,13 @@ export interface CompileOptions {
   stabilizer?: number;
   /** Seed value: 1 (default), or the logit of the target (LRP's convention: R = S_j at the output). */
   seedScale?: 'one' | 'logit';
+  /**
+   * Contrastive LRP (Gu et al. §4): also propagate a dual concept for every seed, in the same
+   * backward batch, and output max(0, R − R_dual). 'clrp1': the dual seeds all other classes with
+   * S_j/(C − 1); 'clrp2': the dual goes through the last linear layer with its weights negated.
+   * `normalize` divides R and R_dual by their sums before subtracting (the authors' code).
+   */
+  contrastive?: { kind: 'clrp1' | 'clrp2'; normalize?: boolean };
   /**
    * Seeds per image: `top` one-hot seeds on the highest logits, chosen in the graph, followed by
    * `given` seeds fed as the `seed` input.
@@ -60,6 +67,21 @@ export function checkSupported(g: Graph, source = 'model'): void {
   if (bad) {
     throw new UnsupportedOpError(bad.name, bad.op, `no backward rule for op '${bad.op}' in ${source} (supported: ${supportedOps().join(', ')})`);
   }
+}
+
+/**
+ * max(0, R − R_dual) from a [2·rows, …] signal holding R then R_dual; with `normalize`, each map is
+ * first divided by its sum over all but the batch axis.
+ */
+function contrast(emit: Emitter, both: string, rows: number, inputShape: number[], normalize: boolean): string {
+  let [r, dual] = emit.ops('Split', [both, emit.int64s([rows, rows])], { axis: 0 }, 2, 'splitContrast');
+  if (normalize) {
+    const axes = emit.int64s(inputShape.slice(1).map((_, i) => i + 1));
+    const byOwnSum = (x: string): string => emit.op('Div', [x, emit.op('ReduceSum', [x, axes], { keepdims: 1 })], {}, 'sumNormalized');
+    r = byOwnSum(r!);
+    dual = byOwnSum(dual!);
+  }
+  return emit.op('Relu', [emit.op('Sub', [r!, dual!])], {}, 'contrast');
 }
 
 /** Renames a tensor everywhere it appears (producer, readers, initializer, shape table). */
@@ -143,6 +165,37 @@ export function compile(canonical: Graph, opts: CompileOptions): CompiledGraph {
     seed = batch > 1 ? emit.reshape(scaled, [k * batch, classes]) : scaled;
   }
 
+  // Contrastive: the K dual seeds follow the K seeds, so the backward batch is 2K (K-major).
+  const contrastive = opts.contrastive;
+  const kb = contrastive ? 2 * k : k;
+  if (contrastive) {
+    let dual = seed;
+    if (contrastive.kind === 'clrp1') {
+      // (Σ r − r)/(C − 1): a seed v·e_j becomes v/(C − 1) on every other class.
+      const total = emit.op('ReduceSum', [seed, emit.int64s([1])], { keepdims: 1 });
+      dual = emit.op('Div', [emit.op('Sub', [total, seed]), emit.scalar(classes - 1)], {}, 'dualSeed');
+    }
+    seed = emit.op('Concat', [seed, dual], { axis: 0 }, 'seedAndDual');
+  }
+  const dualWeights = new Map<string, string>();
+  /** The last layer's input signals with negated weights for the dual half (CLRP2). */
+  const splitLastLayer = (node: Node, ctx: RuleContext, rule: (c: RuleContext) => (string | undefined)[]): (string | undefined)[] => {
+    const half = k * batch;
+    const [normal, dual] = emit.ops('Split', [ctx.signals[0]!, emit.int64s([half, half])], { axis: 0 }, 2, 'splitDual');
+    const wName = node.inputs[1]!;
+    const w = g.initializers.get(wName);
+    if (!w) throw new UnsupportedOpError(node.name, node.op, 'CLRP2 needs the last layer to have constant weights');
+    let negName = dualWeights.get(wName);
+    if (!negName) {
+      negName = emit.constant({ dtype: 'float32', dims: [...w.dims], data: Float32Array.from(asFloat32(w), (v) => -v) }, `${node.name}/w_negated`);
+      dualWeights.set(wName, negName);
+    }
+    const negNode: Node = { ...node, inputs: node.inputs.map((n, i) => (i === 1 ? negName! : n)) };
+    const a = rule({ ...ctx, k, signals: [normal] });
+    const b = rule({ ...ctx, node: negNode, k, signals: [dual] });
+    return a.map((x, i) => (x && b[i] ? emit.op('Concat', [x, b[i]!], { axis: 0 }, 'joinDual') : undefined));
+  };
+
   // Backward walk in reverse topological order; contributions meeting at a tensor are summed.
   const contributions = new Map<string, string[]>([[logitsName, [seed]]]);
   const summed = new Map<string, string>();
@@ -171,7 +224,7 @@ export function compile(canonical: Graph, opts: CompileOptions): CompiledGraph {
       graph: g,
       node,
       emit,
-      k,
+      k: kb,
       signals,
       needs,
       family,
@@ -180,7 +233,7 @@ export function compile(canonical: Graph, opts: CompileOptions): CompiledGraph {
       shape: (name) => shapeOf(g, name),
       constant: (name) => g.initializers.get(name),
     };
-    const back = rule(ctx);
+    const back = contrastive?.kind === 'clrp2' && node.outputs.includes(logitsName) ? splitLastLayer(node, ctx, rule) : rule(ctx);
     back.forEach((s, j) => {
       const target = node.inputs[j];
       if (!s || !target || !needs[j]) return;
@@ -190,7 +243,8 @@ export function compile(canonical: Graph, opts: CompileOptions): CompiledGraph {
     });
   }
 
-  let attribution = signalOf(inputAlias) ?? emit.op('ConstantOfShape', [emit.int64s([k * batch, ...inputShape.slice(1)])]);
+  let attribution = signalOf(inputAlias) ?? emit.op('ConstantOfShape', [emit.int64s([kb * batch, ...inputShape.slice(1)])]);
+  if (contrastive) attribution = contrast(emit, attribution, k * batch, inputShape, contrastive.normalize ?? false);
   if (opts.timesInput) {
     // The input [N, …] broadcasts against the K-major signal viewed as [K, N, …].
     const viewed = k > 1 && batch > 1 ? emit.reshape(attribution, [k, ...inputShape]) : attribution;
@@ -223,7 +277,9 @@ export function compile(canonical: Graph, opts: CompileOptions): CompiledGraph {
   for (const tap of opts.taps ?? []) {
     const shape = g.values.get(tap)?.shape as number[] | undefined;
     if (!shape || !live.has(tap)) throw new BacklightError(`no input-dependent tensor named '${tap}' in the model (layer taps name tensors, e.g. a Relu output)`, 'usage');
-    const grad = signalOf(tap) ?? emit.op('ConstantOfShape', [emit.int64s([k * shape[0]!, ...shape.slice(1)])]);
+    let grad = signalOf(tap) ?? emit.op('ConstantOfShape', [emit.int64s([kb * shape[0]!, ...shape.slice(1)])]);
+    // With a contrastive method, the tap shows the signal of the explained concept (the first half).
+    if (contrastive) grad = emit.op('Slice', [grad, emit.int64s([0]), emit.int64s([k * shape[0]!]), emit.int64s([0])]);
     emit.nodes.push({ name: `act:${tap}_out`, op: 'Identity', domain: '', inputs: [tap], outputs: [`act:${tap}`], attrs: {} });
     emit.nodes.push({ name: `grad:${tap}_out`, op: 'Identity', domain: '', inputs: [perImage(grad, shape)], outputs: [`grad:${tap}`], attrs: {} });
     outputs.push({ name: `act:${tap}`, dtype: 'float32', shape });

@@ -11,7 +11,23 @@ import { sizeOf } from '../ir/tensor.js';
 import { decodeModel } from '../onnx/decode.js';
 import { encodeModel } from '../onnx/encode.js';
 import { Runtime, type OrtModule, type RuntimeOptions } from '../runtime/runtime.js';
-import { methodByName, type MethodName, type MethodParams } from './methods.js';
+import { METHOD_NAMES, methodByName, type MethodName, type MethodParams } from './methods.js';
+import type { Aggregation, AggregationOutputs } from '../compile/aggregate.js';
+import {
+  FRAMEWORK_METHOD_NAMES,
+  compileFramework,
+  defaultLayer,
+  extractionOptions,
+  isFrameworkMethod,
+  layerCandidates,
+  resolveFramework,
+  type FrameworkMethodName,
+  type FrameworkOptions,
+  type LayerInfo,
+} from './framework.js';
+
+/** Every name `explain` takes: the backward methods and the layer-map methods of the framework. */
+export type ExplainMethodName = MethodName | FrameworkMethodName;
 
 /** A dense float32 tensor in row-major (C) order. */
 export interface TensorLike {
@@ -32,8 +48,19 @@ export type TargetSpec = number | 'max' | `top${number}`;
  */
 export type Target = TargetSpec | TargetSpec[] | { topK: number } | number[][] | { seeds: Float32Array; k: number };
 
-export interface ExplainOptions {
-  method: MethodName;
+/**
+ * Options of one explain call. Layer maps (Rebuffi et al.'s extraction × aggregation framework,
+ * see src/methods/framework.ts):
+ * - a framework method (`gradcam`, `guided-gradcam`, `normgrad`, `normgrad-conv`,
+ *   `normgrad-selective`) computes its aggregation at `layer` (default: `defaultLayer`; the last
+ *   Conv output for `normgrad-conv`), extracted with `extraction` (default 'gradient'); its
+ *   attribution is the upsampled map [N, K, 1, H, W] (Guided Grad-CAM: [N, K, C, H, W]);
+ * - a backward method (`gradient`, `guided-backprop`, LRP, …) with `aggregation` computes those
+ *   maps at `layer(s)` from its own backward signal, besides its usual input-space attribution.
+ * With several `layers` and `combine`, the min-max normalized upsampled maps are combined.
+ */
+export interface ExplainOptions<M extends ExplainMethodName = ExplainMethodName> extends FrameworkOptions {
+  method: M;
   target?: Target;
   /** Per-image maps to compute besides the raw attribution (default: all of maxabs, sum, l2). */
   reductions?: readonly Reduction[];
@@ -43,8 +70,20 @@ export interface ExplainOptions {
   params?: MethodParams;
 }
 
-export interface Explanation {
-  method: MethodName;
+/** A layer map: at the layer's resolution and resized to the input's spatial size. */
+export interface LayerMap {
+  /** [N, K, h, w] */
+  raw: TensorLike;
+  /** [N, K, H, W] */
+  upsampled: TensorLike;
+}
+
+/**
+ * The result of one explain call. `M` defaults to the backward methods' names so that code written
+ * for them keeps its types; `explain` returns `Explanation<M>` for the method it was given.
+ */
+export interface Explanation<M extends ExplainMethodName = MethodName> {
+  method: M;
   /** Logits [N, classes] (pre-softmax; a trailing softmax of the model is removed). */
   logits: TensorLike;
   /** Class indices explained, [N][K] (-1 for free-form seeds). */
@@ -54,6 +93,13 @@ export interface Explanation {
   /** One map per image and target, [N, K, …spatial]: max |·|, sum or l2 norm over channels. */
   maps: Partial<Record<Reduction, TensorLike>>;
   taps: Record<string, { activation: TensorLike; signal: TensorLike }>;
+  /** Layer maps: layer (tensor name) → aggregation → map (empty without layers). */
+  layerMaps: Record<string, Partial<Record<Aggregation, LayerMap>>>;
+  /**
+   * With `combine` (or several layers of a framework method): the first aggregation's maps of all
+   * layers, min-max normalized per image and target and combined, [N, K, H, W].
+   */
+  combined?: TensorLike;
   /** Milliseconds spent compiling (0 when the session was cached) and running. */
   timings: { compileMs: number; runMs: number };
 }
@@ -70,6 +116,8 @@ export interface ExplainerOptions extends RuntimeOptions {
 
 interface CompiledSession {
   compiled: CompiledGraph;
+  /** Layer-map outputs and the first (primary) aggregation, for framework calls. */
+  aggregation?: { outputs: AggregationOutputs; primary: Aggregation };
   session: InferenceSession;
   compileMs: number;
 }
@@ -126,8 +174,31 @@ export class Explainer {
 
   /** The compiled explanation graph as ONNX bytes, for inspection (e.g. in Netron). */
   compileToOnnx(dims: readonly number[], options: ExplainOptions): Uint8Array {
+    checkMethod(options.method);
     const plan = this.planSeeds(options.target ?? 'max', dims[0]!, this.classesFor(dims));
-    return encodeModel(this.compileGraph(dims, options, plan).graph);
+    return encodeModel(this.compileGraph(dims, options, plan).compiled.graph);
+  }
+
+  /**
+   * The layers one can compute layer maps at (`layer` / `layers` options): every input-dependent
+   * 4-D tensor [N, C, h, w] of the canonical graph, in graph order, with the op that writes it and
+   * its shape for `dims` (default: the model's input shape with a batch of 1).
+   */
+  layers(dims?: readonly number[]): LayerInfo[] {
+    return layerCandidates(this.canonical(dims ?? this.defaultDims()).graph);
+  }
+
+  /** The default layer of Grad-CAM and NormGrad (see `defaultLayer` in src/methods/framework.ts). */
+  defaultLayer(dims?: readonly number[]): string {
+    return defaultLayer(this.canonical(dims ?? this.defaultDims()).graph);
+  }
+
+  private defaultDims(): number[] {
+    return this.inputShape.map((d, i) => {
+      if (typeof d === 'number') return d;
+      if (i === 0) return 1;
+      throw new BacklightError(`the model's input shape [${this.inputShape}] has a symbolic dimension '${d}': give the input dims`, 'usage');
+    });
   }
 
   /** Logits only (the forward pass of the canonical graph). */
@@ -136,15 +207,16 @@ export class Explainer {
     return r.logits;
   }
 
-  async explain(input: TensorLike, options: ExplainOptions): Promise<Explanation> {
-    methodByName(options.method);
+  async explain<M extends ExplainMethodName>(input: TensorLike, options: ExplainOptions<M>): Promise<Explanation<M>> {
+    checkMethod(options.method);
     this.checkInput(input);
     const n = input.dims[0]!;
     if (this.model.inputs[0]!.shape[0] === 1 && n > 1) return this.explainOneByOne(input, options);
     const classes = this.classesFor(input.dims);
     const plan = this.planSeeds(options.target ?? 'max', n, classes);
     const reductions = options.reductions ?? REDUCTIONS;
-    const key = JSON.stringify([options.method, options.params ?? {}, input.dims, plan.top, plan.given, reductions, options.taps ?? []]);
+    const framework = [options.layer, options.layers, options.aggregation, options.extraction, options.combine, options.upsample];
+    const key = JSON.stringify([options.method, options.params ?? {}, input.dims, plan.top, plan.given, reductions, options.taps ?? [], framework]);
     let entry = this.sessions.get(key);
     let fresh = false;
     if (entry) {
@@ -155,15 +227,15 @@ export class Explainer {
       fresh = true;
       entry = (async () => {
         const t0 = performance.now();
-        const compiled = this.compileGraph(input.dims, { ...options, reductions }, plan);
+        const { compiled, aggregation } = this.compileGraph(input.dims, { ...options, reductions }, plan);
         const session = await this.runtime.createSession(encodeModel(compiled.graph));
-        return { compiled, session, compileMs: performance.now() - t0 };
+        return { compiled, aggregation, session, compileMs: performance.now() - t0 };
       })();
       this.sessions.set(key, entry);
       entry.catch(() => this.sessions.delete(key));
       await this.evict(this.options.maxSessions ?? 4);
     }
-    const { session, compileMs } = await entry;
+    const { session, compileMs, aggregation } = await entry;
     const feeds: Record<string, OrtTensor> = { [INPUT]: this.runtime.tensor('float32', input.data, input.dims) };
     if (plan.given > 0) feeds[SEED] = this.runtime.tensor('float32', plan.seeds!, [n, plan.given, classes]);
     const t1 = performance.now();
@@ -185,6 +257,14 @@ export class Explainer {
     for (const r of reductions) maps[r] = ordered(`map_${r}`);
     const taps: Explanation['taps'] = {};
     for (const tap of options.taps ?? []) taps[tap] = { activation: get(`act:${tap}`), signal: ordered(`grad:${tap}`) };
+    const layerMaps: Explanation['layerMaps'] = {};
+    for (const [layer, per] of Object.entries(aggregation?.outputs.layers ?? {})) {
+      const maps: Partial<Record<Aggregation, LayerMap>> = (layerMaps[layer] = {});
+      for (const [a, names] of Object.entries(per) as [Aggregation, { raw: string; upsampled: string }][]) {
+        maps[a] = { raw: ordered(names.raw), upsampled: ordered(names.upsampled) };
+      }
+    }
+    const combinedName = aggregation ? aggregation.outputs.combined[aggregation.primary] : undefined;
     return {
       method: options.method,
       logits: get('logits'),
@@ -192,6 +272,8 @@ export class Explainer {
       attribution: ordered('attribution'),
       maps,
       taps,
+      layerMaps,
+      ...(combinedName ? { combined: ordered(combinedName) } : {}),
       timings: { compileMs: fresh ? compileMs : 0, runMs },
     };
   }
@@ -209,17 +291,22 @@ export class Explainer {
     }
   }
 
-  private compileGraph(dims: readonly number[], options: ExplainOptions, plan: SeedPlan): CompiledGraph {
-    const method = methodByName(options.method);
+  private compileGraph(dims: readonly number[], options: ExplainOptions, plan: SeedPlan): Pick<CompiledSession, 'compiled' | 'aggregation'> {
     const { graph } = this.canonical(dims);
-    return compile(graph, {
-      rules: method.rules(options.params ?? {}),
-      seedScale: method.seedScale,
-      seeds: { top: plan.top, given: plan.given },
-      timesInput: method.timesInput,
-      reductions: options.reductions ?? REDUCTIONS,
+    const seeds = { top: plan.top, given: plan.given };
+    const reductions = options.reductions ?? REDUCTIONS;
+    const spec = resolveFramework(options.method, graph, options);
+    if (spec) {
+      const f = compileFramework(graph, spec, { seeds, reductions, taps: options.taps, params: options.params });
+      return { compiled: f.compiled, aggregation: { outputs: f.outputs, primary: spec.aggregations[0]! } };
+    }
+    const compiled = compile(graph, {
+      ...extractionOptions(methodByName(options.method), options.params),
+      seeds,
+      reductions,
       taps: options.taps,
     });
+    return { compiled };
   }
 
   private classesFor(dims: readonly number[]): number {
@@ -292,10 +379,10 @@ export class Explainer {
   }
 
   /** A model with a fixed batch of 1: explain image by image and stack the results. */
-  private async explainOneByOne(input: TensorLike, options: ExplainOptions): Promise<Explanation> {
+  private async explainOneByOne<M extends ExplainMethodName>(input: TensorLike, options: ExplainOptions<M>): Promise<Explanation<M>> {
     const n = input.dims[0]!;
     const per = sizeOf(input.dims.slice(1));
-    const parts: Explanation[] = [];
+    const parts: Explanation<M>[] = [];
     for (let i = 0; i < n; i++) {
       let target = options.target;
       if (Array.isArray(target) && Array.isArray(target[0])) target = [(target as number[][])[i]!];
@@ -319,6 +406,13 @@ export class Explainer {
     for (const t of Object.keys(first.taps)) {
       taps[t] = { activation: stack(parts.map((p) => p.taps[t]!.activation)), signal: stack(parts.map((p) => p.taps[t]!.signal)) };
     }
+    const layerMaps: Explanation['layerMaps'] = {};
+    for (const [layer, per] of Object.entries(first.layerMaps)) {
+      const maps: Partial<Record<Aggregation, LayerMap>> = (layerMaps[layer] = {});
+      for (const a of Object.keys(per) as Aggregation[]) {
+        maps[a] = { raw: stack(parts.map((p) => p.layerMaps[layer]![a]!.raw)), upsampled: stack(parts.map((p) => p.layerMaps[layer]![a]!.upsampled)) };
+      }
+    }
     return {
       method: first.method,
       logits: stack(parts.map((p) => p.logits)),
@@ -326,6 +420,8 @@ export class Explainer {
       attribution: stack(parts.map((p) => p.attribution)),
       maps,
       taps,
+      layerMaps,
+      ...(first.combined ? { combined: stack(parts.map((p) => p.combined!)) } : {}),
       timings: { compileMs: parts.reduce((s, p) => s + p.timings.compileMs, 0), runMs: parts.reduce((s, p) => s + p.timings.runMs, 0) },
     };
   }
@@ -341,4 +437,12 @@ function reorderSlots(t: TensorLike, order: readonly number[]): TensorLike {
     order.forEach((j, o) => data.set(t.data.subarray((i * k + j) * per, (i * k + j + 1) * per), (i * order.length + o) * per));
   }
   return { data, dims: [n, order.length, ...t.dims.slice(2)] };
+}
+
+/** Throws a usage error for a name that is neither a backward method nor a framework method. */
+function checkMethod(name: string): void {
+  if (isFrameworkMethod(name)) return;
+  if (!(METHOD_NAMES as readonly string[]).includes(name)) {
+    throw new BacklightError(`unknown method '${name}' (available: ${[...METHOD_NAMES, ...FRAMEWORK_METHOD_NAMES].join(', ')})`, 'usage');
+  }
 }

@@ -3,7 +3,8 @@
  * subtrahend), summed over broadcast axes. Residual connections are Adds of two such operands;
  * the compiler sums the signals where the branches meet.
  */
-import { unbroadcast } from './signal.js';
+import { divideByStabilized } from './lrp.js';
+import { mulFact, unbroadcast } from './signal.js';
 import type { OpRules, RuleContext } from './types.js';
 
 function passToOperands(ctx: RuleContext, negateFrom: number): (string | undefined)[] {
@@ -16,6 +17,21 @@ function passToOperands(ctx: RuleContext, negateFrom: number): (string | undefin
   });
 }
 
-export const add: OpRules = { gradient: (ctx) => passToOperands(ctx, Infinity) };
+/**
+ * LRP at a sum (residual connections, bias adds): each operand gets relevance in proportion to its
+ * contribution, R_i = x_i ⊙ R / stab(y) (Zennit's Norm rule); a constant operand absorbs its share.
+ */
+function proportional(ctx: RuleContext): (string | undefined)[] {
+  const { node } = ctx;
+  const out = ctx.shape(node.outputs[0]!);
+  const s = divideByStabilized(ctx, ctx.signals[0]!, node.outputs[0]!);
+  return node.inputs.map((name, i) => {
+    if (!ctx.needs[i]) return undefined;
+    const shape = ctx.shape(name);
+    return unbroadcast(ctx, mulFact(ctx, s, out, name, shape), out, shape);
+  });
+}
+
+export const add: OpRules = { gradient: (ctx) => passToOperands(ctx, Infinity), lrp: proportional };
 export const sum: OpRules = add;
 export const sub: OpRules = { gradient: (ctx) => passToOperands(ctx, 1) };

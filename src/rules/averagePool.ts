@@ -5,6 +5,7 @@
  */
 import { attrInt, attrInts } from '../ir/graph.js';
 import { float32 } from '../ir/tensor.js';
+import { proportionalThrough } from './lrp.js';
 import { refuse } from './signal.js';
 import type { OpRules } from './types.js';
 
@@ -17,6 +18,7 @@ function counts(inSize: number, outSize: number, k: number, s: number, padBegin:
 }
 
 export const averagePool: OpRules = {
+  lrp: (ctx) => proportionalThrough(ctx, averagePool.gradient),
   gradient(ctx) {
     const { node, emit } = ctx;
     const xs = ctx.shape(node.inputs[0]!);

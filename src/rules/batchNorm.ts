@@ -4,10 +4,13 @@
  */
 import { attrFloat } from '../ir/graph.js';
 import { asFloat32, float32 } from '../ir/tensor.js';
+import { passRelevance } from './lrp.js';
 import { refuse } from './signal.js';
 import type { OpRules } from './types.js';
 
 export const batchNorm: OpRules = {
+  /** LRP: an unfolded normalization passes relevance (Zennit maps BatchNorm to Pass). */
+  lrp: passRelevance,
   gradient(ctx) {
     const { node, emit } = ctx;
     const params = node.inputs.slice(1).map((n) => ctx.constant(n));

@@ -5,6 +5,7 @@
  */
 import { toNumbers } from '../ir/tensor.js';
 import { rectifierRules } from './rectifier.js';
+import { passRelevance } from './lrp.js';
 import { gateBetween } from './masks.js';
 import { gateFact, refuse } from './signal.js';
 import type { OpRules, RuleContext } from './types.js';
@@ -40,6 +41,7 @@ const plainGradient = (ctx: RuleContext): (string | undefined)[] => [gate(ctx, c
 const isRectifier = (ctx: RuleContext): boolean => bound(ctx, 1) === 0;
 
 export const clip: OpRules = {
+  lrp: passRelevance,
   gradient: plainGradient,
   deconvnet: (ctx) => (isRectifier(ctx) ? rectifying.deconvnet!(ctx) : plainGradient(ctx)),
   guided: (ctx) => (isRectifier(ctx) ? rectifying.guided!(ctx) : plainGradient(ctx)),

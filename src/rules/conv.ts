@@ -6,7 +6,14 @@
 import { attrInt, attrInts } from '../ir/graph.js';
 import { asFloat32, type Tensor } from '../ir/tensor.js';
 import { refuse } from './signal.js';
-import type { OpRules, RuleContext } from './types.js';
+import { linearRelevance } from './lrp.js';
+import type { LinearRule, OpRules, RuleContext } from './types.js';
+
+/** The LRP rule the method chose for this linear layer. */
+export function lrpRule(ctx: RuleContext): LinearRule {
+  if (!ctx.linear) refuse(ctx, 'the method chose LRP here but gave no linear rule');
+  return ctx.linear;
+}
 
 /** W [Cout, Cin/g, k…] → W' [Cin, Cout/g, k…] with every kernel flipped in all spatial axes. */
 export function flipTransposeWeight(w: Tensor, group: number): Tensor {
@@ -76,6 +83,7 @@ export function convInputGradient(ctx: RuleContext, signal: string, weightName: 
 }
 
 export const conv: OpRules = {
+  lrp: (ctx) => [linearRelevance(ctx, lrpRule(ctx))],
   gradient(ctx) {
     const { node } = ctx;
     if (ctx.needs[1] || ctx.needs[2]) refuse(ctx, 'weights that depend on the input are not supported');

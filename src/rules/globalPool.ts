@@ -4,10 +4,12 @@
  */
 import { sizeOf } from '../ir/tensor.js';
 import { int64 } from '../ir/tensor.js';
+import { proportionalThrough } from './lrp.js';
 import { kShape, mulFact } from './signal.js';
 import type { OpRules } from './types.js';
 
 export const globalAveragePool: OpRules = {
+  lrp: (ctx) => proportionalThrough(ctx, globalAveragePool.gradient),
   gradient(ctx) {
     const { node, emit } = ctx;
     const xs = ctx.shape(node.inputs[0]!);

@@ -1,9 +1,12 @@
 /** MatMul with a constant right operand: dA = R · Bᵀ (Bᵀ precomputed once per compile). */
 import { asFloat32 } from '../ir/tensor.js';
+import { lrpRule } from './conv.js';
+import { linearRelevance } from './lrp.js';
 import { refuse } from './signal.js';
 import type { OpRules } from './types.js';
 
 export const matmul: OpRules = {
+  lrp: (ctx) => [linearRelevance(ctx, lrpRule(ctx))],
   gradient(ctx) {
     const { node, emit } = ctx;
     if (ctx.needs[1]) refuse(ctx, 'only the left MatMul operand may depend on the model input (the right one must be a constant weight)');

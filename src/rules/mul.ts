@@ -3,7 +3,7 @@
  * two input-dependent tensors (squeeze-excitation gates) the product rule applies:
  * d(a·b) = R·b, R·a and d(a/b) = R/b, −R·(a/b)/b, each summed over broadcast axes.
  */
-import { mulFact, unbroadcast } from './signal.js';
+import { mulFact, refuse, unbroadcast } from './signal.js';
 import type { OpRules, RuleContext } from './types.js';
 
 function product(ctx: RuleContext): (string | undefined)[] {
@@ -30,5 +30,10 @@ function quotient(ctx: RuleContext): (string | undefined)[] {
   return [da, db];
 }
 
-export const mul: OpRules = { gradient: product };
-export const div: OpRules = { gradient: quotient };
+/** LRP: scaling by a constant is a diagonal linear layer, whose z-rule passes relevance unchanged. */
+function scaleRelevance(ctx: RuleContext): (string | undefined)[] {
+  return ctx.needs[0] && ctx.needs[1] ? refuse(ctx, 'LRP through a product of two activations is not defined here') : ctx.node.inputs.map((_, i) => (ctx.needs[i] ? ctx.signals[0] : undefined));
+}
+
+export const mul: OpRules = { gradient: product, lrp: scaleRelevance };
+export const div: OpRules = { gradient: quotient, lrp: (ctx) => (ctx.needs[1] ? refuse(ctx, 'LRP through a division by an activation is not defined here') : scaleRelevance(ctx)) };

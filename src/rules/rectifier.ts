@@ -7,6 +7,7 @@
  *   guided:    max(0, R) ⊙ σ'   (both masks)
  * For LeakyRelu/PRelu σ' is the slope on the negative side, for ReLU6 it is 1[0 < x < 6].
  */
+import { passRelevance } from './lrp.js';
 import { gateBetween } from './masks.js';
 import { mulFact } from './signal.js';
 import type { OpRules, RuleContext } from './types.js';
@@ -29,6 +30,7 @@ export function rectifierRules(local: LocalDerivative): OpRules {
   };
   const positive = (ctx: RuleContext): string => ctx.emit.op('Relu', [ctx.signals[0]!], {}, 'Rectify');
   return {
+    lrp: passRelevance,
     gradient: (ctx) => [gate(ctx, ctx.signals[0]!)],
     deconvnet: (ctx) => [positive(ctx)],
     guided: (ctx) => [gate(ctx, positive(ctx))],

@@ -4,11 +4,13 @@
  * DeconvNet and Guided Backprop.
  */
 import { attrFloat } from '../ir/graph.js';
+import { passRelevance } from './lrp.js';
 import { mulFact } from './signal.js';
 import type { OpRules, RuleContext } from './types.js';
 
 function withDerivative(d: (ctx: RuleContext) => string): OpRules {
   return {
+    lrp: passRelevance,
     gradient(ctx) {
       const s = ctx.shape(ctx.node.outputs[0]!);
       return [mulFact(ctx, ctx.signals[0]!, s, d(ctx), s)];

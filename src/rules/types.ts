@@ -25,6 +25,7 @@ export type LinearRule = (
   | { rule: 'gamma'; gamma: number }
   | { rule: 'wsquare' }
   | { rule: 'flat' }
+  | { rule: 'excitation' }
 ) & { ignoreBias?: boolean };
 
 /** What a method asks of one node: a rule family and, for LRP at linear layers, the rule. */

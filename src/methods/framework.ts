@@ -1,0 +1,363 @@
+/**
+ * Rebuffi et al.'s extraction × aggregation framework ("There and Back Again", CVPR 2020; see
+ * ../shared/papers/METHODS.md) and the named methods built on it: Grad-CAM, Guided Grad-CAM and
+ * the NormGrad variants.
+ *
+ * Extraction: any method of METHODS (its backward rules) run down to one or more layers.
+ * Aggregation: a function of the activation x_u and the backward signal g_u per location
+ * (src/compile/aggregate.ts). Everything — forward, backward, aggregation, upsampling, the
+ * multi-layer combination and, for Guided Grad-CAM, a second (guided) backward pass — is one
+ * compiled ONNX graph.
+ */
+import {
+  AGGREGATIONS,
+  appendAggregations,
+  isAggregation,
+  type Aggregation,
+  type AggregationOutputs,
+  type CombineSpec,
+  type Upsampling,
+} from '../compile/aggregate.js';
+import { compile, type CompiledGraph, type CompileOptions, type Reduction } from '../compile/compile.js';
+import { Emitter } from '../compile/emitter.js';
+import { BacklightError } from '../errors.js';
+import { NameScope, removeDeadNodes, type Graph } from '../ir/graph.js';
+import { methodByName, type Method, type MethodParams } from './methods.js';
+
+export { AGGREGATIONS, type Aggregation, type CombineSpec, type Upsampling } from '../compile/aggregate.js';
+
+export const FRAMEWORK_METHOD_NAMES = ['gradcam', 'guided-gradcam', 'normgrad', 'normgrad-conv', 'normgrad-selective'] as const;
+export type FrameworkMethodName = (typeof FRAMEWORK_METHOD_NAMES)[number];
+
+export interface FrameworkMethod {
+  name: FrameworkMethodName;
+  /** Display name for figures. */
+  label: string;
+  /** One line for help texts. */
+  summary: string;
+  /** The aggregation whose map becomes the attribution. */
+  aggregation: Aggregation;
+  /** Default extraction method (any METHODS name can be asked for instead). */
+  extraction: string;
+  /** Default upsampling of the layer map to the input size. */
+  upsample: Upsampling;
+  /** Default layer: the last spatial layer ('spatial', see `defaultLayer`) or the last Conv output ('conv'). */
+  layer: 'spatial' | 'conv';
+  /** The attribution is Guided Backprop ⊙ the upsampled map (Guided Grad-CAM). */
+  guided: boolean;
+  /** Whether the attribution has meaningful signs (drawn with a diverging colormap). */
+  signed: boolean;
+}
+
+export const FRAMEWORK_METHODS: Readonly<Record<FrameworkMethodName, FrameworkMethod>> = {
+  gradcam: {
+    name: 'gradcam', label: 'Grad-CAM', aggregation: 'gradcam', extraction: 'gradient', upsample: 'bilinear', layer: 'spatial', guided: false, signed: false,
+    summary: 'Grad-CAM (Selvaraju et al.): ReLU(Σ_c A_c · mean ∂S/∂A_c) at a layer, upsampled to the input',
+  },
+  'guided-gradcam': {
+    name: 'guided-gradcam', label: 'Guided Grad-CAM', aggregation: 'gradcam', extraction: 'gradient', upsample: 'nearest', layer: 'spatial', guided: true, signed: true,
+    summary: 'Guided Backprop ⊙ Grad-CAM (nearest-upsampled, as Captum)',
+  },
+  normgrad: {
+    name: 'normgrad', label: 'NormGrad', aggregation: 'normgrad', extraction: 'gradient', upsample: 'bilinear', layer: 'spatial', guided: false, signed: false,
+    summary: 'NormGrad (Rebuffi et al.): ‖x_u‖·‖g_u‖ at a layer (a virtual identity layer), upsampled',
+  },
+  'normgrad-conv': {
+    name: 'normgrad-conv', label: 'NormGrad (conv)', aggregation: 'normgrad-conv', extraction: 'gradient', upsample: 'bilinear', layer: 'conv', guided: false, signed: false,
+    summary: "NormGrad of a Conv layer: ‖g_u‖ · ‖input patch_u‖ (the layer names the Conv's output), upsampled",
+  },
+  'normgrad-selective': {
+    name: 'normgrad-selective', label: 'Selective NormGrad', aggregation: 'normgrad-selective', extraction: 'gradient', upsample: 'bilinear', layer: 'spatial', guided: false, signed: false,
+    summary: 'selective NormGrad: ‖max(0, x_u ⊙ g_u)‖ at a layer, upsampled',
+  },
+};
+
+export function isFrameworkMethod(name: string): name is FrameworkMethodName {
+  return (FRAMEWORK_METHOD_NAMES as readonly string[]).includes(name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layers
+
+/** A forward tensor one can aggregate at. */
+export interface LayerInfo {
+  /** The tensor name (what `layer` / `--layer` takes). */
+  name: string;
+  /** The op of the node that writes it. */
+  op: string;
+  /** Its static shape [N, C, h, w]. */
+  shape: number[];
+}
+
+/** Tensors that depend on the graph's (first) input. */
+function liveTensors(g: Graph): Set<string> {
+  const live = new Set<string>([g.inputs[0]!.name]);
+  for (const n of g.nodes) if (n.inputs.some((i) => live.has(i))) for (const o of n.outputs) if (o) live.add(o);
+  return live;
+}
+
+/**
+ * Every input-dependent 4-D tensor [N, C, h, w] of a canonical graph (the input itself excluded),
+ * in graph order: the layers one can aggregate at.
+ */
+export function layerCandidates(g: Graph): LayerInfo[] {
+  const live = liveTensors(g);
+  const out: LayerInfo[] = [];
+  for (const n of g.nodes) {
+    for (const o of n.outputs) {
+      const shape = o && live.has(o) ? g.values.get(o)?.shape : undefined;
+      if (shape && shape.length === 4 && shape.every((d) => typeof d === 'number')) out.push({ name: o, op: n.op, shape: shape as number[] });
+    }
+  }
+  return out;
+}
+
+const spatial = (l: LayerInfo): boolean => l.shape[2]! * l.shape[3]! > 1;
+
+/**
+ * The default layer of Grad-CAM and NormGrad: the last input-dependent tensor [N, C, h, w] with
+ * h·w > 1 (so before the global pooling / flatten); when a local pooling (MaxPool, AveragePool)
+ * wrote it, the pooling's input instead — the usual Grad-CAM layer of VGG-like nets (the ReLU after
+ * the last conv, before the last max-pooling, e.g. torchvision VGG's features.29).
+ */
+export function defaultLayer(g: Graph): string {
+  const candidates = layerCandidates(g).filter(spatial);
+  const last = candidates[candidates.length - 1];
+  if (!last) throw new BacklightError('the model has no spatial layer [N, C, h, w] with h·w > 1 to compute a layer map at', 'usage');
+  const byName = new Map(candidates.map((c) => [c.name, c]));
+  let layer = last;
+  for (;;) {
+    if (layer.op !== 'MaxPool' && layer.op !== 'AveragePool') break;
+    const node = g.nodes.find((n) => n.outputs.includes(layer.name))!;
+    const before = byName.get(node.inputs[0]!);
+    if (!before) break;
+    layer = before;
+  }
+  return layer.name;
+}
+
+/** The default layer of conv NormGrad: the output of the last Conv that is still spatial (h·w > 1). */
+export function defaultConvLayer(g: Graph): string {
+  const convs = layerCandidates(g).filter((l) => l.op === 'Conv' && spatial(l));
+  const last = convs[convs.length - 1];
+  if (!last) throw new BacklightError('the model has no Conv with a spatial output to compute conv NormGrad at', 'usage');
+  return last.name;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Specs
+
+/**
+ * What `attribution` holds:
+ * - 'extraction': the extraction method's own input-space attribution (layer maps come besides);
+ * - 'map': the first aggregation's upsampled map [N, K, 1, H, W] (its combination over the layers
+ *   when `combine` is given);
+ * - 'guided': Guided Backprop's input-space attribution ⊙ that map, broadcast over channels.
+ */
+export type AttributionSource = 'extraction' | 'map' | 'guided';
+
+/** The generic framework: extraction rules × aggregations at layers (+ combination). */
+export interface FrameworkSpec {
+  /** Any method name of METHODS: its backward rules are the extraction phase. */
+  extraction: string;
+  /** Forward tensors [N, C, h, w]. */
+  layers: readonly string[];
+  /** At least one; the first one's map becomes the attribution for 'map' and 'guided'. */
+  aggregations: readonly Aggregation[];
+  upsample?: Upsampling;
+  combine?: CombineSpec;
+  attribution: AttributionSource;
+}
+
+/** The framework options of an explain call. */
+export interface FrameworkOptions {
+  /** One layer (a tensor name); see `Explainer.layers()`. */
+  layer?: string;
+  /** Several layers; with `combine`, their maps are combined. */
+  layers?: readonly string[];
+  /** Aggregation(s): for a named framework method, extra ones besides its own. */
+  aggregation?: Aggregation | readonly Aggregation[];
+  /** Extraction method (default: the method itself, or 'gradient' for the framework methods). */
+  extraction?: string;
+  /** Combine the layers' maps (default for a framework method with several layers: uniform sum). */
+  combine?: CombineSpec;
+  /** Upsampling of the layer maps (default: bilinear, nearest for guided-gradcam). */
+  upsample?: Upsampling;
+}
+
+/**
+ * The framework spec of an explain call, or undefined when `method` is a plain method without
+ * layers or aggregations. `graph` (canonical) provides the default layer.
+ */
+export function resolveFramework(method: string, graph: Graph, o: FrameworkOptions): FrameworkSpec | undefined {
+  const extra = o.aggregation === undefined ? [] : typeof o.aggregation === 'string' ? [o.aggregation] : [...o.aggregation];
+  for (const a of extra) if (!isAggregation(a)) throw new BacklightError(`unknown aggregation '${a}' (available: ${AGGREGATIONS.join(', ')})`, 'usage');
+  if (o.layer !== undefined && o.layers !== undefined) throw new BacklightError("give either 'layer' or 'layers', not both", 'usage');
+  const given = o.layer !== undefined ? [o.layer] : o.layers !== undefined ? [...o.layers] : undefined;
+  if (given && given.length === 0) throw new BacklightError('the list of layers is empty', 'usage');
+  if (o.extraction !== undefined) {
+    if (isFrameworkMethod(o.extraction)) throw new BacklightError(`extraction '${o.extraction}' is itself a layer-map method; extraction takes a backward method (gradient, guided-backprop, …)`, 'usage');
+    methodByName(o.extraction);
+  }
+
+  if (isFrameworkMethod(method)) {
+    const m = FRAMEWORK_METHODS[method];
+    const aggregations = [m.aggregation, ...extra.filter((a) => a !== m.aggregation)];
+    const needsConv = aggregations.includes('normgrad-conv');
+    const layers = given ?? [m.layer === 'conv' || needsConv ? defaultConvLayer(graph) : defaultLayer(graph)];
+    return {
+      extraction: o.extraction ?? m.extraction,
+      layers,
+      aggregations,
+      upsample: o.upsample ?? m.upsample,
+      combine: o.combine ?? (layers.length > 1 ? { mode: 'sum' } : undefined),
+      attribution: m.guided ? 'guided' : 'map',
+    };
+  }
+  methodByName(method);
+  if (o.extraction !== undefined && o.extraction !== method) {
+    throw new BacklightError(`'extraction' applies to the layer-map methods (${FRAMEWORK_METHOD_NAMES.join(', ')}); method '${method}' is its own extraction`, 'usage');
+  }
+  if (extra.length === 0) {
+    if (given || o.combine) throw new BacklightError(`layers given for method '${method}' without an aggregation (available: ${AGGREGATIONS.join(', ')})`, 'usage');
+    return undefined;
+  }
+  const layers = given ?? [extra.includes('normgrad-conv') ? defaultConvLayer(graph) : defaultLayer(graph)];
+  return { extraction: method, layers, aggregations: extra, upsample: o.upsample, combine: o.combine, attribution: 'extraction' };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compilation
+
+/** The compile options a backward method sets (its rules, seed, contrastive dual, × input). */
+export function extractionOptions(method: Method, params: MethodParams = {}): Pick<CompileOptions, 'rules' | 'seedScale' | 'contrastive' | 'timesInput'> {
+  return {
+    rules: method.rules(params),
+    seedScale: params.seed ?? method.seedScale,
+    contrastive: method.contrastive ? { kind: method.contrastive, normalize: params.normalize } : undefined,
+    timesInput: method.timesInput,
+  };
+}
+
+export interface FrameworkCompileOptions {
+  seeds: { top: number; given: number };
+  /** Per-image maps of the attribution (over its channel axis). */
+  reductions: readonly Reduction[];
+  /** Taps the caller wants as outputs (the layers' own taps are dropped unless listed). */
+  taps?: readonly string[];
+  params?: MethodParams;
+}
+
+export interface CompiledFramework {
+  compiled: CompiledGraph;
+  outputs: AggregationOutputs;
+  spec: FrameworkSpec;
+}
+
+/**
+ * Compiles extraction + aggregation (+ Guided Backprop for 'guided') into one graph with the
+ * compiler's interface (`logits`, `targets`, `attribution`, `map_<r>`, taps) plus the outputs of
+ * `appendAggregations`.
+ */
+export function compileFramework(canonical: Graph, spec: FrameworkSpec, o: FrameworkCompileOptions): CompiledFramework {
+  const extraction = methodByName(spec.extraction);
+  const userTaps = [...(o.taps ?? [])];
+  const taps = [...new Set([...spec.layers, ...userTaps])];
+  const params = o.params ?? {};
+  const compiled = compile(canonical, {
+    ...extractionOptions(extraction, params),
+    seeds: o.seeds,
+    reductions: spec.attribution === 'extraction' ? o.reductions : [],
+    taps,
+  });
+  const g = compiled.graph;
+  const outputs = appendAggregations(compiled, { layers: spec.layers, aggregations: spec.aggregations, upsample: spec.upsample, combine: spec.combine });
+
+  if (spec.attribution !== 'extraction') {
+    const scope = new NameScope(g);
+    for (const out of g.outputs) scope.reserve(out.name);
+    const emit = new Emitter(scope, g.initializers, 'fw');
+    // The extraction's input-space signal is no output any more (pruned below, with the backward
+    // pass beneath the layers, unless a guided pass needs nothing of it either).
+    const attrOut = g.nodes.find((n) => n.outputs.includes('attribution'))!;
+    attrOut.outputs = attrOut.outputs.map((x) => (x === 'attribution' ? scope.fresh('extraction_attribution') : x));
+    attrOut.name = scope.fresh('extraction_attribution_out');
+    g.outputs = g.outputs.filter((x) => x.name !== 'attribution');
+
+    const primary = spec.aggregations[0]!;
+    const map = outputs.combined[primary] ?? outputs.layers[spec.layers[0]!]![primary]!.upsampled;
+    const [n, , height, width] = [compiled.batch, compiled.k, ...compiled.inputShape.slice(2)] as [number, number, number, number];
+    const mapChannel = emit.op('Unsqueeze', [map, emit.int64s([2])], {}, 'mapChannel'); // [N, K, 1, H, W]
+    let attribution = mapChannel;
+    let shape = [n, compiled.k, 1, height, width];
+    if (spec.attribution === 'guided') {
+      const guided = compile(canonical, {
+        ...extractionOptions(methodByName('guided-backprop')),
+        seeds: o.seeds,
+        reductions: [],
+      });
+      const rename = mergeBackward(g, guided.graph, canonical.nodes.length, 'guided|');
+      attribution = emit.op('Mul', [rename('attribution'), mapChannel], {}, 'guidedGradcam');
+      shape = [n, compiled.k, ...compiled.inputShape.slice(1)];
+    }
+    emit.nodes.push({ name: 'attribution_out', op: 'Identity', domain: '', inputs: [attribution], outputs: ['attribution'], attrs: {} });
+    g.outputs.push({ name: 'attribution', dtype: 'float32', shape });
+    const mapShape = [shape[0]!, shape[1]!, ...shape.slice(3)];
+    for (const r of o.reductions) {
+      const reduced =
+        r === 'maxabs' ? emit.op('ReduceMax', [emit.op('Abs', ['attribution'])], { axes: [2], keepdims: 0 }) :
+        r === 'sum' ? emit.op('ReduceSum', ['attribution', emit.int64s([2])], { keepdims: 0 }) :
+        emit.op('ReduceL2', ['attribution'], { axes: [2], keepdims: 0 });
+      emit.nodes.push({ name: `map_${r}_out`, op: 'Identity', domain: '', inputs: [reduced], outputs: [`map_${r}`], attrs: {} });
+      g.outputs.push({ name: `map_${r}`, dtype: 'float32', shape: mapShape });
+    }
+    g.nodes.push(...emit.nodes);
+  }
+
+  // Taps the caller did not ask for are no outputs; then drop what no output needs.
+  const keep = new Set(userTaps.flatMap((t) => [`act:${t}`, `grad:${t}`]));
+  g.outputs = g.outputs.filter((x) => !(x.name.startsWith('act:') || x.name.startsWith('grad:')) || keep.has(x.name));
+  removeDeadNodes(g);
+  return { compiled, outputs, spec };
+}
+
+/**
+ * Adds the backward pass of `other` (compiled from the same canonical graph with other rules and
+ * the same seeds) to `base`: both share their first `forwardNodes` nodes (the forward pass), the
+ * graph inputs and the model's initializers (the same tensor objects); every other node, tensor
+ * and constant of `other` joins `base` under `prefix`. Returns the base name of an `other` tensor.
+ */
+export function mergeBackward(base: Graph, other: Graph, forwardNodes: number, prefix: string): (name: string) => string {
+  for (let i = 0; i < forwardNodes; i++) {
+    if (base.nodes[i]?.name !== other.nodes[i]?.name) throw new Error(`mergeBackward: the graphs' forward passes differ at node ${i}`);
+  }
+  const renamed = new Map<string, string>();
+  const used = new Set<string>([...base.nodes.flatMap((n) => [n.name, ...n.outputs]), ...base.initializers.keys(), ...base.inputs.map((i) => i.name)]);
+  const fresh = (name: string): string => {
+    const to = prefix + name;
+    if (used.has(to)) throw new Error(`mergeBackward: name '${to}' is taken`);
+    used.add(to);
+    return to;
+  };
+  for (const [name, t] of other.initializers) {
+    if (base.initializers.get(name) === t) continue;
+    const to = fresh(name);
+    renamed.set(name, to);
+    base.initializers.set(to, t);
+  }
+  const added = other.nodes.slice(forwardNodes);
+  for (const n of added) for (const o of n.outputs) if (o) renamed.set(o, fresh(o));
+  for (const n of added) {
+    base.nodes.push({
+      ...n,
+      name: fresh(n.name),
+      inputs: n.inputs.map((i) => renamed.get(i) ?? i),
+      outputs: n.outputs.map((x) => renamed.get(x) ?? x),
+    });
+  }
+  return (name) => {
+    const to = renamed.get(name);
+    if (!to) throw new Error(`mergeBackward: '${name}' is no tensor of the merged backward pass`);
+    return to;
+  };
+}

@@ -1,0 +1,253 @@
+/**
+ * Layer-wise relevance propagation as a modified gradient (as Zennit implements it): at a linear
+ * layer with modified inputs x' and weights W', z = W'x' (+ b'), s = R / stab(z), and the relevance
+ * of the inputs is x' ⊙ W'ᵀs. Every rule is a sum of such terms (see ../shared/papers/METHODS.md):
+ *   ε:        z = Wx + b;                         R = x ⊙ Wᵀs
+ *   z⁺ (α1β0): z = W⁺x⁺ + b⁺ + W⁻x⁻;              R = x⁺ ⊙ W⁺ᵀs + x⁻ ⊙ W⁻ᵀs
+ *   αβ:       α · (the z⁺ term) − β · (z = W⁻x⁺ + b⁻ + W⁺x⁻, R = x⁺ ⊙ W⁻ᵀs + x⁻ ⊙ W⁺ᵀs)
+ *   zB:       z = Wx + b − (W⁺l + b⁺) − (W⁻h + b⁻); R = x ⊙ Wᵀs − l ⊙ W⁺ᵀs − h ⊙ W⁻ᵀs
+ *   γ:        W' = W + γW⁺, b' = b + γb⁺;          R = x ⊙ W'ᵀs
+ *   w²:       z = W²·1 + b²;                       R = W²ᵀs
+ *   flat:     z = 1·1 (the fan-in);                R = 1ᵀs
+ *   excitation (Zhang et al.): z = W⁺x⁺;          R = x⁺ ⊙ W⁺ᵀs   (marginal winning probabilities)
+ * with stab(z) = z + ε·sign(z), sign(0) = +1. Modified weights are computed once per compile and
+ * stored as initializers; when the layer input is known to be non-negative (it comes from a
+ * rectifier or a pooling of one), the x⁻ terms vanish and are not emitted.
+ */
+import { attrFloat, attrInt, producers, type Graph } from '../ir/graph.js';
+import { asFloat32, float32, sizeOf, type Tensor } from '../ir/tensor.js';
+import { convInputGradient } from './conv.js';
+import { mulFact, refuse } from './signal.js';
+import type { LinearRule, RuleContext } from './types.js';
+
+/** z + ε·sign(z) with sign(0) = +1, on a forward tensor. */
+export function stabilize(ctx: RuleContext, z: string, epsilon = ctx.stabilizer): string {
+  const { emit } = ctx;
+  const signed = emit.op('Where', [emit.op('Less', [z, emit.scalar(0)]), emit.scalar(-epsilon), emit.scalar(epsilon)]);
+  return emit.op('Add', [z, signed], {}, 'stabilized');
+}
+
+/** R / stab(z) for a K-major signal R and a forward denominator z of the output's shape. */
+export function divideByStabilized(ctx: RuleContext, signal: string, z: string, epsilon?: number): string {
+  const s = ctx.shape(ctx.node.outputs[0]!);
+  return mulFact(ctx, signal, s, stabilize(ctx, z, epsilon), s, 'Div');
+}
+
+/** Whether a tensor is ≥ 0 by construction: the output of a rectifier, or a pooling/reshape of one. */
+export function nonNegative(graph: Graph, name: string): boolean {
+  const prod = producers(graph).get(name);
+  if (!prod) return false;
+  switch (prod.op) {
+    case 'Relu':
+      return true;
+    case 'Clip': {
+      const lo = prod.inputs[1] ? graph.initializers.get(prod.inputs[1]) : undefined;
+      return !!lo && asFloat32(lo)[0]! >= 0;
+    }
+    case 'MaxPool': case 'AveragePool': case 'GlobalAveragePool': case 'GlobalMaxPool':
+    case 'Flatten': case 'Reshape': case 'Squeeze': case 'Unsqueeze': case 'Transpose':
+      return nonNegative(graph, prod.inputs[0]!);
+    case 'Concat':
+      return prod.inputs.every((i) => nonNegative(graph, i));
+    default:
+      return false;
+  }
+}
+
+/** The first linear layer (Conv, Gemm or MatMul) in topological order: "the first layer" of composites. */
+export function isFirstLinearLayer(graph: Graph, nodeName: string): boolean {
+  const first = graph.nodes.find((n) => n.op === 'Conv' || n.op === 'Gemm' || n.op === 'MatMul');
+  return first?.name === nodeName;
+}
+
+type Weights = { w: Tensor; b: Tensor | undefined };
+
+/** How a linear op computes forward and backward with substituted weights. */
+interface LinearOps {
+  /** y = W·x (+ b) with the node's geometry, for a forward tensor x of the input's shape. */
+  forward(x: string, w: Tensor, b: Tensor | undefined, hint: string): string;
+  /** Wᵀ·s for a K-major signal s of the output's shape. */
+  backward(s: string, w: Tensor, hint: string): string;
+}
+
+function mapWeights(t: Tensor, f: (v: number) => number): Tensor {
+  return { dtype: 'float32', dims: [...t.dims], data: Float32Array.from(asFloat32(t), f) };
+}
+
+function linearOps(ctx: RuleContext): { ops: LinearOps; weights: Weights } {
+  const { node, emit } = ctx;
+  if (ctx.needs[1] || ctx.needs[2]) refuse(ctx, 'weights that depend on the input are not supported by LRP rules');
+  const w = ctx.constant(node.inputs[1]!);
+  if (!w) refuse(ctx, 'the weight must be a constant');
+  let b = node.inputs[2] ? ctx.constant(node.inputs[2]) : undefined;
+  if (node.inputs[2] && !b) refuse(ctx, 'the bias must be a constant');
+  if (node.op === 'Conv') {
+    const attrs = { ...node.attrs };
+    return {
+      weights: { w, b },
+      ops: {
+        forward: (x, wt, bt, hint) => {
+          const inputs = [x, emit.constant(wt, `${node.name}/${hint}_w`)];
+          if (bt) inputs.push(emit.constant(bt, `${node.name}/${hint}_b`));
+          return emit.ops('Conv', inputs, attrs, 1, `${hint}Fwd`)[0]!;
+        },
+        backward: (s, wt, hint) => convInputGradient(ctx, s, emit.constant(wt, `${node.name}/${hint}_w`), wt),
+      },
+    };
+  }
+  if (node.op === 'Gemm') {
+    if (attrInt(node, 'transA', 0) !== 0) refuse(ctx, 'transA=1 is not supported');
+    const transB = attrInt(node, 'transB', 0);
+    const alpha = attrFloat(node, 'alpha', 1);
+    const beta = attrFloat(node, 'beta', 1);
+    if (b && (b.dims.length !== 1 || b.dims[0] !== (transB ? w.dims[0] : w.dims[1]))) {
+      refuse(ctx, `LRP needs a per-output bias of the Gemm (got C of shape [${b.dims}])`);
+    }
+    if (b && beta !== 1) b = mapWeights(b, (v) => v * beta);
+    return {
+      weights: { w: alpha === 1 ? w : mapWeights(w, (v) => v * alpha), b },
+      ops: {
+        forward: (x, wt, bt, hint) => {
+          const inputs = [x, emit.constant(wt, `${node.name}/${hint}_w`)];
+          if (bt) inputs.push(emit.constant(bt, `${node.name}/${hint}_b`));
+          return emit.op('Gemm', inputs, { transB }, `${hint}Fwd`);
+        },
+        backward: (s, wt, hint) => emit.op('Gemm', [s, emit.constant(wt, `${node.name}/${hint}_w`)], { transB: transB ? 0 : 1 }, `${hint}Bwd`),
+      },
+    };
+  }
+  if (node.op === 'MatMul') {
+    return {
+      weights: { w, b: undefined },
+      ops: {
+        forward: (x, wt, _bt, hint) => emit.op('MatMul', [x, emit.constant(wt, `${node.name}/${hint}_w`)], {}, `${hint}Fwd`),
+        backward: (s, wt, hint) => {
+          const [k, n] = wt.dims as [number, number];
+          const src = asFloat32(wt);
+          const t = new Float32Array(src.length);
+          for (let i = 0; i < k; i++) for (let j = 0; j < n; j++) t[j * k + i] = src[i * n + j]!;
+          return emit.op('MatMul', [s, emit.constant({ dtype: 'float32', dims: [n, k], data: t }, `${node.name}/${hint}_wT`)], {}, `${hint}Bwd`);
+        },
+      },
+    };
+  }
+  refuse(ctx, 'no LRP rule for this op');
+}
+
+const positive = (v: number): number => (v > 0 ? v : 0);
+const negative = (v: number): number => (v < 0 ? v : 0);
+
+/** Sum of forward tensors (undefined terms skipped). */
+function sumOf(ctx: RuleContext, terms: (string | undefined)[], hint: string): string {
+  const present = terms.filter((t): t is string => t !== undefined);
+  return present.length === 1 ? present[0]! : ctx.emit.op('Sum', present, {}, hint);
+}
+
+/** A constant tensor of the layer input's shape (batch 1) holding one value per channel. */
+function perChannel(ctx: RuleContext, values: readonly number[], hint: string): string {
+  const xs = ctx.shape(ctx.node.inputs[0]!);
+  const c = xs[1]!;
+  if (values.length !== 1 && values.length !== c) refuse(ctx, `${hint} bounds need 1 or ${c} values (one per input channel), got ${values.length}`);
+  const per = sizeOf(xs.slice(2));
+  const data = new Float32Array(c * per);
+  for (let i = 0; i < c; i++) data.fill(values.length === 1 ? values[0]! : values[i]!, i * per, (i + 1) * per);
+  return ctx.emit.constant(float32([1, ...xs.slice(1)], data), `${ctx.node.name}/${hint}`);
+}
+
+/** The relevance of a linear layer's input under `rule`. */
+export function linearRelevance(ctx: RuleContext, rule: LinearRule): string {
+  const { node, emit } = ctx;
+  const { ops, weights } = linearOps(ctx);
+  const x = node.inputs[0]!;
+  const xs = ctx.shape(x);
+  const R = ctx.signals[0]!;
+  const b = rule.ignoreBias ? undefined : weights.b;
+  const w = weights.w;
+  // The layer's own output is z = Wx + b when nothing is substituted (a node given a substituted
+  // weight, as CLRP2's dual pass does, is not in the graph).
+  const ownOutput = b === weights.b && ctx.graph.nodes.includes(node) ? node.outputs[0]! : undefined;
+  const times = (input: string, c: string): string => mulFact(ctx, c, xs, input, ctx.graph.initializers.has(input) ? [1, ...xs.slice(1)] : xs);
+  const sub = (a: string, c: string): string => emit.op('Sub', [a, c]);
+
+  switch (rule.rule) {
+    case 'epsilon': {
+      const z = ownOutput ?? ops.forward(x, w, b, 'eps');
+      const s = divideByStabilized(ctx, R, z, rule.epsilon);
+      return times(x, ops.backward(s, w, 'eps'));
+    }
+    case 'gamma': {
+      const wg = mapWeights(w, (v) => v + rule.gamma * positive(v));
+      const bg = b ? mapWeights(b, (v) => v + rule.gamma * positive(v)) : undefined;
+      const s = divideByStabilized(ctx, R, ops.forward(x, wg, bg, 'gamma'));
+      return times(x, ops.backward(s, wg, 'gamma'));
+    }
+    case 'zplus':
+    case 'alphabeta': {
+      const alpha = rule.rule === 'zplus' ? 1 : rule.alpha;
+      const beta = rule.rule === 'zplus' ? 0 : rule.beta;
+      const wp = mapWeights(w, positive);
+      const wn = mapWeights(w, negative);
+      const onlyPositiveInput = nonNegative(ctx.graph, x);
+      const xp = onlyPositiveInput ? x : emit.op('Relu', [x], {}, 'xPos');
+      const xn = onlyPositiveInput ? undefined : emit.op('Min', [x, emit.scalar(0)], {}, 'xNeg');
+      // One part: inputs (x⁺ with W_a, x⁻ with W_b), bias b_a on the x⁺ term only.
+      const part = (wa: Tensor, wb: Tensor, ba: Tensor | undefined, hint: string): string => {
+        const z = sumOf(ctx, [ops.forward(xp, wa, ba, `${hint}a`), xn && ops.forward(xn, wb, undefined, `${hint}b`)], `${hint}Z`);
+        const s = divideByStabilized(ctx, R, z);
+        const terms = [times(xp, ops.backward(s, wa, `${hint}a`)), xn && times(xn, ops.backward(s, wb, `${hint}b`))];
+        return sumOf(ctx, terms, `${hint}R`);
+      };
+      const pos = part(wp, wn, b && mapWeights(b, positive), 'pos');
+      if (beta === 0) return alpha === 1 ? pos : emit.op('Mul', [pos, emit.scalar(alpha)]);
+      const neg = part(wn, wp, b && mapWeights(b, negative), 'neg');
+      return sub(emit.op('Mul', [pos, emit.scalar(alpha)]), emit.op('Mul', [neg, emit.scalar(beta)]));
+    }
+    case 'zbox': {
+      const wp = mapWeights(w, positive);
+      const wn = mapWeights(w, negative);
+      const l = perChannel(ctx, rule.low, 'low');
+      const h = perChannel(ctx, rule.high, 'high');
+      // Bound terms are constant: onnxruntime folds them once per session.
+      const zx = ownOutput ?? ops.forward(x, w, b, 'box');
+      const zl = ops.forward(l, wp, b && mapWeights(b, positive), 'boxLow');
+      const zh = ops.forward(h, wn, b && mapWeights(b, negative), 'boxHigh');
+      const z = sub(sub(zx, zl), zh);
+      const s = divideByStabilized(ctx, R, z);
+      const rx = times(x, ops.backward(s, w, 'box'));
+      const rl = times(l, ops.backward(s, wp, 'boxLow'));
+      const rh = times(h, ops.backward(s, wn, 'boxHigh'));
+      return sub(sub(rx, rl), rh);
+    }
+    case 'excitation': {
+      const wp = mapWeights(w, positive);
+      const xp = nonNegative(ctx.graph, x) ? x : emit.op('Relu', [x], {}, 'xPos');
+      const s = divideByStabilized(ctx, R, ops.forward(xp, wp, undefined, 'ebp'));
+      return times(xp, ops.backward(s, wp, 'ebp'));
+    }
+    case 'wsquare':
+    case 'flat': {
+      const wm = rule.rule === 'flat' ? mapWeights(w, () => 1) : mapWeights(w, (v) => v * v);
+      const bm = rule.rule === 'flat' || !b ? undefined : mapWeights(b, (v) => v * v);
+      const ones = perChannel(ctx, [1], 'ones');
+      const z = ops.forward(ones, wm, bm, rule.rule);
+      const s = divideByStabilized(ctx, R, z);
+      return ops.backward(s, wm, rule.rule);
+    }
+  }
+}
+
+/**
+ * Zennit's Norm rule for a parameter-free linear op (average pooling): R_in = x ⊙ ∇op(R / stab(y)),
+ * with ∇op the op's gradient rule.
+ */
+export function proportionalThrough(ctx: RuleContext, gradient: (ctx: RuleContext) => (string | undefined)[]): (string | undefined)[] {
+  const s = divideByStabilized(ctx, ctx.signals[0]!, ctx.node.outputs[0]!);
+  const back = gradient({ ...ctx, signals: [s] })[0]!;
+  const x = ctx.node.inputs[0]!;
+  const xs = ctx.shape(x);
+  return [mulFact(ctx, back, xs, x, xs)];
+}
+
+/** Relevance passes through unchanged (activations, standalone normalization, scaling). */
+export const passRelevance = (ctx: RuleContext): (string | undefined)[] => ctx.node.inputs.map((_, i) => (i === 0 && ctx.needs[0] ? ctx.signals[0] : undefined));
+
