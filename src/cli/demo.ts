@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { buildModel } from '../builder/index.js';
 import { Explainer } from '../index.js';
 import { decodeNpy } from '../io/npy.js';
-import type { Explainer as CoreExplainer, TensorLike } from '../methods/explainer.js';
+import type { Explanation, TensorLike } from '../methods/explainer.js';
 import { METHODS, METHOD_NAMES, type MethodName } from '../methods/methods.js';
 import { heatmapRGBA, layoutGrid, type GridContent, type GridLayout, type PixelImage } from '../render/index.js';
 
@@ -52,8 +52,14 @@ function gray(data: Float32Array, width: number, height: number): PixelImage {
   return { data: Uint8Array.from(data, (v) => Math.round(255 * Math.min(1, Math.max(0, v)))), width, height };
 }
 
-function heat(map: Float32Array, width: number, height: number): PixelImage {
-  return heatmapRGBA(map, width, height, { signed: false });
+function heat(map: Float32Array, width: number, height: number, signed = false): PixelImage {
+  return heatmapRGBA(map, width, height, { signed });
+}
+
+/** A method's map as it is drawn: signed channel sum (relevance) or max |·| magnitude. */
+function drawn(r: Explanation, method: MethodName, n: number, k: number, width: number, height: number): PixelImage {
+  const signed = METHODS[method].display === 'signed';
+  return heat(mapOf(signed ? r.maps.sum! : r.maps.maxabs!, n, k), width, height, signed);
 }
 
 const softmax = (row: ArrayLike<number>): number[] => {
@@ -126,8 +132,10 @@ export async function runDemo(options: { threads?: number; onProgress?: (step: s
   const t0 = performance.now();
   progress('explaining the digit CNN');
   const model = await Explainer.load(await readFile(asset('models/digits-cnn.onnx')), { threads: options.threads, source: 'digits-cnn.onnx' });
-  const runs = new Map<MethodName, Awaited<ReturnType<CoreExplainer['explain']>>>();
-  for (const method of METHOD_NAMES) runs.set(method, await model.explain(x, { method, target: 'top2', reductions: ['maxabs'] }));
+  const runs = new Map<MethodName, Explanation>();
+  // Pixels are in [0, 1] (no normalization): the zB rule's box.
+  const params = { box: { low: [0], high: [1] } };
+  for (const method of METHOD_NAMES) runs.set(method, await model.explain(x, { method, target: 'top2', reductions: ['maxabs', 'sum'], params }));
   const first = runs.get('gradient')!;
 
   const digits: DigitFigure[] = picks.map((p, i) => {
@@ -139,7 +147,7 @@ export async function runDemo(options: { threads?: number; onProgress?: (step: s
       tile: TILE,
       title: `digit ${digitsJson.labels[p]} (held-out test image)`,
     });
-    const cells = METHOD_NAMES.map((m) => [0, 1].map((k) => heat(mapOf(runs.get(m)!.maps.maxabs!, i, k), w, h)));
+    const cells = METHOD_NAMES.map((m) => [0, 1].map((k) => drawn(runs.get(m)!, m, i, k, w, h)));
     return { index: p, label: digitsJson.labels[p]!, predicted, runnerUp, probabilities: [probs[predicted]!, probs[runnerUp]!], layout, content: { input: gray(data.subarray(i * per, (i + 1) * per), w, h), cells } };
   });
 
@@ -148,7 +156,7 @@ export async function runDemo(options: { threads?: number; onProgress?: (step: s
     layout: layoutGrid({ rows: digits.map((d) => `${d.label} → ${d.predicted}`), columns: METHOD_NAMES.map((m) => METHODS[m].label.split(' ')), tile: 84, input: 'each-row', title: 'predicted class' }),
     content: {
       input: digits.map((_, i) => gray(data.subarray(i * per, (i + 1) * per), w, h)),
-      cells: digits.map((_, i) => METHOD_NAMES.map((m) => heat(mapOf(runs.get(m)!.maps.maxabs!, i, 0), w, h))),
+      cells: digits.map((_, i) => METHOD_NAMES.map((m) => drawn(runs.get(m)!, m, i, 0, w, h))),
     },
   };
 
