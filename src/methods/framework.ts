@@ -136,12 +136,23 @@ export function defaultLayer(g: Graph): string {
   return layer.name;
 }
 
-/** The default layer of conv NormGrad: the output of the last Conv that is still spatial (h·w > 1). */
+/**
+ * The default layer of conv NormGrad: the output of the deepest Conv (longest path from the input;
+ * the later one on ties) that is still spatial (h·w > 1) — in a ResNet the last conv of the main
+ * branch rather than a shortcut projection that the graph happens to list after it.
+ */
 export function defaultConvLayer(g: Graph): string {
-  const convs = layerCandidates(g).filter((l) => l.op === 'Conv' && spatial(l));
-  const last = convs[convs.length - 1];
-  if (!last) throw new BacklightError('the model has no Conv with a spatial output to compute conv NormGrad at', 'usage');
-  return last.name;
+  const depth = new Map<string, number>([[g.inputs[0]!.name, 0]]);
+  for (const n of g.nodes) {
+    const d = Math.max(-1, ...n.inputs.map((i) => depth.get(i) ?? -1));
+    if (d >= 0) for (const o of n.outputs) if (o) depth.set(o, d + 1);
+  }
+  let best: LayerInfo | undefined;
+  for (const l of layerCandidates(g)) {
+    if (l.op === 'Conv' && spatial(l) && (!best || depth.get(l.name)! >= depth.get(best.name)!)) best = l;
+  }
+  if (!best) throw new BacklightError('the model has no Conv with a spatial output to compute conv NormGrad at', 'usage');
+  return best.name;
 }
 
 // ---------------------------------------------------------------------------------------------
