@@ -43,3 +43,4 @@ export type { Explanation, ExplainMethodName, ExplainOptions, ExplainerOptions, 
 export type { LinearRule } from './rules/types.js';
 export { REDUCTIONS, type Reduction } from './compile/compile.js';
 export { supportedOps } from './rules/index.js';
+export * as metrics from './metrics/index.js';

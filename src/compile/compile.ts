@@ -19,6 +19,7 @@ import { asFloat32, int64 } from '../ir/tensor.js';
 import { CANONICALIZED_OPS, RULES, supportedOps } from '../rules/index.js';
 import type { RuleChoice, RuleContext } from '../rules/types.js';
 import { Emitter } from './emitter.js';
+import { emitMetaStep } from './meta.js';
 
 export type Reduction = 'maxabs' | 'sum' | 'l2';
 export const REDUCTIONS: readonly Reduction[] = ['maxabs', 'sum', 'l2'];
@@ -37,6 +38,11 @@ export interface CompileOptions {
    * `normalize` divides R and R_dual by their sums before subtracting (the authors' code).
    */
   contrastive?: { kind: 'clrp1' | 'clrp2'; normalize?: boolean };
+  /**
+   * Meta-saliency (Rebuffi et al.): explain the network after one SGD step of this learning rate
+   * on the cross-entropy of the target (see meta.ts). One image and one target per run.
+   */
+  meta?: { learningRate: number };
   /**
    * Seeds per image: `top` one-hot seeds on the highest logits, chosen in the graph, followed by
    * `given` seeds fed as the `seed` input.
@@ -165,6 +171,19 @@ export function compile(canonical: Graph, opts: CompileOptions): CompiledGraph {
     seed = batch > 1 ? emit.reshape(scaled, [k * batch, classes]) : scaled;
   }
 
+  // Meta-saliency: the backward pass below explains the updated network's forward pass.
+  let walkNodes = g.nodes;
+  let explained = logitsName;
+  if (opts.meta) {
+    if (k !== 1 || opts.contrastive) throw new BacklightError('meta-saliency explains one target per run (and is not contrastive)', 'usage');
+    const step = emitMetaStep(emit, g, g.nodes, inputAlias, logitsName, seedsPerImage, opts.meta.learningRate);
+    walkNodes = step.nodes;
+    explained = step.logits;
+    live.clear();
+    live.add(inputAlias);
+    for (const n of walkNodes) if (n.inputs.some((i) => live.has(i))) for (const o of n.outputs) if (o) live.add(o);
+  }
+
   // Contrastive: the K dual seeds follow the K seeds, so the backward batch is 2K (K-major).
   const contrastive = opts.contrastive;
   const kb = contrastive ? 2 * k : k;
@@ -197,7 +216,7 @@ export function compile(canonical: Graph, opts: CompileOptions): CompiledGraph {
   };
 
   // Backward walk in reverse topological order; contributions meeting at a tensor are summed.
-  const contributions = new Map<string, string[]>([[logitsName, [seed]]]);
+  const contributions = new Map<string, string[]>([[explained, [seed]]]);
   const summed = new Map<string, string>();
   const signalOf = (t: string): string | undefined => {
     const done = summed.get(t);
@@ -209,8 +228,8 @@ export function compile(canonical: Graph, opts: CompileOptions): CompiledGraph {
     return s;
   };
 
-  for (let i = g.nodes.length - 1; i >= 0; i--) {
-    const node = g.nodes[i]!;
+  for (let i = walkNodes.length - 1; i >= 0; i--) {
+    const node = walkNodes[i]!;
     const signals = node.outputs.map((o) => (o ? signalOf(o) : undefined));
     if (signals.every((s) => s === undefined)) continue;
     const needs = node.inputs.map((n) => n !== '' && live.has(n));

@@ -241,8 +241,12 @@ export function resolveFramework(method: string, graph: Graph, o: FrameworkOptio
 // Compilation
 
 /** The compile options a backward method sets (its rules, seed, contrastive dual, × input). */
-export function extractionOptions(method: Method, params: MethodParams = {}): Pick<CompileOptions, 'rules' | 'seedScale' | 'contrastive' | 'timesInput'> {
+export function extractionOptions(method: Method, params: MethodParams = {}): Pick<CompileOptions, 'rules' | 'seedScale' | 'contrastive' | 'timesInput' | 'meta'> {
+  if (params.metaLearningRate !== undefined && !(params.metaLearningRate > 0)) {
+    throw new BacklightError(`the meta-saliency learning rate must be positive (got ${params.metaLearningRate})`, 'usage');
+  }
   return {
+    meta: params.metaLearningRate !== undefined ? { learningRate: params.metaLearningRate } : undefined,
     rules: method.rules(params),
     seedScale: params.seed ?? method.seedScale,
     contrastive: method.contrastive ? { kind: method.contrastive, normalize: params.normalize } : undefined,

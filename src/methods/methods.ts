@@ -59,6 +59,12 @@ export interface MethodParams {
    * Default false: the paper's form (both sum to S_j by conservation).
    */
   normalize?: boolean;
+  /**
+   * Meta-saliency (Rebuffi et al.): explain the network after one SGD step of this learning rate
+   * on the cross-entropy of the target (their public code uses 1e-4). Gradient-family methods; one
+   * image and one target per run.
+   */
+  metaLearningRate?: number;
 }
 
 /** The same rule family at every node (rules without it fall back to the true gradient). */

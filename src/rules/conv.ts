@@ -60,14 +60,15 @@ export function convGeometry(ctx: RuleContext): ConvGeometry {
  * The transposed convolution of `signal` (shape of the conv output, K-major) back to the shape of
  * the conv input, with weights `weight` ([Cout, Cin/g, k…] as in the forward Conv).
  */
-export function convInputGradient(ctx: RuleContext, signal: string, weightName: string, weight: Tensor): string {
+export function convInputGradient(ctx: RuleContext, signal: string, weightName: string, weight: Tensor | undefined): string {
   const { node, emit } = ctx;
   const geo = convGeometry(ctx);
   const xs = ctx.shape(node.inputs[0]!);
   const ys = ctx.shape(node.outputs[0]!);
   const r = geo.kernel.length;
   const flippedPads = geo.pads.map((p, i) => geo.dilations[i % r]! * (geo.kernel[i % r]! - 1) - p);
-  if (geo.strides.every((s) => s === 1) && flippedPads.every((p) => p >= 0)) {
+  // A computed weight (meta-saliency's updated network) cannot be flipped once per compile.
+  if (weight && geo.strides.every((s) => s === 1) && flippedPads.every((p) => p >= 0)) {
     const wt = emit.constant(flipTransposeWeight(weight, geo.group), `${node.name}/w_flipT`);
     return emit.op('Conv', [signal, wt], { pads: flippedPads, dilations: geo.dilations, group: geo.group, kernel_shape: geo.kernel }, 'ConvT');
   }
@@ -88,8 +89,8 @@ export const conv: OpRules = {
     const { node } = ctx;
     if (ctx.needs[1] || ctx.needs[2]) refuse(ctx, 'weights that depend on the input are not supported');
     const w = ctx.constant(node.inputs[1]!);
-    if (!w) refuse(ctx, 'the weight must be a constant');
-    if (w.dims.length !== 4 && w.dims.length !== 3) refuse(ctx, `only 1-D and 2-D convolutions are supported (weight [${w.dims}])`);
+    const rank = ctx.shape(node.inputs[1]!).length;
+    if (rank !== 4 && rank !== 3) refuse(ctx, `only 1-D and 2-D convolutions are supported (weight of rank ${rank})`);
     return [convInputGradient(ctx, ctx.signals[0]!, node.inputs[1]!, w)];
   },
 };
