@@ -14,7 +14,7 @@
  *            backward signal at that tensor
  */
 import { BacklightError, UnsupportedOpError } from '../errors.js';
-import { NameScope, cloneGraph, shapeOf, type Graph, type Node, type ValueInfo } from '../ir/graph.js';
+import { NameScope, cloneGraph, producers, shapeOf, type Graph, type Node, type ValueInfo } from '../ir/graph.js';
 import { asFloat32, int64 } from '../ir/tensor.js';
 import { CANONICALIZED_OPS, RULES, supportedOps } from '../rules/index.js';
 import type { RuleChoice, RuleContext } from '../rules/types.js';
@@ -83,7 +83,12 @@ function contrast(emit: Emitter, both: string, rows: number, inputShape: number[
   let [r, dual] = emit.ops('Split', [both, emit.int64s([rows, rows])], { axis: 0 }, 2, 'splitContrast');
   if (normalize) {
     const axes = emit.int64s(inputShape.slice(1).map((_, i) => i + 1));
-    const byOwnSum = (x: string): string => emit.op('Div', [x, emit.op('ReduceSum', [x, axes], { keepdims: 1 })], {}, 'sumNormalized');
+    // A map summing to zero cannot be normalized: it counts as zero (Where drops the 0/0).
+    const byOwnSum = (x: string): string => {
+      const total = emit.op('ReduceSum', [x, axes], { keepdims: 1 });
+      const zero = emit.op('Equal', [total, emit.scalar(0)]);
+      return emit.op('Where', [zero, emit.scalar(0), emit.op('Div', [x, total])], {}, 'sumNormalized');
+    };
     r = byOwnSum(r!);
     dual = byOwnSum(dual!);
   }
@@ -197,6 +202,16 @@ export function compile(canonical: Graph, opts: CompileOptions): CompiledGraph {
     seed = emit.op('Concat', [seed, dual], { axis: 0 }, 'seedAndDual');
   }
   const dualWeights = new Map<string, string>();
+  /** The linear layer that computes the logits, looking back through reshapes (CLRP2's dual). */
+  const lastLinear = (): Node => {
+    const prod = producers(g);
+    let node = prod.get(logitsName);
+    while (node && ['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity'].includes(node.op)) node = prod.get(node.inputs[0]!);
+    if (!node || !['Conv', 'Gemm', 'MatMul'].includes(node.op) || !g.initializers.has(node.inputs[1]!)) {
+      throw new BacklightError(`CLRP2 negates the weights of the layer that computes the logits, but '${logitsName}' does not come from a Conv/Gemm/MatMul with constant weights`);
+    }
+    return node;
+  };
   /** The last layer's input signals with negated weights for the dual half (CLRP2). */
   const splitLastLayer = (node: Node, ctx: RuleContext, rule: (c: RuleContext) => (string | undefined)[]): (string | undefined)[] => {
     const half = k * batch;
@@ -252,7 +267,7 @@ export function compile(canonical: Graph, opts: CompileOptions): CompiledGraph {
       shape: (name) => shapeOf(g, name),
       constant: (name) => g.initializers.get(name),
     };
-    const back = contrastive?.kind === 'clrp2' && node.outputs.includes(logitsName) ? splitLastLayer(node, ctx, rule) : rule(ctx);
+    const back = contrastive?.kind === 'clrp2' && node === lastLinear() ? splitLastLayer(node, ctx, rule) : rule(ctx);
     back.forEach((s, j) => {
       const target = node.inputs[j];
       if (!s || !target || !needs[j]) return;

@@ -146,11 +146,15 @@ function sumOf(ctx: RuleContext, terms: (string | undefined)[], hint: string): s
 /** A constant tensor of the layer input's shape (batch 1) holding one value per channel. */
 function perChannel(ctx: RuleContext, values: readonly number[], hint: string): string {
   const xs = ctx.shape(ctx.node.inputs[0]!);
-  const c = xs[1]!;
-  if (values.length !== 1 && values.length !== c) refuse(ctx, `${hint} bounds need 1 or ${c} values (one per input channel), got ${values.length}`);
-  const per = sizeOf(xs.slice(2));
-  const data = new Float32Array(c * per);
-  for (let i = 0; i < c; i++) data.fill(values.length === 1 ? values[0]! : values[i]!, i * per, (i + 1) * per);
+  const features = sizeOf(xs.slice(1));
+  // Per image channel: channels are the outer axis of [C, …] and of a flattened [C·H·W] alike.
+  const c = values.length === 1 ? 1 : xs.length > 2 ? xs[1]! : values.length;
+  if (values.length !== 1 && (values.length !== c || features % c !== 0)) {
+    refuse(ctx, `${hint} bounds need 1 value or one per input channel (${xs.length > 2 ? xs[1] : 'a divisor of ' + features}), got ${values.length}`);
+  }
+  const per = features / c;
+  const data = new Float32Array(features);
+  for (let i = 0; i < c; i++) data.fill(values[i]!, i * per, (i + 1) * per);
   return ctx.emit.constant(float32([1, ...xs.slice(1)], data), `${ctx.node.name}/${hint}`);
 }
 
