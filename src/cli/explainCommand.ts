@@ -11,6 +11,11 @@
  * input; or .npy batches, [N, …] matching the model (a model with a fixed batch of 1 is run image
  * by image), or one image without the batch axis.
  *
+ * Method parameters (methodParams.ts): `--epsilon`, `--alpha`/`--beta`, `--composite`, `--box`,
+ * `--normalize`, `--seed`; each method gets the ones it reads, recorded in summary.json. The zB
+ * bounds come from `--box` or from the preprocessing (`pixelBounds`); a .npy input without a
+ * preprocessing option needs `--box` for a method with a zB rule.
+ *
  * For every input `x` and every method, one run explains all targets (`max` and `topK` are
  * resolved from the logits of that same run). In `results/x/`:
  *
@@ -38,7 +43,8 @@ import { encodeNpy } from '../io/npy.js';
 import { PRESET_NAMES } from '../io/preprocess.js';
 import { sizeOf } from '../ir/tensor.js';
 import type { Explainer as CoreExplainer, Explanation, TargetSpec, TensorLike } from '../methods/explainer.js';
-import { METHODS, METHOD_NAMES, methodByName, type MethodName } from '../methods/methods.js';
+import { COMPOSITE_NAMES } from '../methods/composites.js';
+import { METHODS, METHOD_NAMES, methodByName, type MethodName, type MethodParams } from '../methods/methods.js';
 import { DEFAULT_PERCENTILE } from '../render/index.js';
 import type { CliIO } from './errors.js';
 import {
@@ -53,6 +59,7 @@ import {
   type PreprocessRequest,
 } from './inputs.js';
 import { readLabels } from './labels.js';
+import { checkBoxSource, paramsFor, parseMethodParams, resolveBox, type BoxSource, type MethodParamCliOptions, type ParamRequest } from './methodParams.js';
 import { startProgress, type Progress } from './progress.js';
 import { displayOf, drawImage, type PictureOptions } from './render.js';
 import {
@@ -78,7 +85,7 @@ export { fitInput, stemOf, type InputBatch } from './inputs.js';
 export type { ExplainReport, InputReport, TargetSlot } from './summary.js';
 
 /** Options as commander parses them. */
-export interface ExplainCliOptions extends PreprocessCliOptions {
+export interface ExplainCliOptions extends PreprocessCliOptions, MethodParamCliOptions {
   model: string;
   inputNpy?: string[];
   image?: string[];
@@ -89,7 +96,7 @@ export interface ExplainCliOptions extends PreprocessCliOptions {
   png?: boolean;
   signed?: boolean;
   clip?: string;
-  alpha?: string;
+  opacity?: string;
   json?: boolean;
   quiet?: boolean;
   threads?: string;
@@ -102,6 +109,10 @@ export interface ExplainPlan {
   model: string;
   inputs: InputSpec[];
   methods: MethodName[];
+  /** Method parameters (the zB bounds are resolved once the preprocessing is known). */
+  params: ParamRequest;
+  /** Where the zB bounds come from (null: no method uses zB). */
+  boxSource: BoxSource;
   targets: TargetSpec[];
   out: string;
   preprocess: PreprocessRequest;
@@ -130,6 +141,9 @@ function wrap(text: string, width: number, indent: number): string {
   return lines.join(`\n${' '.repeat(indent)}`);
 }
 
+/** Methods whose maps are drawn signed without --signed (LRP relevance). */
+const SIGNED_BY_DEFAULT = METHOD_NAMES.filter((m) => METHODS[m].display === 'signed' && METHODS[m].signed);
+
 const HELP_AFTER = `
 Inputs (exactly one kind):
   --image: image files (PNG, JPEG, WebP, GIF, TIFF, AVIF), preprocessed by
@@ -157,17 +171,45 @@ preprocessing, versions and the command line (--json prints it).
   named by the target spec: gradient__max.npy, gradient__top3-2.npy (second of
   top3); targets.json has the class of every image. For N > 1, PNG names end
   in _<image index>: gradient__8_0.png, grid_0.png.
-  Heatmaps show max |.| over channels (inferno); --signed shows the channel
-  sum with a diverging map (blue < 0 < red). Both clip at the --clip percentile.
+  Heatmaps show max |.| over channels (inferno), except LRP relevance
+  (${SIGNED_BY_DEFAULT.join(', ')}), drawn as the channel sum with a
+  diverging map (blue < 0 < red); --signed draws every method with signed
+  values that way. All clip at the --clip percentile.
 
 Methods:
-${METHOD_NAMES.map((m) => `  ${m.padEnd(18)}${wrap(METHODS[m].summary, 80, 20)}`).join('\n')}
+${METHOD_NAMES.map((m) => `  ${m.length < 18 ? m.padEnd(18) : `${m}\n${' '.repeat(20)}`}${wrap(METHODS[m].summary, 80, 20)}`).join('\n')}
+
+Method parameters (each is refused when no method given reads it):
+  --epsilon E       LRP-ε stabilizer (default 1e-6): lrp-epsilon, and the dense
+                    layers of epsilon-plus-flat and epsilon-gamma-box
+  --alpha A --beta B  LRP-αβ weights for lrp-alphabeta, α ≥ 0, β ≥ 0, α − β = 1
+                    (α2β1: --alpha 2 --beta 1); one of them is enough. Without
+                    lrp-alphabeta, --alpha is the overlay opacity (see --opacity)
+  --composite NAME  rules per layer of lrp, clrp1, clrp2 (default gu2018):
+    gu2018             zB first layer, z+ everywhere else, biases ignored
+    epsilon-plus-flat  flat first layer, z+ convs, ε dense layers
+    epsilon-gamma-box  zB first layer, γ = 0.25 convs, ε dense layers
+  --box LOW,HIGH    bounds of the zB rule (gu2018, epsilon-gamma-box): the lowest
+                    and highest value of each normalized input channel; or per
+                    channel --box l1,l2,l3:h1,h2,h3 (for negative values write
+                    --box=-2.1,2.6). Default: from the preprocessing,
+                    (0 - mean)/std and (1 - mean)/std; for --preset imagenet
+                    -2.118,-2.036,-1.804:2.249,2.429,2.640. A .npy input has no
+                    preprocessing unless one is given: pass --box or --preset.
+  --normalize       clrp1, clrp2, contrastive-excitation: divide R and R_dual by
+                    their sums before max(0, R - R_dual) (the authors' code);
+                    default: the paper's form
+  --seed one|logit  the seed on the target logit: 1, or the logit's value
+                    (default: logit for LRP and excitation, one otherwise)
 
 Exit codes: 0 ok, 1 bad model, input or output file, 2 wrong usage.
 
 Examples:
   backlight explain --model mobilenetv2.onnx --image cat.jpg --preset imagenet --labels classes.json --method gradient,guided-backprop --target max,3 --out results
   backlight explain --model model.onnx --input-npy x.npy --out results
+  backlight explain --model mobilenetv2.onnx --image cat.jpg --preset imagenet --method lrp,clrp2 --target top2 --out results
+  backlight explain --model model.onnx --input-npy x.npy --method lrp-alphabeta --alpha 2 --beta 1 --out results
+  backlight explain --model model.onnx --input-npy x.npy --preset imagenet --method lrp --composite epsilon-gamma-box --out results
 `;
 
 export function registerExplain(program: Command, io: CliIO, argv: readonly string[] = []): void {
@@ -191,7 +233,14 @@ export function registerExplain(program: Command, io: CliIO, argv: readonly stri
     .requiredOption('-o, --out <dir>', 'output folder (created if needed)')
     .option('--signed', 'draw the signed sum over channels with a diverging colormap, instead of max |.|')
     .option('--clip <percentile>', `percentile of the map that gets full colour (default: ${DEFAULT_PERCENTILE})`)
-    .option('--alpha <a>', 'opacity of heatmaps over the input in overlays, 0 to 1 (default: 0.6)')
+    .option('--opacity <a>', 'opacity of heatmaps over the input in overlays, 0 to 1 (default: 0.6)')
+    .option('--alpha <a>', 'LRP-αβ α when --method has lrp-alphabeta (α − β = 1; default 1); otherwise the overlay opacity, as --opacity')
+    .option('--beta <b>', 'LRP-αβ β (α − β = 1; default 0; one of --alpha and --beta suffices)')
+    .option('--epsilon <e>', `LRP-ε ε, for lrp-epsilon and the dense layers of the epsilon-* composites (default: 1e-6)`)
+    .option('--composite <name>', `LRP composite of lrp, clrp1 and clrp2: ${COMPOSITE_NAMES.join(', ')} (default: gu2018)`)
+    .option('--box <low,high>', "zB bounds of the normalized input: LOW,HIGH for all channels, or l1,l2,l3:h1,h2,h3 per channel (default: from the preprocessing's mean and std)")
+    .option('--normalize', 'contrastive methods (clrp1, clrp2, contrastive-excitation): divide R and R_dual by their sums before max(0, R − R_dual)')
+    .option('--seed <one|logit>', "seed on the target logit: 'one' or 'logit' (its value) (default: logit for LRP methods, one for the gradient family)")
     .option('--no-png', 'write no PNG (heatmaps, overlays, grids), only .npy and .json files')
     .option('--json', 'print the summary (files, predictions, targets, timings) as JSON to stdout')
     .option('-q, --quiet', 'print nothing on success')
@@ -231,11 +280,20 @@ export function planExplain(opts: ExplainCliOptions, argv: readonly string[] = [
   }
   const targets = parseTargetList(opts.target?.length ? opts.target : ['max']);
   const preprocess = parsePreprocessOptions(opts);
+  const params = parseMethodParams(opts, methods);
+  const boxSource = checkBoxSource(params, inputs[0]!.kind, preprocess.explicit);
+  // --alpha is LRP-αβ's α when lrp-alphabeta is asked for, else the overlay opacity (as before --opacity).
+  const alphaIsOpacity = !methods.includes('lrp-alphabeta');
+  if (alphaIsOpacity && opts.alpha !== undefined && opts.opacity !== undefined) {
+    throw new BacklightError('--alpha and --opacity both set the overlay opacity here (no lrp-alphabeta method): give only --opacity', 'usage');
+  }
+  const opacityFlag = opts.opacity !== undefined || !alphaIsOpacity ? '--opacity' : '--alpha';
+  const opacity = opts.opacity ?? (alphaIsOpacity ? opts.alpha : undefined);
   const pictures: PictureOptions = {
     png: opts.png !== false,
     signed: opts.signed === true,
     clip: parseFraction('--clip', opts.clip, DEFAULT_PERCENTILE, (v) => v > 0 && v <= 100, 'in (0, 100], e.g. 99.5'),
-    alpha: parseFraction('--alpha', opts.alpha, 0.6, (v) => v >= 0 && v <= 1, 'from 0 to 1'),
+    alpha: parseFraction(opacityFlag, opacity, 0.6, (v) => v >= 0 && v <= 1, 'from 0 to 1'),
   };
   let threads: number | undefined;
   if (opts.threads !== undefined) {
@@ -248,6 +306,8 @@ export function planExplain(opts: ExplainCliOptions, argv: readonly string[] = [
     model: opts.model,
     inputs,
     methods,
+    params,
+    boxSource,
     targets,
     out: opts.out,
     preprocess,
@@ -302,6 +362,8 @@ interface RunContext {
   positions: TargetPosition[];
   labels: string[] | null;
   progress: Progress;
+  /** The parameters of each method. */
+  params: Record<MethodName, MethodParams>;
 }
 
 /** Runs `explain` for a validated plan and writes its files; returns the summary. */
@@ -332,12 +394,14 @@ export async function explainCommand(plan: ExplainPlan, io?: CliIO): Promise<Exp
     validateTargets(plan.targets, classes);
   }
   const labels = plan.labels !== undefined ? await readLabels(plan.labels, classes) : null;
+  const box = resolveBox(plan.params, preprocess, batches[0]!.geometry?.channels ?? null);
+  const params = Object.fromEntries(plan.methods.map((m) => [m, paramsFor(m, plan.params, box)])) as Record<MethodName, MethodParams>;
   const loadMs = performance.now() - t0;
 
   let dumpGraph: string | null = null;
   if (plan.dumpGraph) {
     const first = batches[0]!;
-    const bytes = explainer.compileToOnnx(canonicalDims(explainer, first.tensor.dims), { method: plan.methods[0]!, target: plan.targets, reductions: [] });
+    const bytes = explainer.compileToOnnx(canonicalDims(explainer, first.tensor.dims), { method: plan.methods[0]!, target: plan.targets, reductions: [], params: params[plan.methods[0]!] });
     await writeFileAtomic(plan.dumpGraph, bytes);
     dumpGraph = plan.dumpGraph;
   }
@@ -345,7 +409,7 @@ export async function explainCommand(plan: ExplainPlan, io?: CliIO): Promise<Exp
   // Steps: every method of every input, then drawing and writing its files.
   const several = batches.length > 1 || plan.methods.length > 1;
   const progress = startProgress(io, batches.length * (plan.methods.length + 1), several && plan.format === 'text');
-  const ctx: RunContext = { plan, explainer, positions: targetPositions(plan.targets), labels, progress };
+  const ctx: RunContext = { plan, explainer, positions: targetPositions(plan.targets), labels, progress, params };
   const reports: InputReport[] = [];
   try {
     for (const batch of batches) reports.push(await explainInput(ctx, batch));
@@ -369,6 +433,8 @@ export async function explainCommand(plan: ExplainPlan, io?: CliIO): Promise<Exp
     labels: plan.labels ?? null,
     out: plan.out,
     methods: plan.methods,
+    params: Object.fromEntries(plan.methods.filter((m) => Object.keys(params[m]).length > 0).map((m) => [m, params[m]])),
+    zbBounds: box && { source: plan.boxSource === 'box' ? '--box' : 'preprocessing', low: [...box.low], high: [...box.high] },
     targets: plan.targets.map(String),
     preprocessing: summarizePreprocess(preprocess),
     display,
@@ -389,7 +455,7 @@ async function explainInput(ctx: RunContext, batch: InputBatch): Promise<InputRe
   const results: Explanation[] = [];
   for (const method of plan.methods) {
     progress.begin(`${batch.stem}: ${method}`);
-    results.push(await explainer.explain(batch.tensor, { method, target: plan.targets, reductions: [] }));
+    results.push(await explainer.explain(batch.tensor, { method, target: plan.targets, reductions: [], params: ctx.params[method] }));
     progress.done();
   }
   progress.begin(`${batch.stem}: ${plan.pictures.png && batch.geometry ? 'drawing and writing' : 'writing'}`);

@@ -9,6 +9,7 @@ import { Command } from 'commander';
 import { debugRequested, processIO, runCommand, type CliIO } from './errors.js';
 import { registerDemo } from './demoCommand.js';
 import { registerExplain } from './explainCommand.js';
+import { registerEval } from './evalCommand.js';
 import { backlightVersion } from './summary.js';
 
 /**
@@ -33,6 +34,7 @@ export function buildProgram(io: CliIO, argv: readonly string[] = []): Command {
   // Subcommands created with .command() inherit the output and exit settings above.
   registerExplain(program, io, argv);
   registerDemo(program, io);
+  registerEval(program, io);
   return program;
 }
 

@@ -7,7 +7,7 @@
  *   al. show saliency maps); `--signed` shows the sum over the channels with the diverging
  *   colormap centred at 0 instead. Either way scaled by the `--clip` percentile (99.5).
  * - `<method>__<target>_overlay.png`: that heatmap over the input picture in dimmed gray
- *   (opacity `--alpha` × the normalized magnitude, so weak areas show the image).
+ *   (opacity `--opacity` × the normalized magnitude, so weak areas show the image).
  * - `grid.png`: rows = methods, columns = targets, the input first (Nie et al. 2018, Fig. 2); the
  *   column headers give the class (and name with --labels) and its softmax probability.
  *

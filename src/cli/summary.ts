@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { relative } from 'node:path';
 import { describePreprocess, type Preprocess } from '../io/preprocess.js';
 import type { TensorLike } from '../methods/explainer.js';
-import type { MethodName } from '../methods/methods.js';
+import type { MethodName, MethodParams } from '../methods/methods.js';
 import type { CliIO } from './errors.js';
 import type { InputKind } from './inputs.js';
 import { shapeText } from './inputs.js';
@@ -98,6 +98,10 @@ export interface ExplainReport {
   labels: string | null;
   out: string;
   methods: MethodName[];
+  /** The parameters each method was run with, defaults filled in (methods without any are left out). */
+  params: Partial<Record<MethodName, MethodParams>>;
+  /** The zB rule's pixel bounds and where they came from (null when no method uses zB). */
+  zbBounds: { source: '--box' | 'preprocessing'; low: number[]; high: number[] } | null;
   targets: string[];
   /** The preprocessing of image files (or used to draw .npy inputs); null for .npy inputs without one. */
   preprocessing: PreprocessSummary | null;
@@ -190,6 +194,19 @@ export function round(ms: number): number {
 }
 
 /** Prints the report: nothing (quiet), one JSON line, or a short text. */
+/** One line of a method's parameters: "composite gu2018, zB box [-2.12, …]..[2.25, …]". */
+export function describeParams(p: MethodParams): string {
+  const fmt = (v: readonly number[]): string => (v.length === 1 ? `${+v[0]!.toFixed(4)}` : `[${v.map((x) => +x.toFixed(4)).join(', ')}]`);
+  const parts: string[] = [];
+  if (typeof p.composite === 'string') parts.push(`composite ${p.composite}`);
+  if (p.epsilon !== undefined) parts.push(`ε ${p.epsilon}`);
+  if (p.alpha !== undefined || p.beta !== undefined) parts.push(`α ${p.alpha ?? 1}, β ${p.beta ?? 0}`);
+  if (p.box) parts.push(`zB bounds ${fmt(p.box.low)} to ${fmt(p.box.high)}`);
+  if (p.normalize) parts.push('sum-normalized');
+  if (p.seed) parts.push(`seed ${p.seed}`);
+  return parts.join(', ');
+}
+
 export function printReport(report: ExplainReport, format: 'json' | 'text' | 'quiet', io: CliIO): void {
   if (format === 'quiet') return;
   if (format === 'json') {
@@ -216,6 +233,7 @@ export function printReport(report: ExplainReport, format: 'json' | 'text' | 'qu
     lines.push(`wrote the compiled graph of ${report.methods[0]} to ${report.dumpGraph}`);
     count++;
   }
+  for (const [m, p] of Object.entries(report.params)) lines.push(`${m}: ${describeParams(p)}${report.zbBounds && p.box ? ` (from ${report.zbBounds.source})` : ''}`);
   lines.push(`wrote the summary to ${report.summary}`);
   count++;
   lines.push(`done: ${count} files in ${(report.timings.totalMs / 1000).toFixed(2)} s`);
