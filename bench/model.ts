@@ -2,13 +2,21 @@
  * Benchmarks one model in its own process (so peak RSS is the model's own):
  *   tsx bench/model.ts <vgg16|mobilenetv2|resnet20> [runs] [--methods a,b]
  * Prints one JSON line. Times are medians of `runs` runs after warm-up, onnxruntime with 2 threads.
+ *
+ * Rows: the gradient family, then LRP rows with their parameters (ImageNet pixel bounds for the
+ * zB rule, as `--preset imagenet` gives; the models here are 224×224 RGB with ImageNet
+ * normalization). `--methods` keeps the rows whose label or method name is listed. With both `lrp`
+ * (gu2018) and `clrp2` rows, the CLRP check also times `lrp` with two targets: CLRP's dual concept
+ * runs as extra rows of the same backward batch, after the one forward pass.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { buildModel } from '../src/builder/index.js';
-import { Explainer, METHOD_NAMES, type MethodName, type Target } from '../src/index.js';
+import { Explainer, type MethodName, type Target } from '../src/index.js';
+import { pixelBounds, resolvePreprocess } from '../src/io/preprocess.js';
+import type { MethodParams } from '../src/methods/methods.js';
 
 const THREADS = 2;
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -17,7 +25,32 @@ const sharedModel = (f: string) => path.resolve(here, '..', '..', 'shared', 'mod
 const name = process.argv[2] ?? 'vgg16';
 const runs = Number(process.argv[3] ?? 5);
 const methodsArg = process.argv.indexOf('--methods');
-const methods = (methodsArg > 0 ? process.argv[methodsArg + 1]!.split(',') : [...METHOD_NAMES]) as MethodName[];
+const only = methodsArg > 0 ? process.argv[methodsArg + 1]!.split(',').map((s) => s.trim()) : null;
+
+/** The zB bounds of ImageNet-normalized input (black and white pixels), per channel. */
+const IMAGENET_BOX = pixelBounds(resolvePreprocess('imagenet'));
+
+interface BenchRow {
+  label: string;
+  method: MethodName;
+  params?: MethodParams;
+}
+
+const ROWS: BenchRow[] = [
+  { label: 'gradient', method: 'gradient' },
+  { label: 'gradient-x-input', method: 'gradient-x-input' },
+  { label: 'deconvnet', method: 'deconvnet' },
+  { label: 'guided-backprop', method: 'guided-backprop' },
+  { label: 'lrp-epsilon', method: 'lrp-epsilon', params: { epsilon: 1e-6 } },
+  { label: 'lrp-zplus', method: 'lrp-zplus' },
+  { label: 'lrp-alphabeta α2β1', method: 'lrp-alphabeta', params: { alpha: 2, beta: 1 } },
+  { label: 'lrp gu2018', method: 'lrp', params: { composite: 'gu2018', box: IMAGENET_BOX } },
+  { label: 'clrp2 gu2018', method: 'clrp2', params: { composite: 'gu2018', box: IMAGENET_BOX } },
+  { label: 'lrp epsilon-plus-flat', method: 'lrp', params: { composite: 'epsilon-plus-flat', epsilon: 1e-6 } },
+  { label: 'lrp epsilon-gamma-box', method: 'lrp', params: { composite: 'epsilon-gamma-box', epsilon: 1e-6, box: IMAGENET_BOX } },
+];
+const rowsToRun = only ? ROWS.filter((r) => only.includes(r.label) || only.includes(r.method)) : ROWS;
+if (only && rowsToRun.length === 0) throw new Error(`--methods ${only.join(',')}: no row matches (rows: ${ROWS.map((r) => r.label).join(', ')})`);
 
 function load(): { bytes: Uint8Array; dims: number[] } | undefined {
   if (name === 'vgg16') return { bytes: buildModel({ model: 'vgg16', seed: 0 }), dims: [1, 3, 224, 224] };
@@ -62,15 +95,35 @@ const feeds = { [fwd.inputNames[0]!]: new ort.Tensor('float32', data, model.dims
 const forwardMs = await timeIt(() => fwd.run(feeds));
 
 const ex = await Explainer.load(model.bytes, { threads: THREADS });
-const explain = (method: MethodName, target: Target) => ex.explain(x, { method, target, reductions: [] });
-const rows: Record<string, { ms: number; ratio: number }> = {};
-for (const m of methods) {
-  const ms = await timeIt(() => explain(m, 'max'));
-  rows[m] = { ms, ratio: ms / forwardMs };
+const explain = (method: MethodName, target: Target, params?: MethodParams) => ex.explain(x, { method, target, reductions: [], params });
+type RowResult = { method: MethodName; ms: number; ratio: number; compileMs: number } | { method: MethodName; error: string };
+const rows: Record<string, RowResult> = {};
+let clrp: { lrpMs: number; lrpTwoTargetsMs: number; clrp2Ms: number } | undefined;
+for (const row of rowsToRun) {
+  let first;
+  try {
+    first = await explain(row.method, 'max', row.params);
+  } catch (e) {
+    // A row that cannot run (e.g. a compiled graph over onnxruntime's 2 GB model limit) is reported, not fatal.
+    rows[row.label] = { method: row.method, error: (e instanceof Error ? e.message : String(e)).split('\n')[0]! };
+    process.stderr.write(`${name} ${row.label}: ${rows[row.label]!.method} failed: ${(rows[row.label] as { error: string }).error}\n`);
+    await ex.release();
+    continue;
+  }
+  const ms = await timeIt(() => explain(row.method, 'max', row.params), 1);
+  rows[row.label] = { method: row.method, ms, ratio: ms / forwardMs, compileMs: first.timings.compileMs };
+  if (row.label === 'lrp gu2018' && rowsToRun.some((r) => r.label === 'clrp2 gu2018')) {
+    // The backward batch of CLRP holds the target and its dual: the same size as two LRP targets.
+    const lrpTwoTargetsMs = await timeIt(() => explain('lrp', ['max', 1], row.params));
+    clrp = { lrpMs: ms, lrpTwoTargetsMs, clrp2Ms: NaN };
+  }
+  if (row.label === 'clrp2 gu2018' && clrp) clrp.clrp2Ms = ms;
   await ex.release(); // peak RSS then reflects one compiled method at a time
 }
 const eight = [0, 1, 2, 3, 4, 5, 6, 7];
 const oneRunMs = await timeIt(() => explain('gradient', eight));
+// Load of the machine at the end (1-minute average; the benchmark itself keeps 2 threads busy).
+const loadAvg = (await import('node:os')).loadavg();
 const separateMs = await timeIt(async () => {
   for (const t of eight) await explain('gradient', t);
 }, 1);
@@ -81,6 +134,8 @@ console.log(JSON.stringify({
   runs,
   forwardMs,
   methods: rows,
+  clrp,
   eightTargets: { oneRunMs, separateMs, ratio: oneRunMs / separateMs },
   peakRssMiB: process.resourceUsage().maxRSS / 1024,
+  loadAvg,
 }));

@@ -16,6 +16,8 @@ export class Emitter {
   readonly nodes: Node[] = [];
   private ints = new Map<string, string>();
   private scalars = new Map<number, string>();
+  /** Constants already stored, by tensor identity: a rule that uses one modified weight twice stores it once. */
+  private tensors = new WeakMap<Tensor, string>();
 
   constructor(
     readonly scope: NameScope,
@@ -38,8 +40,11 @@ export class Emitter {
   }
 
   constant(t: Tensor, hint = 'const'): string {
+    const known = this.tensors.get(t);
+    if (known) return known;
     const name = this.scope.fresh(`${this.prefix}/${hint}`);
     this.initializers.set(name, t);
+    this.tensors.set(t, name);
     return name;
   }
 

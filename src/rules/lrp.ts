@@ -70,8 +70,31 @@ interface LinearOps {
   backward(s: string, w: Tensor, hint: string): string;
 }
 
+/** Modified weights (VGG-16 has 138M of them: a plain loop, not Float32Array.from with a callback). */
 function mapWeights(t: Tensor, f: (v: number) => number): Tensor {
-  return { dtype: 'float32', dims: [...t.dims], data: Float32Array.from(asFloat32(t), f) };
+  const src = asFloat32(t);
+  const out = new Float32Array(src.length);
+  for (let i = 0; i < src.length; i++) out[i] = f(src[i]!);
+  return { dtype: 'float32', dims: [...t.dims], data: out };
+}
+
+/** The positive and negative parts of a weight, computed once per tensor and compile. */
+const parts = new WeakMap<Tensor, { pos: Tensor; neg: Tensor }>();
+function signParts(t: Tensor): { pos: Tensor; neg: Tensor } {
+  let p = parts.get(t);
+  if (!p) {
+    const src = asFloat32(t);
+    const pos = new Float32Array(src.length);
+    const neg = new Float32Array(src.length);
+    for (let i = 0; i < src.length; i++) {
+      const v = src[i]!;
+      if (v > 0) pos[i] = v;
+      else neg[i] = v;
+    }
+    p = { pos: { dtype: 'float32', dims: [...t.dims], data: pos }, neg: { dtype: 'float32', dims: [...t.dims], data: neg } };
+    parts.set(t, p);
+  }
+  return p;
 }
 
 function linearOps(ctx: RuleContext): { ops: LinearOps; weights: Weights } {
@@ -135,7 +158,6 @@ function linearOps(ctx: RuleContext): { ops: LinearOps; weights: Weights } {
 }
 
 const positive = (v: number): number => (v > 0 ? v : 0);
-const negative = (v: number): number => (v < 0 ? v : 0);
 
 /** Sum of forward tensors (undefined terms skipped). */
 function sumOf(ctx: RuleContext, terms: (string | undefined)[], hint: string): string {
@@ -189,8 +211,7 @@ export function linearRelevance(ctx: RuleContext, rule: LinearRule): string {
     case 'alphabeta': {
       const alpha = rule.rule === 'zplus' ? 1 : rule.alpha;
       const beta = rule.rule === 'zplus' ? 0 : rule.beta;
-      const wp = mapWeights(w, positive);
-      const wn = mapWeights(w, negative);
+      const { pos: wp, neg: wn } = signParts(w);
       const onlyPositiveInput = nonNegative(ctx.graph, x);
       const xp = onlyPositiveInput ? x : emit.op('Relu', [x], {}, 'xPos');
       const xn = onlyPositiveInput ? undefined : emit.op('Min', [x, emit.scalar(0)], {}, 'xNeg');
@@ -201,20 +222,19 @@ export function linearRelevance(ctx: RuleContext, rule: LinearRule): string {
         const terms = [times(xp, ops.backward(s, wa, `${hint}a`)), xn && times(xn, ops.backward(s, wb, `${hint}b`))];
         return sumOf(ctx, terms, `${hint}R`);
       };
-      const pos = part(wp, wn, b && mapWeights(b, positive), 'pos');
+      const pos = part(wp, wn, b && signParts(b).pos, 'pos');
       if (beta === 0) return alpha === 1 ? pos : emit.op('Mul', [pos, emit.scalar(alpha)]);
-      const neg = part(wn, wp, b && mapWeights(b, negative), 'neg');
+      const neg = part(wn, wp, b && signParts(b).neg, 'neg');
       return sub(emit.op('Mul', [pos, emit.scalar(alpha)]), emit.op('Mul', [neg, emit.scalar(beta)]));
     }
     case 'zbox': {
-      const wp = mapWeights(w, positive);
-      const wn = mapWeights(w, negative);
+      const { pos: wp, neg: wn } = signParts(w);
       const l = perChannel(ctx, rule.low, 'low');
       const h = perChannel(ctx, rule.high, 'high');
       // Bound terms are constant: onnxruntime folds them once per session.
       const zx = ownOutput ?? ops.forward(x, w, b, 'box');
-      const zl = ops.forward(l, wp, b && mapWeights(b, positive), 'boxLow');
-      const zh = ops.forward(h, wn, b && mapWeights(b, negative), 'boxHigh');
+      const zl = ops.forward(l, wp, b && signParts(b).pos, 'boxLow');
+      const zh = ops.forward(h, wn, b && signParts(b).neg, 'boxHigh');
       const z = sub(sub(zx, zl), zh);
       const s = divideByStabilized(ctx, R, z);
       const rx = times(x, ops.backward(s, w, 'box'));
@@ -223,7 +243,7 @@ export function linearRelevance(ctx: RuleContext, rule: LinearRule): string {
       return sub(sub(rx, rl), rh);
     }
     case 'excitation': {
-      const wp = mapWeights(w, positive);
+      const wp = signParts(w).pos;
       const xp = nonNegative(ctx.graph, x) ? x : emit.op('Relu', [x], {}, 'xPos');
       const s = divideByStabilized(ctx, R, ops.forward(xp, wp, undefined, 'ebp'));
       return times(xp, ops.backward(s, wp, 'ebp'));
