@@ -18,6 +18,7 @@ import { BacklightError } from '../src/errors.js';
 import { Explainer } from '../src/index.js';
 import { decodeNpy, encodeNpy } from '../src/io/npy.js';
 import { METHOD_NAMES } from '../src/methods/methods.js';
+import { FRAMEWORK_METHOD_NAMES } from '../src/methods/framework.js';
 import { intAttr, type Dim, type Graph, type Node } from '../src/ir/graph.js';
 import { float32 } from '../src/ir/tensor.js';
 import type { Target, TensorLike } from '../src/methods/explainer.js';
@@ -28,7 +29,7 @@ import { encodeModel } from '../src/onnx/encode.js';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SHARED = join(ROOT, '..', 'shared', 'reference');
 const HAS_SHARED = existsSync(join(SHARED, 'smallvgg.onnx')) && existsSync(join(SHARED, 'smallvgg', 'in0_input.npy'));
-const METHODS_LIST = METHOD_NAMES.join(', ');
+const METHODS_LIST = [...METHOD_NAMES, ...FRAMEWORK_METHOD_NAMES].join(', ');
 
 interface CliResult {
   code: number;

@@ -42,9 +42,11 @@ import { checkWritableFolder, writeFileAtomic, writeFilesAtomic, type FileToWrit
 import { encodeNpy } from '../io/npy.js';
 import { PRESET_NAMES } from '../io/preprocess.js';
 import { sizeOf } from '../ir/tensor.js';
-import type { Explainer as CoreExplainer, Explanation, TargetSpec, TensorLike } from '../methods/explainer.js';
+import type { Explainer as CoreExplainer, ExplainMethodName, Explanation, TargetSpec, TensorLike } from '../methods/explainer.js';
+import { AGGREGATIONS, AGGREGATION_SUMMARIES, isAggregation, type Aggregation, type CombineSpec, type Upsampling } from '../compile/aggregate.js';
+import { FRAMEWORK_METHODS, FRAMEWORK_METHOD_NAMES, isFrameworkMethod, type FrameworkOptions } from '../methods/framework.js';
 import { COMPOSITE_NAMES } from '../methods/composites.js';
-import { METHODS, METHOD_NAMES, methodByName, type MethodName, type MethodParams } from '../methods/methods.js';
+import { GRADIENT_FAMILY, METHODS, METHOD_NAMES, methodByName, type MethodParams } from '../methods/methods.js';
 import { DEFAULT_PERCENTILE } from '../render/index.js';
 import type { CliIO } from './errors.js';
 import {
@@ -88,11 +90,17 @@ export type { ExplainReport, InputReport, TargetSlot } from './summary.js';
 export interface ExplainCliOptions extends PreprocessCliOptions, MethodParamCliOptions {
   model: string;
   inputNpy?: string[];
+  layer?: string[];
+  aggregation?: string[];
+  combine?: string;
+  weights?: string;
+  upsample?: string;
+  listLayers?: boolean;
   image?: string[];
   labels?: string;
   method?: string[];
   target?: string[];
-  out: string;
+  out?: string;
   png?: boolean;
   signed?: boolean;
   clip?: string;
@@ -108,7 +116,9 @@ export interface ExplainCliOptions extends PreprocessCliOptions, MethodParamCliO
 export interface ExplainPlan {
   model: string;
   inputs: InputSpec[];
-  methods: MethodName[];
+  methods: ExplainMethodName[];
+  /** Layer options (--layer, --aggregation, --combine, --weights, --upsample). */
+  layers: LayerRequest;
   /** Method parameters (the zB bounds are resolved once the preprocessing is known). */
   params: ParamRequest;
   /** Where the zB bounds come from (null: no method uses zB). */
@@ -123,6 +133,78 @@ export interface ExplainPlan {
   format: 'json' | 'text' | 'quiet';
   /** The arguments after `backlight`, for the summary. */
   argv: string[];
+}
+
+/** The layer options of a run, checked as far as possible without the model. */
+export interface LayerRequest {
+  /** --layer (empty: each method's default layer). */
+  layers: string[];
+  /** --aggregation: extra aggregations (for backward methods, the only ones). */
+  aggregations: Aggregation[];
+  combine?: CombineSpec;
+  upsample?: Upsampling;
+}
+
+/** The framework options `method` is run with (none for a backward method without --aggregation). */
+export function frameworkOptionsFor(method: ExplainMethodName, request: LayerRequest): FrameworkOptions {
+  if (!isFrameworkMethod(method) && request.aggregations.length === 0) return {};
+  const o: FrameworkOptions = {};
+  if (request.layers.length === 1) o.layer = request.layers[0]!;
+  else if (request.layers.length > 1) o.layers = [...request.layers];
+  if (request.aggregations.length > 0) o.aggregation = [...request.aggregations];
+  if (request.combine) o.combine = request.combine;
+  if (request.upsample) o.upsample = request.upsample;
+  return o;
+}
+
+/** The aggregation whose map is written as `<method>__<target>__<layer>.npy` (others get `__<aggregation>` appended). */
+function primaryAggregation(method: ExplainMethodName, request: LayerRequest): Aggregation | undefined {
+  return isFrameworkMethod(method) ? FRAMEWORK_METHODS[method].aggregation : request.aggregations[0];
+}
+
+/** A tensor name as a file name part: characters outside [A-Za-z0-9._-] become '_'. */
+export function sanitizeLayerName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+const splitList = (values: readonly string[] | undefined): string[] => (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim());
+
+/** Parses --layer, --aggregation, --combine, --weights and --upsample for `methods`. */
+export function parseLayerOptions(opts: ExplainCliOptions, methods: readonly ExplainMethodName[]): LayerRequest {
+  const usage = (msg: string): BacklightError => new BacklightError(msg, 'usage');
+  const layers = splitList(opts.layer);
+  if (layers.some((l) => l === '')) throw usage(`--layer '${opts.layer!.join(',')}' has an empty entry (see --list-layers)`);
+  const aggregations: Aggregation[] = [];
+  for (const a of splitList(opts.aggregation)) {
+    if (!isAggregation(a)) throw usage(`unknown aggregation '${a}' (available: ${AGGREGATIONS.join(', ')})`);
+    if (!aggregations.includes(a)) aggregations.push(a);
+  }
+  let combine: CombineSpec | undefined;
+  if (opts.combine !== undefined) {
+    const mode = opts.combine.trim();
+    if (mode !== 'sum' && mode !== 'product') throw usage(`--combine '${opts.combine}' must be 'sum' or 'product'`);
+    combine = { mode };
+  }
+  if (opts.weights !== undefined) {
+    const items = opts.weights.split(',').map((w) => w.trim());
+    const weights = items.map(Number);
+    if (items.some((w) => w === '') || weights.some((w) => !Number.isFinite(w) || w < 0)) throw usage(`--weights '${opts.weights}' must be non-negative numbers, one per layer, e.g. 0.5,0.5`);
+    if (weights.length !== layers.length) throw usage(`--weights has ${weights.length} weight${weights.length === 1 ? '' : 's'} for ${layers.length} layer${layers.length === 1 ? '' : 's'} (--layer): give one per layer`);
+    combine = { mode: combine?.mode ?? 'sum', weights };
+  }
+  if (combine && layers.length < 2) throw usage(`${opts.combine !== undefined ? '--combine' : '--weights'} combines the maps of several layers: give them with --layer NAME,NAME`);
+  let upsample: Upsampling | undefined;
+  if (opts.upsample !== undefined) {
+    const u = opts.upsample.trim();
+    if (u !== 'bilinear' && u !== 'nearest') throw usage(`--upsample '${opts.upsample}' must be 'bilinear' or 'nearest'`);
+    upsample = u;
+  }
+  const given = [['--layer', layers.length > 0], ['--combine', opts.combine !== undefined], ['--weights', opts.weights !== undefined], ['--upsample', upsample !== undefined]] as const;
+  const flag = given.find(([, g]) => g)?.[0];
+  if (flag && aggregations.length === 0 && !methods.some(isFrameworkMethod)) {
+    throw usage(`${flag} is used by the layer-map methods (${FRAMEWORK_METHOD_NAMES.join(', ')}) and by --aggregation, and none of the methods given (${methods.join(', ')}) computes layer maps`);
+  }
+  return { layers, aggregations, ...(combine ? { combine } : {}), ...(upsample ? { upsample } : {}) };
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -177,7 +259,24 @@ preprocessing, versions and the command line (--json prints it).
   values that way. All clip at the --clip percentile.
 
 Methods:
-${METHOD_NAMES.map((m) => `  ${m.length < 18 ? m.padEnd(18) : `${m}\n${' '.repeat(20)}`}${wrap(METHODS[m].summary, 80, 20)}`).join('\n')}
+${[...METHOD_NAMES.map((m) => [m, METHODS[m].summary] as const), ...FRAMEWORK_METHOD_NAMES.map((m) => [m, FRAMEWORK_METHODS[m].summary] as const)].map(([m, summary]) => `  ${m.length < 18 ? m.padEnd(18) : `${m}\n${' '.repeat(20)}`}${wrap(summary, 80, 20)}`).join('\n')}
+
+Layer maps (${FRAMEWORK_METHOD_NAMES.join(', ')};
+or any method with --aggregation):
+  --list-layers     print the layers (tensor name, op, shape) and exit
+  --layer NAME[,NAME...]  the layer(s) (default: the last spatial layer, the
+                    last Conv output for normgrad-conv)
+  --aggregation A[,A...]  extra aggregations (the maps of a backward method):
+${AGGREGATIONS.map((a) => `    ${a.padEnd(19)}${wrap(AGGREGATION_SUMMARIES[a], 80, 23)}`).join('\n')}
+  --combine sum|product  combine the min-max normalized maps of several layers
+  --weights w1,w2   one weight per layer for --combine (default: uniform)
+  --upsample bilinear|nearest  resizing of the maps to the input (default:
+                    bilinear, nearest for guided-gradcam)
+  <method>__<target>.npy is the upsampled map [N, 1, H, W] (guided-gradcam:
+  Guided Backprop x the map), and <method>__<target>__<layer>.npy the map at
+  the layer's resolution [N, 1, h, w] (other aggregations: __<aggregation>
+  appended; characters of the layer outside [A-Za-z0-9._-] become _).
+  --meta-lr LR      ${wrap(`meta-saliency (${GRADIENT_FAMILY.join(', ')}): explain the network after one SGD step of rate LR on the target's cross-entropy (e.g. 1e-4); one target per run`, 80, 20)}
 
 Method parameters (each is refused when no method given reads it):
   --epsilon E       LRP-ε stabilizer (default 1e-6): lrp-epsilon, and the dense
@@ -228,9 +327,16 @@ export function registerExplain(program: Command, io: CliIO, argv: readonly stri
     .option('--layout <nchw|nhwc>', "tensor layout (default: the model's)")
     .option('--channels <rgb|bgr|gray>', "channel order (default: the preset's, or the model's for none)")
     .option('--labels <file>', 'class names: one per line, or a JSON array of strings; as many as the model has classes')
-    .option('--method <names>', `comma-separated methods (default: gradient): ${METHOD_NAMES.join(', ')}`, collect)
+    .option('--method <names>', `comma-separated methods (default: gradient): ${[...METHOD_NAMES, ...FRAMEWORK_METHOD_NAMES].join(', ')}`, collect)
     .option('-t, --target <specs>', "comma-separated targets (default: max): a class index, 'max' (predicted class) or 'topK' (the K best)", collect)
-    .requiredOption('-o, --out <dir>', 'output folder (created if needed)')
+    .option('-o, --out <dir>', 'output folder (created if needed; required except with --list-layers)')
+    .option('--layer <names>', 'comma-separated layers (tensor names, see --list-layers) of the layer-map methods (default: the method\'s default layer)', collect)
+    .option('--aggregation <names>', `comma-separated aggregations at the layers: ${AGGREGATIONS.join(', ')}`, collect)
+    .option('--combine <sum|product>', 'combine the maps of several --layer layers')
+    .option('--weights <w1,w2,...>', 'weights of the layers for --combine, one per layer')
+    .option('--upsample <bilinear|nearest>', 'upsampling of layer maps to the input (default: bilinear; nearest for guided-gradcam)')
+    .option('--list-layers', 'print the layers of the model (name, op, shape; JSON with --json) and exit')
+    .option('--meta-lr <lr>', 'meta-saliency learning rate for the gradient-family methods (one target per run)')
     .option('--signed', 'draw the signed sum over channels with a diverging colormap, instead of max |.|')
     .option('--clip <percentile>', `percentile of the map that gets full colour (default: ${DEFAULT_PERCENTILE})`)
     .option('--opacity <a>', 'opacity of heatmaps over the input in overlays, 0 to 1 (default: 0.6)')
@@ -249,6 +355,7 @@ export function registerExplain(program: Command, io: CliIO, argv: readonly stri
     .option('--debug', 'print stack traces of internal errors (also: BACKLIGHT_DEBUG=1)')
     .addHelpText('after', HELP_AFTER)
     .action(async (opts: ExplainCliOptions) => {
+      if (opts.listLayers) return listLayers(opts, io);
       const plan = planExplain(opts, argv);
       printReport(await explainCommand(plan, io), plan.format, io);
     });
@@ -261,26 +368,49 @@ function parseFraction(flag: string, text: string | undefined, fallback: number,
   return v;
 }
 
+/** `--list-layers`: prints the layers one can compute layer maps at, and writes nothing. */
+async function listLayers(opts: ExplainCliOptions, io: CliIO): Promise<void> {
+  const explainer = await Explainer.load(opts.model);
+  let dims: number[] | undefined;
+  const npy = opts.inputNpy?.[0];
+  if (npy !== undefined) {
+    const batch = await loadInput({ kind: 'npy', file: npy }, explainer, null);
+    dims = canonicalDims(explainer, batch.tensor.dims);
+  }
+  const layers = explainer.layers(dims);
+  if (opts.json) io.stdout(`${JSON.stringify(layers)}\n`);
+  else for (const l of layers) io.stdout(`${l.name}\t${l.op}\t${shapeText(l.shape)}\n`);
+}
+
 /** Checks the options that need no file: inputs, methods, targets, preprocessing, display, threads. */
 export function planExplain(opts: ExplainCliOptions, argv: readonly string[] = []): ExplainPlan {
+  if (opts.out === undefined) throw new BacklightError("required option '-o, --out <dir>' not specified", 'usage');
   const npy = opts.inputNpy ?? [];
   const images = opts.image ?? [];
   if (npy.length > 0 && images.length > 0) throw new BacklightError('give either --image or --input-npy, not both', 'usage');
   if (npy.length === 0 && images.length === 0) throw new BacklightError('no input given: add --image FILE or --input-npy FILE.npy', 'usage');
   const inputs: InputSpec[] = images.length > 0 ? images.map((file) => ({ kind: 'image', file })) : npy.map((file) => ({ kind: 'npy', file }));
 
-  const methods: MethodName[] = [];
+  const methods: ExplainMethodName[] = [];
   for (const value of opts.method?.length ? opts.method : ['gradient']) {
     for (const raw of value.split(',')) {
       const name = raw.trim();
-      if (!name) throw new BacklightError(`--method '${value}' has an empty entry (available: ${METHOD_NAMES.join(', ')})`, 'usage');
-      const m = methodByName(name).name;
+      const available = [...METHOD_NAMES, ...FRAMEWORK_METHOD_NAMES].join(', ');
+      if (!name) throw new BacklightError(`--method '${value}' has an empty entry (available: ${available})`, 'usage');
+      if (!isFrameworkMethod(name) && !(METHOD_NAMES as readonly string[]).includes(name)) {
+        throw new BacklightError(`unknown method '${name}' (available: ${available})`, 'usage');
+      }
+      const m = isFrameworkMethod(name) ? name : methodByName(name).name;
       if (!methods.includes(m)) methods.push(m);
     }
   }
   const targets = parseTargetList(opts.target?.length ? opts.target : ['max']);
   const preprocess = parsePreprocessOptions(opts);
   const params = parseMethodParams(opts, methods);
+  if (params.metaLearningRate !== undefined && targetPositions(targets).length !== 1) {
+    throw new BacklightError(`--meta-lr explains one target per run (meta-saliency takes one SGD step on the target's loss), got ${targetPositions(targets).length} (--target ${targets.join(',')}): give one, e.g. --target max`, 'usage');
+  }
+  const layers = parseLayerOptions(opts, methods);
   const boxSource = checkBoxSource(params, inputs[0]!.kind, preprocess.explicit);
   // --alpha is LRP-αβ's α when lrp-alphabeta is asked for, else the overlay opacity (as before --opacity).
   const alphaIsOpacity = !methods.includes('lrp-alphabeta');
@@ -306,6 +436,7 @@ export function planExplain(opts: ExplainCliOptions, argv: readonly string[] = [
     model: opts.model,
     inputs,
     methods,
+    layers,
     params,
     boxSource,
     targets,
@@ -342,6 +473,14 @@ export function sliceSlot(attribution: TensorLike, k: number): Float32Array {
   return out;
 }
 
+/** The dims of one slot's attribution file: the input file's shape when the sizes agree, else [N, …]. */
+function slotDims(attribution: TensorLike, batch: InputBatch): number[] {
+  const n = attribution.dims[0]!;
+  const rest = attribution.dims.slice(2);
+  if (n * sizeOf(rest) === sizeOf(batch.fileDims)) return [...batch.fileDims];
+  return [n, ...rest];
+}
+
 /** Names the target slots: by class where every image used the same one, else by spec. */
 export function nameSlots(positions: readonly TargetPosition[], perImage: readonly number[][]): TargetSlot[] {
   return positions.map((p, k) => {
@@ -363,7 +502,7 @@ interface RunContext {
   labels: string[] | null;
   progress: Progress;
   /** The parameters of each method. */
-  params: Record<MethodName, MethodParams>;
+  params: Record<ExplainMethodName, MethodParams>;
 }
 
 /** Runs `explain` for a validated plan and writes its files; returns the summary. */
@@ -395,13 +534,18 @@ export async function explainCommand(plan: ExplainPlan, io?: CliIO): Promise<Exp
   }
   const labels = plan.labels !== undefined ? await readLabels(plan.labels, classes) : null;
   const box = resolveBox(plan.params, preprocess, batches[0]!.geometry?.channels ?? null);
-  const params = Object.fromEntries(plan.methods.map((m) => [m, paramsFor(m, plan.params, box)])) as Record<MethodName, MethodParams>;
+  const params = Object.fromEntries(plan.methods.map((m) => [m, paramsFor(m, plan.params, box)])) as Record<ExplainMethodName, MethodParams>;
+  if (plan.layers.layers.length > 0) {
+    const known = new Set(explainer.layers(canonicalDims(explainer, batches[0]!.tensor.dims)).map((l) => l.name));
+    const unknown = plan.layers.layers.find((l) => !known.has(l));
+    if (unknown !== undefined) throw new BacklightError(`unknown layer '${unknown}': it is no 4-D tensor [N, C, h, w] of the model (--list-layers prints them)`, 'usage');
+  }
   const loadMs = performance.now() - t0;
 
   let dumpGraph: string | null = null;
   if (plan.dumpGraph) {
     const first = batches[0]!;
-    const bytes = explainer.compileToOnnx(canonicalDims(explainer, first.tensor.dims), { method: plan.methods[0]!, target: plan.targets, reductions: [], params: params[plan.methods[0]!] });
+    const bytes = explainer.compileToOnnx(canonicalDims(explainer, first.tensor.dims), { method: plan.methods[0]!, target: plan.targets, reductions: [], params: params[plan.methods[0]!], ...frameworkOptionsFor(plan.methods[0]!, plan.layers) });
     await writeFileAtomic(plan.dumpGraph, bytes);
     dumpGraph = plan.dumpGraph;
   }
@@ -452,10 +596,10 @@ export async function explainCommand(plan: ExplainPlan, io?: CliIO): Promise<Exp
 async function explainInput(ctx: RunContext, batch: InputBatch): Promise<InputReport> {
   const { plan, explainer, labels, progress } = ctx;
   // Compute everything for this input, then write: a failing run writes no file of it.
-  const results: Explanation[] = [];
+  const results: Explanation<ExplainMethodName>[] = [];
   for (const method of plan.methods) {
     progress.begin(`${batch.stem}: ${method}`);
-    results.push(await explainer.explain(batch.tensor, { method, target: plan.targets, reductions: [], params: ctx.params[method] }));
+    results.push(await explainer.explain(batch.tensor, { method, target: plan.targets, reductions: [], params: ctx.params[method], ...frameworkOptionsFor(method, plan.layers) }));
     progress.done();
   }
   progress.begin(`${batch.stem}: ${plan.pictures.png && batch.geometry ? 'drawing and writing' : 'writing'}`);
@@ -470,16 +614,34 @@ async function explainInput(ctx: RunContext, batch: InputBatch): Promise<InputRe
   const add = (name: string, data: Uint8Array | string): void => void files.push({ path: join(dir, name), data });
 
   // Attributions, logits and targets.json.
-  const npyNames: Partial<Record<MethodName, string[]>> = {};
+  const npyNames: Partial<Record<ExplainMethodName, string[]>> = {};
+  const layerNames: Partial<Record<ExplainMethodName, Array<Record<string, string>>>> = {};
+  const written = new Set<string>();
   for (const r of results) {
     const names: string[] = [];
+    const perSlot: Array<Record<string, string>> = [];
+    const dims = slotDims(r.attribution, batch);
+    const primary = primaryAggregation(r.method, plan.layers);
     for (const [k, slot] of slots.entries()) {
       const name = `${r.method}__${slot.name}.npy`;
       // The same class twice (e.g. max and its index): the same data, written once.
-      if (!names.includes(name)) add(name, encodeNpy(sliceSlot(r.attribution, k), batch.fileDims));
+      if (!written.has(name)) add(name, encodeNpy(sliceSlot(r.attribution, k), dims));
+      written.add(name);
       names.push(name);
+      const layerFiles: Record<string, string> = {};
+      for (const [layer, maps] of Object.entries(r.layerMaps)) {
+        for (const [a, map] of Object.entries(maps) as [Aggregation, { raw: TensorLike }][]) {
+          const file = `${r.method}__${slot.name}__${sanitizeLayerName(layer)}${a === primary ? '' : `__${a}`}.npy`;
+          const [nn, , h, w] = map.raw.dims as [number, number, number, number];
+          if (!written.has(file)) add(file, encodeNpy(sliceSlot(map.raw, k), [nn, 1, h, w]));
+          written.add(file);
+          layerFiles[a === primary ? layer : `${layer}:${a}`] = file;
+        }
+      }
+      perSlot.push(layerFiles);
     }
     npyNames[r.method] = names;
+    if (Object.keys(r.layerMaps).length > 0) layerNames[r.method] = perSlot;
   }
   add('logits.npy', encodeNpy(first.logits.data, first.logits.dims));
   const byMethod = Object.fromEntries(Object.entries(npyNames).map(([m, names]) => [m, [...new Set(names)]]));
@@ -508,6 +670,7 @@ async function explainInput(ctx: RunContext, batch: InputBatch): Promise<InputRe
         target: positionLabel(slot),
         ...predictionOf(first.logits, probs, i, slot.classes[i]!, labels),
         npy: npyNames[r.method]![k]!,
+        ...(layerNames[r.method] ? { layers: layerNames[r.method]![k]! } : {}),
         png: drawn?.names[r.method]?.[k]?.png ?? null,
         overlay: drawn?.names[r.method]?.[k]?.overlay ?? null,
       }));

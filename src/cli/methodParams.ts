@@ -16,7 +16,9 @@
 import { BacklightError } from '../errors.js';
 import { pixelBounds, type Preprocess } from '../io/preprocess.js';
 import { COMPOSITE_NAMES, namedComposite, type CompositeName, type PixelBox } from '../methods/composites.js';
-import { METHODS, type MethodName, type MethodParams } from '../methods/methods.js';
+import type { ExplainMethodName } from '../methods/explainer.js';
+import { isFrameworkMethod } from '../methods/framework.js';
+import { GRADIENT_FAMILY, METHODS, type MethodName, type MethodParams } from '../methods/methods.js';
 import type { LinearRule } from '../rules/types.js';
 
 /** The flags as commander parses them. */
@@ -28,6 +30,8 @@ export interface MethodParamCliOptions {
   box?: string;
   normalize?: boolean;
   seed?: string;
+  /** `--meta-lr`: meta-saliency learning rate (gradient-family methods). */
+  metaLr?: string;
 }
 
 export const DEFAULT_EPSILON = 1e-6;
@@ -53,6 +57,8 @@ export interface ParamRequest {
   seed?: 'one' | 'logit';
   /** The methods that use the zB rule (they need bounds). */
   zbMethods: MethodName[];
+  /** `--meta-lr`: meta-saliency learning rate of the gradient-family methods. */
+  metaLearningRate?: number;
 }
 
 const usage = (msg: string): BacklightError => new BacklightError(msg, 'usage');
@@ -99,19 +105,22 @@ function compositeRuleKinds(name: CompositeName): Set<LinearRule['rule']> {
 }
 
 /** Whether `method` with `composite` uses the zB rule (needs pixel bounds). */
-export function usesZBox(method: MethodName, composite: CompositeName): boolean {
-  return COMPOSITE_METHODS.includes(method) && compositeRuleKinds(composite).has('zbox');
+export function usesZBox(method: ExplainMethodName, composite: CompositeName): boolean {
+  return isComposite(method) && compositeRuleKinds(composite).has('zbox');
 }
 
 /** Whether `method` with `composite` reads ε. */
-function readsEpsilon(method: MethodName, composite: CompositeName): boolean {
-  return method === 'lrp-epsilon' || (COMPOSITE_METHODS.includes(method) && compositeRuleKinds(composite).has('epsilon'));
+function readsEpsilon(method: ExplainMethodName, composite: CompositeName): boolean {
+  return method === 'lrp-epsilon' || (isComposite(method) && compositeRuleKinds(composite).has('epsilon'));
 }
 
-const isContrastive = (m: MethodName): boolean => METHODS[m].contrastive !== undefined;
+const isComposite = (m: ExplainMethodName): m is MethodName => (COMPOSITE_METHODS as readonly string[]).includes(m);
+const isContrastive = (m: ExplainMethodName): boolean => !isFrameworkMethod(m) && METHODS[m].contrastive !== undefined;
+/** Methods that read `--meta-lr` (meta-saliency). */
+export const readsMetaLr = (m: ExplainMethodName): boolean => (GRADIENT_FAMILY as readonly string[]).includes(m);
 
 /** Checks that a flag is read by one of the methods, so that no flag is silently ignored. */
-function needReader(flag: string, given: boolean, methods: readonly MethodName[], reads: (m: MethodName) => boolean, readers: string): void {
+function needReader(flag: string, given: boolean, methods: readonly ExplainMethodName[], reads: (m: ExplainMethodName) => boolean, readers: string): void {
   if (given && !methods.some(reads)) throw usage(`${flag} is used by ${readers}, and none of the methods given (${methods.join(', ')}) reads it`);
 }
 
@@ -120,7 +129,7 @@ function needReader(flag: string, given: boolean, methods: readonly MethodName[]
  * is among the methods (the caller treats it as the overlay opacity otherwise). Of α and β, one
  * may be left out: it follows from α − β = 1.
  */
-export function parseMethodParams(opts: MethodParamCliOptions, methods: readonly MethodName[]): ParamRequest {
+export function parseMethodParams(opts: MethodParamCliOptions, methods: readonly ExplainMethodName[]): ParamRequest {
   const epsilon = opts.epsilon === undefined ? DEFAULT_EPSILON : parseNumber('--epsilon', opts.epsilon, (v) => v > 0, 'greater than 0, e.g. 1e-6');
 
   let composite = DEFAULT_COMPOSITE;
@@ -155,11 +164,17 @@ export function parseMethodParams(opts: MethodParamCliOptions, methods: readonly
 
   needReader('--epsilon', opts.epsilon !== undefined, methods, (m) => readsEpsilon(m, composite), `lrp-epsilon and lrp/clrp1/clrp2 with an epsilon-* composite (--composite ${composite} has no ε rule)`);
   needReader('--beta', opts.beta !== undefined, methods, (m) => m === 'lrp-alphabeta', 'lrp-alphabeta');
-  needReader('--composite', opts.composite !== undefined, methods, (m) => COMPOSITE_METHODS.includes(m), COMPOSITE_METHODS.join(', '));
+  needReader('--composite', opts.composite !== undefined, methods, isComposite, COMPOSITE_METHODS.join(', '));
   needReader('--box', box !== null, methods, (m) => usesZBox(m, composite), `methods with the zB rule (lrp, clrp1, clrp2 with the gu2018 or epsilon-gamma-box composite; --composite is ${composite})`);
   needReader('--normalize', normalize, methods, isContrastive, 'the contrastive methods (clrp1, clrp2, contrastive-excitation)');
+  const metaLearningRate = opts.metaLr === undefined ? undefined : parseNumber('--meta-lr', opts.metaLr, (v) => v > 0, 'greater than 0, e.g. 1e-4');
+  needReader('--meta-lr', metaLearningRate !== undefined, methods, readsMetaLr, `the gradient-family methods (${GRADIENT_FAMILY.join(', ')})`);
 
-  return { epsilon, epsilonGiven: opts.epsilon !== undefined, alpha, beta, composite, box, normalize, seed, zbMethods: methods.filter((m) => usesZBox(m, composite)) };
+  return {
+    epsilon, epsilonGiven: opts.epsilon !== undefined, alpha, beta, composite, box, normalize, seed,
+    zbMethods: methods.filter((m): m is MethodName => usesZBox(m, composite)),
+    ...(metaLearningRate !== undefined ? { metaLearningRate } : {}),
+  };
 }
 
 /**
@@ -189,14 +204,14 @@ export function resolveBox(request: ParamRequest, preprocess: Preprocess | null,
 }
 
 /** The parameters `method` reads, defaults filled in (what is passed to the library and reported). */
-export function paramsFor(method: MethodName, request: ParamRequest, box: PixelBox | null): MethodParams {
+export function paramsFor(method: ExplainMethodName, request: ParamRequest, box: PixelBox | null): MethodParams {
   const p: MethodParams = {};
   if (method === 'lrp-epsilon') p.epsilon = request.epsilon;
   if (method === 'lrp-alphabeta') {
     p.alpha = request.alpha;
     p.beta = request.beta;
   }
-  if (COMPOSITE_METHODS.includes(method)) {
+  if (isComposite(method)) {
     p.composite = request.composite;
     if (readsEpsilon(method, request.composite)) p.epsilon = request.epsilon;
     if (usesZBox(method, request.composite)) {
@@ -206,5 +221,6 @@ export function paramsFor(method: MethodName, request: ParamRequest, box: PixelB
   }
   if (isContrastive(method) && request.normalize) p.normalize = true;
   if (request.seed !== undefined) p.seed = request.seed;
+  if (request.metaLearningRate !== undefined && readsMetaLr(method)) p.metaLearningRate = request.metaLearningRate;
   return p;
 }

@@ -16,8 +16,9 @@
  */
 import { basename } from 'node:path';
 import { encodePng, gridPng } from '../io/png.js';
-import type { Explanation, TensorLike } from '../methods/explainer.js';
-import { METHODS, type MethodName } from '../methods/methods.js';
+import type { ExplainMethodName, Explanation, TensorLike } from '../methods/explainer.js';
+import { FRAMEWORK_METHODS, isFrameworkMethod } from '../methods/framework.js';
+import { METHODS } from '../methods/methods.js';
 import {
   DEFAULT_MAGNITUDE_COLORMAP,
   DEFAULT_SIGNED_COLORMAP,
@@ -53,8 +54,11 @@ export interface MethodDisplay {
   colormap: ColormapName;
 }
 
-export function displayOf(method: MethodName, signedFlag: boolean): MethodDisplay {
-  const signed = (signedFlag || METHODS[method].display === 'signed') && METHODS[method].signed;
+export function displayOf(method: ExplainMethodName, signedFlag: boolean): MethodDisplay {
+  // Framework maps (Grad-CAM, NormGrad) are non-negative magnitudes; Guided Grad-CAM is shown like
+  // Guided Backprop (max |.|, the signed channel sum with --signed).
+  const m = isFrameworkMethod(method) ? { display: 'magnitude' as const, signed: FRAMEWORK_METHODS[method].signed } : METHODS[method];
+  const signed = (signedFlag || m.display === 'signed') && m.signed;
   return signed ? { signed, reduce: 'sum', colormap: DEFAULT_SIGNED_COLORMAP } : { signed, reduce: 'maxabs', colormap: DEFAULT_MAGNITUDE_COLORMAP };
 }
 
@@ -75,7 +79,7 @@ export function gridSpec(methods: readonly string[], headers: readonly (readonly
   return { rows: methods, columns: headers, tile: gridTile(geometry.width, geometry.height), title, input: 'first-row', inputLabel: 'input' };
 }
 
-export function pictureName(method: MethodName, slotName: string, n: number, batch: number, overlay: boolean): string {
+export function pictureName(method: ExplainMethodName, slotName: string, n: number, batch: number, overlay: boolean): string {
   return `${method}__${slotName}${batch > 1 ? `_${n}` : ''}${overlay ? '_overlay' : ''}.png`;
 }
 
@@ -93,7 +97,7 @@ export interface ImagePictures {
   /** The PNGs in order: heatmaps and overlays per method and target, then the grid. */
   pictures: Picture[];
   /** names[method][k]: the heatmap and overlay of slot k. */
-  names: Partial<Record<MethodName, Array<{ png: string; overlay: string }>>>;
+  names: Partial<Record<ExplainMethodName, Array<{ png: string; overlay: string }>>>;
   grid: string;
 }
 
@@ -139,7 +143,7 @@ export function slotHeader(slot: TargetSlot, n: number, probability: number, lab
 export async function drawImage(
   input: PictureInput,
   n: number,
-  results: readonly Explanation[],
+  results: readonly Explanation<ExplainMethodName>[],
   slots: readonly TargetSlot[],
   labels: readonly string[] | null,
   options: PictureOptions,
@@ -158,7 +162,10 @@ export async function drawImage(
     const rowNames: Array<{ png: string; overlay: string }> = [];
     const drawn = new Set<string>();
     for (const [k, slot] of slots.entries()) {
-      const map = reduceChannels(attributionAt(r.attribution, n, k), geometry, how.reduce);
+      const values = attributionAt(r.attribution, n, k);
+      // Layer maps upsampled to the input ([1, H, W] per image) have fewer channels than the input.
+      const g = values.length === geometry.channels * width * height ? geometry : { layout: 'nchw' as const, channels: values.length / (width * height), width, height };
+      const map = reduceChannels(values, g, how.reduce);
       const heat = heatmapRGBA(map, width, height, { signed: how.signed, colormap: how.colormap, percentile: options.clip });
       row.push(heat);
       const png = pictureName(r.method, slot.name, n, input.batch, false);

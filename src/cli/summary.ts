@@ -5,8 +5,8 @@
 import { createRequire } from 'node:module';
 import { relative } from 'node:path';
 import { describePreprocess, type Preprocess } from '../io/preprocess.js';
-import type { TensorLike } from '../methods/explainer.js';
-import type { MethodName, MethodParams } from '../methods/methods.js';
+import type { ExplainMethodName as MethodName, TensorLike } from '../methods/explainer.js';
+import type { MethodParams } from '../methods/methods.js';
 import type { CliIO } from './errors.js';
 import type { InputKind } from './inputs.js';
 import { shapeText } from './inputs.js';
@@ -36,6 +36,8 @@ export interface TargetUse extends Prediction {
   target: string;
   /** File names in the input's folder; png and overlay are null when no pictures are drawn. */
   npy: string;
+  /** Layer maps (framework methods, --aggregation): layer → .npy of the raw map at its resolution. */
+  layers?: Record<string, string>;
   png: string | null;
   overlay: string | null;
 }
