@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { buildModel } from '../src/builder/index.js';
-import { Explainer, type MethodName, type Target } from '../src/index.js';
+import { Explainer, type ExplainMethodName, type Target } from '../src/index.js';
 import { pixelBounds, resolvePreprocess } from '../src/io/preprocess.js';
 import type { MethodParams } from '../src/methods/methods.js';
 
@@ -32,7 +32,7 @@ const IMAGENET_BOX = pixelBounds(resolvePreprocess('imagenet'));
 
 interface BenchRow {
   label: string;
-  method: MethodName;
+  method: ExplainMethodName;
   params?: MethodParams;
 }
 
@@ -48,6 +48,9 @@ const ROWS: BenchRow[] = [
   { label: 'clrp2 gu2018', method: 'clrp2', params: { composite: 'gu2018', box: IMAGENET_BOX } },
   { label: 'lrp epsilon-plus-flat', method: 'lrp', params: { composite: 'epsilon-plus-flat', epsilon: 1e-6 } },
   { label: 'lrp epsilon-gamma-box', method: 'lrp', params: { composite: 'epsilon-gamma-box', epsilon: 1e-6, box: IMAGENET_BOX } },
+  // Layer methods at their default layer (the last spatial one): the backward pass stops there.
+  { label: 'gradcam', method: 'gradcam' },
+  { label: 'normgrad', method: 'normgrad' },
 ];
 const rowsToRun = only ? ROWS.filter((r) => only.includes(r.label) || only.includes(r.method)) : ROWS;
 if (only && rowsToRun.length === 0) throw new Error(`--methods ${only.join(',')}: no row matches (rows: ${ROWS.map((r) => r.label).join(', ')})`);
@@ -95,8 +98,8 @@ const feeds = { [fwd.inputNames[0]!]: new ort.Tensor('float32', data, model.dims
 const forwardMs = await timeIt(() => fwd.run(feeds));
 
 const ex = await Explainer.load(model.bytes, { threads: THREADS });
-const explain = (method: MethodName, target: Target, params?: MethodParams) => ex.explain(x, { method, target, reductions: [], params });
-type RowResult = { method: MethodName; ms: number; ratio: number; compileMs: number } | { method: MethodName; error: string };
+const explain = (method: ExplainMethodName, target: Target, params?: MethodParams) => ex.explain(x, { method, target, reductions: [], params });
+type RowResult = { method: ExplainMethodName; ms: number; ratio: number; compileMs: number } | { method: ExplainMethodName; error: string };
 const rows: Record<string, RowResult> = {};
 let clrp: { lrpMs: number; lrpTwoTargetsMs: number; clrp2Ms: number } | undefined;
 for (const row of rowsToRun) {
