@@ -1,10 +1,10 @@
 /**
- * Rectifier gates: R ⊙ 1[lo < y < hi] as one Where over comparisons of the forward output y.
- * (A float-mask formulation, and one with the step emitted as a fused 1×1 Conv + Clip ramp that
- * stays in onnxruntime's blocked NCHWc layout, measured the same or within noise on VGG-16 and
- * MobileNetV2; the exact comparison form is kept.)
+ * Rectifier gates: R ⊙ 1[lo < y < hi] from comparisons of the forward output y, as a float mask
+ * (Cast) and a Mul. Measured against a Where on the boolean (same on VGG-16, slightly slower on
+ * MobileNetV2) and against masks emitted as fused 1×1 Conv + Clip ramps that stay in onnxruntime's
+ * blocked NCHWc layout (within noise, and not exact): the exact Cast + Mul form is kept.
  */
-import { gateFact } from './signal.js';
+import { mulFact } from './signal.js';
 import type { RuleContext } from './types.js';
 
 /** R ⊙ 1[lo < y < hi] for a forward tensor y (hi undefined: no upper bound). */
@@ -14,5 +14,5 @@ export function gateBetween(ctx: RuleContext, signal: string, y: string, lo: num
   const conds = [emit.op('Greater', [y, emit.scalar(lo)])];
   if (hi !== undefined) conds.push(emit.op('Less', [y, emit.scalar(hi)]));
   const cond = conds.length === 2 ? emit.op('And', conds) : conds[0]!;
-  return gateFact(ctx, signal, s, cond, s);
+  return mulFact(ctx, signal, s, emit.op('Cast', [cond], { to: 1 }, 'mask'), s);
 }
