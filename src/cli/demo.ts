@@ -15,6 +15,8 @@ import { Explainer } from '../index.js';
 import { decodeNpy } from '../io/npy.js';
 import type { Explanation, TensorLike } from '../methods/explainer.js';
 import { METHODS, METHOD_NAMES, type MethodName } from '../methods/methods.js';
+import { normalizedL2Distance } from '../metrics/classSensitivity.js';
+import { pearson } from '../metrics/spearman.js';
 import { heatmapRGBA, layoutGrid, type GridContent, type GridLayout, type PixelImage } from '../render/index.js';
 
 export const asset = (p: string): string => fileURLToPath(new URL(`../../assets/${p}`, import.meta.url));
@@ -68,44 +70,6 @@ const softmax = (row: ArrayLike<number>): number[] => {
   const z = e.reduce((a, b) => a + b, 0);
   return e.map((v) => v / z);
 };
-
-function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i]!;
-    mb += b[i]!;
-  }
-  ma /= n;
-  mb /= n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    const x = a[i]! - ma;
-    const y = b[i]! - mb;
-    sab += x * y;
-    saa += x * x;
-    sbb += y * y;
-  }
-  return saa === 0 || sbb === 0 ? 0 : sab / Math.sqrt(saa * sbb);
-}
-
-/** ‖a/‖a‖ − b/‖b‖‖₂: Nie et al.'s class-sensitivity distance between two maps (0 = same up to scale). */
-function normalizedDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    na += a[i]! ** 2;
-    nb += b[i]! ** 2;
-  }
-  na = Math.sqrt(na) || 1;
-  nb = Math.sqrt(nb) || 1;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d += (a[i]! / na - b[i]! / nb) ** 2;
-  return Math.sqrt(d);
-}
 
 /** The maxabs map of image n, target k from an explanation's [N, K, H, W] maps. */
 function mapOf(t: TensorLike, n: number, k: number): Float32Array {
@@ -182,7 +146,8 @@ export async function runDemo(options: { threads?: number; onProgress?: (step: s
       let dist = 0;
       for (let i = 0; i < picks.length; i++) {
         corr += pearson(mapOf(r.maps.maxabs!, i, 0), data.subarray(i * per, (i + 1) * per));
-        dist += normalizedDistance(mapOf(r.maps.maxabs!, i, 0), mapOf(r.maps.maxabs!, i, 1));
+        const map = (k: number) => ({ data: mapOf(r.maps.maxabs!, i, k), width: w, height: h });
+        dist += normalizedL2Distance(map(0), map(1));
       }
       recovery[m] = corr / picks.length;
       classDistance[m] = dist / picks.length;
