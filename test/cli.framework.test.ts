@@ -7,45 +7,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModel } from '../src/builder/index.js';
-import type { CliIO } from '../src/cli/errors.js';
 import { run } from '../src/cli/program.js';
 import { Explainer } from '../src/index.js';
-import { decodeNpy, encodeNpy } from '../src/io/npy.js';
+import { encodeNpy } from '../src/io/npy.js';
 import type { LayerInfo } from '../src/methods/framework.js';
 import type { TensorLike } from '../src/methods/explainer.js';
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(...args: string[]): Promise<CliResult> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env: {} };
-  const code = await run(args, io);
-  return { code, stdout, stderr };
-}
+import { cli, readNpy, slot } from './helpers/cli.js';
 
 let work: string;
 let model: string;
 let x: string;
 let input: TensorLike;
-
-/** The [N, …] slice of slot k of an [N, K, …] array. */
-function slot(t: TensorLike, k: number): Float32Array {
-  const [n, kk] = t.dims as [number, number];
-  const per = t.data.length / (n * kk);
-  const out = new Float32Array(n * per);
-  for (let i = 0; i < n; i++) out.set(t.data.subarray((i * kk + k) * per, (i * kk + k + 1) * per), i * per);
-  return out;
-}
-
-function readNpy(file: string): { data: Float32Array; dims: number[] } {
-  const a = decodeNpy(readFileSync(file), file);
-  return { data: a.data as Float32Array, dims: [...a.dims] };
-}
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'backlight-cli-framework-'));

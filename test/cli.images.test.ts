@@ -10,12 +10,10 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIO } from '../src/cli/errors.js';
-import { run } from '../src/cli/program.js';
 import { gridSpec, gridTile } from '../src/cli/render.js';
 import { Explainer } from '../src/index.js';
 import { loadImage } from '../src/io/image.js';
-import { decodeNpy, encodeNpy } from '../src/io/npy.js';
+import { encodeNpy } from '../src/io/npy.js';
 import { resolvePreprocess } from '../src/io/preprocess.js';
 import { intAttr, type Graph, type Node } from '../src/ir/graph.js';
 import { float32 } from '../src/ir/tensor.js';
@@ -23,20 +21,7 @@ import type { Explainer as CoreExplainer, TensorLike } from '../src/methods/expl
 import { encodeModel } from '../src/onnx/encode.js';
 import { layoutGrid } from '../src/render/index.js';
 import { HAS_SHARED, REPO, shared } from './helpers/paths.js';
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(args: string[], progress?: CliIO['progress']): Promise<CliResult> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env: {}, progress };
-  const code = await run(args, io);
-  return { code, stdout, stderr };
-}
+import { runCli as cli, expectClose, listFiles, readNpy, slot, type CliResult } from './helpers/cli.js';
 
 const H = 6;
 const W = 8;
@@ -93,40 +78,6 @@ function picture(width: number, height: number): Buffer {
     }
   }
   return px;
-}
-
-function readNpy(file: string): TensorLike {
-  return decodeNpy(readFileSync(file), file);
-}
-
-/** The [N, …] attribution of slot k from the API's [N, K, …]. */
-function slot(t: TensorLike, k: number): Float32Array {
-  const [n, kk] = t.dims as [number, number];
-  const per = t.data.length / (n * kk);
-  const out = new Float32Array(n * per);
-  for (let i = 0; i < n; i++) out.set(t.data.subarray((i * kk + k) * per, (i * kk + k + 1) * per), i * per);
-  return out;
-}
-
-function expectClose(actual: Float32Array, expected: Float32Array, tol = 1e-6): void {
-  expect(actual.length).toBe(expected.length);
-  let worst = 0;
-  for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!) / Math.max(1, Math.abs(expected[i]!)));
-  expect(worst).toBeLessThanOrEqual(tol);
-}
-
-/** Every file under `dir`, relative paths, sorted. */
-function listFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  const walk = (d: string, prefix: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(join(d, e.name), `${prefix}${e.name}/`);
-      else out.push(`${prefix}${e.name}`);
-    }
-  };
-  walk(dir, '');
-  return out.sort();
 }
 
 /** A one-line `backlight: …` message and nothing else (no stack trace). */

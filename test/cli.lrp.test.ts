@@ -5,16 +5,15 @@
  * errors of the parameter flags. Commands run in-process through `run(argv, io)` on a tiny RGB
  * model generated here.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIO } from '../src/cli/errors.js';
 import { run } from '../src/cli/program.js';
 import type { ExplainReport } from '../src/cli/summary.js';
 import { Explainer } from '../src/index.js';
 import { loadImage } from '../src/io/image.js';
-import { decodeNpy, encodeNpy } from '../src/io/npy.js';
+import { encodeNpy } from '../src/io/npy.js';
 import { encodePng } from '../src/io/png.js';
 import { pixelBounds, resolvePreprocess } from '../src/io/preprocess.js';
 import { intAttr, type Graph, type Node } from '../src/ir/graph.js';
@@ -22,24 +21,11 @@ import { float32 } from '../src/ir/tensor.js';
 import type { Target, TensorLike } from '../src/methods/explainer.js';
 import { METHODS, type MethodName, type MethodParams } from '../src/methods/methods.js';
 import { encodeModel } from '../src/onnx/encode.js';
+import { cli, expectClose, readNpy, slot } from './helpers/cli.js';
 
 const NEW_METHODS: MethodName[] = ['lrp-epsilon', 'lrp-zplus', 'lrp-alphabeta', 'lrp', 'clrp1', 'clrp2', 'excitation', 'contrastive-excitation'];
 const SIZE = 6;
 const CLASSES = 5;
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(...args: string[]): Promise<CliResult> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env: {} };
-  const code = await run(args, io);
-  return { code, stdout, stderr };
-}
 
 /** A deterministic pseudo-random value in [-1, 1) for weight i of layer `salt`. */
 const weight = (salt: number, i: number): number => Math.sin(12.9898 * (i + 1) + 78.233 * salt) * 0.9;
@@ -74,26 +60,6 @@ function rgbGraph(): Graph {
     ]),
     values: new Map(),
   };
-}
-
-function readNpy(file: string): TensorLike {
-  return decodeNpy(readFileSync(file), file);
-}
-
-/** The [N, …] attribution of slot k from the API's [N, K, …]. */
-function slot(t: TensorLike, k: number): Float32Array {
-  const [n, kk] = t.dims as [number, number];
-  const per = t.data.length / (n * kk);
-  const out = new Float32Array(n * per);
-  for (let i = 0; i < n; i++) out.set(t.data.subarray((i * kk + k) * per, (i * kk + k + 1) * per), i * per);
-  return out;
-}
-
-function expectClose(actual: Float32Array, expected: Float32Array, tol = 1e-6): void {
-  expect(actual.length).toBe(expected.length);
-  let worst = 0;
-  for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!) / Math.max(1e-3, Math.abs(expected[i]!)));
-  expect(worst).toBeLessThanOrEqual(tol);
 }
 
 const maxAbs = (a: Float32Array): number => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);

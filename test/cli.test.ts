@@ -16,7 +16,7 @@ import { run } from '../src/cli/program.js';
 import { parseTargetList, targetPositions } from '../src/cli/targets.js';
 import { BacklightError } from '../src/errors.js';
 import { Explainer } from '../src/index.js';
-import { decodeNpy, encodeNpy } from '../src/io/npy.js';
+import { encodeNpy } from '../src/io/npy.js';
 import { METHOD_NAMES } from '../src/methods/methods.js';
 import { FRAMEWORK_METHOD_NAMES } from '../src/methods/framework.js';
 import { intAttr, type Dim, type Graph, type Node } from '../src/ir/graph.js';
@@ -25,25 +25,12 @@ import type { Target, TensorLike } from '../src/methods/explainer.js';
 import type { MethodName } from '../src/methods/methods.js';
 import { decodeModel } from '../src/onnx/decode.js';
 import { encodeModel } from '../src/onnx/encode.js';
+import { cli, expectClose, listFiles, readNpy, slot, type CliResult } from './helpers/cli.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SHARED = join(ROOT, '..', 'shared', 'reference');
 const HAS_SHARED = existsSync(join(SHARED, 'smallvgg.onnx')) && existsSync(join(SHARED, 'smallvgg', 'in0_input.npy'));
 const METHODS_LIST = [...METHOD_NAMES, ...FRAMEWORK_METHOD_NAMES].join(', ');
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(...args: string[]): Promise<CliResult> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env: {} };
-  const code = await run(args, io);
-  return { code, stdout, stderr };
-}
 
 function spawnCli(...args: string[]): CliResult {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
@@ -107,40 +94,6 @@ function image(kind: 'pos' | 'neg' | 'zero'): number[] {
 
 function npy(values: number[], dims: number[]): Uint8Array {
   return encodeNpy(Float32Array.from(values), dims);
-}
-
-function readNpy(file: string): TensorLike {
-  return decodeNpy(readFileSync(file), file);
-}
-
-/** The [N, …] attribution of slot k from the API's [N, K, …]. */
-function slot(t: TensorLike, k: number): Float32Array {
-  const [n, kk] = t.dims as [number, number];
-  const per = t.data.length / (n * kk);
-  const out = new Float32Array(n * per);
-  for (let i = 0; i < n; i++) out.set(t.data.subarray((i * kk + k) * per, (i * kk + k + 1) * per), i * per);
-  return out;
-}
-
-function expectClose(actual: Float32Array, expected: Float32Array, tol = 1e-6): void {
-  expect(actual.length).toBe(expected.length);
-  let worst = 0;
-  for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!) / Math.max(1, Math.abs(expected[i]!)));
-  expect(worst).toBeLessThanOrEqual(tol);
-}
-
-/** Every file under `dir`, relative paths. */
-function listFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  const walk = (d: string, prefix: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(join(d, e.name), `${prefix}${e.name}/`);
-      else out.push(`${prefix}${e.name}`);
-    }
-  };
-  walk(dir, '');
-  return out.sort();
 }
 
 /** The .npy and .json outputs of inputs: without the pictures and summary.json (test/cli.images.test.ts checks those). */
