@@ -43,14 +43,14 @@ h1 { margin-bottom: 0; } .sub { color: #666; margin-top: .2em; }
 img { image-rendering: pixelated; max-width: 100%; border: 1px solid #ddd; }
 figure { display: inline-block; margin: .5em; vertical-align: top; } figcaption { font-size: .85em; color: #555; max-width: 420px; }
 table { border-collapse: collapse; margin: 1em 0; } td, th { border: 1px solid #ccc; padding: .3em .6em; text-align: right; }
-td:first-child, th:first-child, td.note { text-align: left; } .note { color: #555; font-size: .9em; }
+td:first-child, th:first-child, td.note, table.methods td { text-align: left; } .note { color: #555; font-size: .9em; }
 </style></head><body>
 <h1>Backlight demo</h1>
 <p class="sub">Backpropagation saliency, compiled into one ONNX graph per method and run by onnxruntime — everything below was computed offline on this machine in ${(r.timings.explainMs / 1000).toFixed(1)} s.</p>
 
 <h2>1. A trained digit classifier</h2>
-<p>A small CNN (two conv layers with max-pooling, two dense layers) that Backlight trained on ${r.modelInfo.trainSize} MNIST digits; test accuracy ${(100 * r.modelInfo.testAccuracy).toFixed(1)} % on ${r.modelInfo.testSize} held-out digits. Each figure explains one held-out digit for the predicted class and the runner-up, with every method (max |·| over channels, 99.5th-percentile clipping, inferno colormap).</p>
-<table><tr><th>method</th><th>what it computes</th></tr>${methodRows}</table>
+<p>A small CNN (two conv layers with max-pooling, two dense layers) that Backlight trained on ${r.modelInfo.trainSize} MNIST digits; test accuracy ${(100 * r.modelInfo.testAccuracy).toFixed(1)} % on ${r.modelInfo.testSize} held-out digits. Each figure explains one held-out digit for the predicted class and the runner-up, with every method: gradient-family, CLRP and excitation maps as magnitudes (inferno colormap), LRP relevance signed (red positive, blue negative); 99.5th-percentile clipping.</p>
+<table class="methods"><tr><th>method</th><th>what it computes</th></tr>${methodRows}</table>
 <figure><img src="overview.png" alt="overview"><figcaption>All ten digits, maps for the predicted class.</figcaption></figure>
 ${digitFigures}
 
