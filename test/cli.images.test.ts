@@ -216,7 +216,7 @@ describe('explain --image on a generated RGB model', () => {
       methods: [...methods],
       targets: ['max', '3'],
       preprocessing: { preset: 'none', width: W, height: H, crop: null, channels: 'rgb', layout: 'nchw', mean: [0, 0, 0], std: [1, 1, 1] },
-      display: { png: true, clipPercentile: 99.5, alpha: 0.6, methods: { gradient: { values: 'max |.| over channels', colormap: 'inferno' } } },
+      display: { png: true, clipPercentile: 99.5, opacity: 0.6, methods: { gradient: { values: 'max |.| over channels', colormap: 'inferno' } } },
     });
     expect(s.commandLine).toBe(`backlight ${args().join(' ')}`);
     expect(s.inputs.map((i: { input: string; kind: string }) => [i.input, i.kind])).toEqual([[pngFile, 'image'], [jpgFile, 'image']]);
@@ -269,10 +269,10 @@ describe('explain --image on a generated RGB model', () => {
 
   it('--signed draws the channel sum with the diverging colormap; --no-png draws nothing', async () => {
     const o = join(work, 'out-signed');
-    const r = await cli(['explain', '--model', model, '--image', pngFile, '--target', '3', '--signed', '--clip', '90', '--alpha', '1', '--out', o, '--json']);
+    const r = await cli(['explain', '--model', model, '--image', pngFile, '--target', '3', '--signed', '--clip', '90', '--opacity', '1', '--out', o, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout);
-    expect(s.display).toMatchObject({ clipPercentile: 90, alpha: 1, methods: { gradient: { values: 'signed channel sum', colormap: 'rdbu' } } });
+    expect(s.display).toMatchObject({ clipPercentile: 90, opacity: 1, methods: { gradient: { values: 'signed channel sum', colormap: 'rdbu' } } });
     const signed = await sharp(join(o, 'a', 'gradient__3.png')).raw().toBuffer();
     const magnitude = await sharp(join(out, 'a', 'gradient__3.png')).raw().toBuffer();
     expect(signed.equals(magnitude)).toBe(false);
@@ -437,7 +437,7 @@ describe('explain --image errors', () => {
     await fails(2, /^backlight: --channels 'cmyk' must be rgb, bgr or gray\n$/, [...m, '--image', pngFile, '--channels', 'cmyk']);
     await fails(2, /^backlight: --crop 'big' must be the shorter side/, [...m, '--image', pngFile, '--crop', 'big']);
     await fails(2, /^backlight: --clip '0' must be a number in \(0, 100\]/, [...m, '--image', pngFile, '--clip', '0']);
-    await fails(2, /^backlight: --alpha '1.5' must be a number from 0 to 1\n$/, [...m, '--image', pngFile, '--alpha', '1.5']);
+    await fails(2, /^backlight: --opacity '1.5' must be a number from 0 to 1\n$/, [...m, '--image', pngFile, '--opacity', '1.5']);
     await fails(2, /^backlight: the model input is \[N, 3, 6, 8\] but the 'imagenet' preprocessing makes \[1, 3, 224, 224\]/, [...m, '--image', pngFile, '--preset', 'imagenet']);
     await fails(2, /^backlight: inputs '.*a\.png' and '.*a\.jpg' would both write to/, [...m, '--image', pngFile, join(work, 'a.jpg')]);
   });
@@ -472,7 +472,7 @@ describe('explain --image errors', () => {
   it('--help lists the image options', async () => {
     const r = await cli(['explain', '--help']);
     expect(r.code).toBe(0);
-    for (const s of ['--image <files...>', '--preset <name>', '--size <W[,H]>', '--crop [N]', '--mean <a,b,c>', '--std <a,b,c>', '--layout <nchw|nhwc>', '--channels <rgb|bgr|gray>', '--labels <file>', '--signed', '--clip <percentile>', '--alpha <a>', '--no-png', 'grid.png', 'summary.json']) {
+    for (const s of ['--image <files...>', '--preset <name>', '--size <W[,H]>', '--crop [N]', '--mean <a,b,c>', '--std <a,b,c>', '--layout <nchw|nhwc>', '--channels <rgb|bgr|gray>', '--labels <file>', '--signed', '--clip <percentile>', '--opacity <a>', '--no-png', 'grid.png', 'summary.json']) {
       expect(r.stdout).toContain(s);
     }
   });

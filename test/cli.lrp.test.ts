@@ -206,12 +206,11 @@ describe('explain with LRP methods', () => {
     expect(maxAbs(a21.map((v, i) => v - a10[i]!))).toBeGreaterThan(1e-4);
   });
 
-  it('keeps --alpha as the overlay opacity when lrp-alphabeta is not asked for; --opacity sets it always', async () => {
-    expect((await explain('--input-npy', xFile, '--method', 'lrp-zplus', '--alpha', '0.3')).report.display.alpha).toBe(0.3);
+  it('--alpha is LRP-αβ only; --opacity sets the overlay opacity', async () => {
     const both = await explain('--input-npy', xFile, '--method', 'lrp-alphabeta', '--alpha', '2', '--opacity', '0.9');
-    expect(both.report.display.alpha).toBe(0.9);
+    expect(both.report.display.opacity).toBe(0.9);
     expect(both.report.params['lrp-alphabeta']).toEqual({ alpha: 2, beta: 1 });
-    await usageError(/--alpha and --opacity both set the overlay opacity/, '--input-npy', xFile, '--alpha', '0.3', '--opacity', '0.4');
+    await usageError(/^backlight: --alpha is used by lrp-alphabeta \(the overlay opacity is --opacity\), and none of the methods given \(lrp-zplus\) reads it\n$/, '--input-npy', xFile, '--method', 'lrp-zplus', '--alpha', '0.3');
     await usageError(/^backlight: --opacity '2' must be a number from 0 to 1\n$/, '--input-npy', xFile, '--opacity', '2');
   });
 

@@ -282,8 +282,7 @@ Method parameters (each is refused when no method given reads it):
   --epsilon E       LRP-ε stabilizer (default 1e-6): lrp-epsilon, and the dense
                     layers of epsilon-plus-flat and epsilon-gamma-box
   --alpha A --beta B  LRP-αβ weights for lrp-alphabeta, α ≥ 0, β ≥ 0, α − β = 1
-                    (α2β1: --alpha 2 --beta 1); one of them is enough. Without
-                    lrp-alphabeta, --alpha is the overlay opacity (see --opacity)
+                    (α2β1: --alpha 2 --beta 1); one of them is enough
   --composite NAME  rules per layer of lrp, clrp1, clrp2 (default gu2018):
     gu2018             zB first layer, z+ everywhere else, biases ignored
     epsilon-plus-flat  flat first layer, z+ convs, ε dense layers
@@ -340,7 +339,7 @@ export function registerExplain(program: Command, io: CliIO, argv: readonly stri
     .option('--signed', 'draw the signed sum over channels with a diverging colormap, instead of max |.|')
     .option('--clip <percentile>', `percentile of the map that gets full colour (default: ${DEFAULT_PERCENTILE})`)
     .option('--opacity <a>', 'opacity of heatmaps over the input in overlays, 0 to 1 (default: 0.6)')
-    .option('--alpha <a>', 'LRP-αβ α when --method has lrp-alphabeta (α − β = 1; default 1); otherwise the overlay opacity, as --opacity')
+    .option('--alpha <a>', 'LRP-αβ α (α − β = 1; default 1)')
     .option('--beta <b>', 'LRP-αβ β (α − β = 1; default 0; one of --alpha and --beta suffices)')
     .option('--epsilon <e>', `LRP-ε ε, for lrp-epsilon and the dense layers of the epsilon-* composites (default: 1e-6)`)
     .option('--composite <name>', `LRP composite of lrp, clrp1 and clrp2: ${COMPOSITE_NAMES.join(', ')} (default: gu2018)`)
@@ -412,18 +411,11 @@ export function planExplain(opts: ExplainCliOptions, argv: readonly string[] = [
   }
   const layers = parseLayerOptions(opts, methods);
   const boxSource = checkBoxSource(params, inputs[0]!.kind, preprocess.explicit);
-  // --alpha is LRP-αβ's α when lrp-alphabeta is asked for, else the overlay opacity (as before --opacity).
-  const alphaIsOpacity = !methods.includes('lrp-alphabeta');
-  if (alphaIsOpacity && opts.alpha !== undefined && opts.opacity !== undefined) {
-    throw new BacklightError('--alpha and --opacity both set the overlay opacity here (no lrp-alphabeta method): give only --opacity', 'usage');
-  }
-  const opacityFlag = opts.opacity !== undefined || !alphaIsOpacity ? '--opacity' : '--alpha';
-  const opacity = opts.opacity ?? (alphaIsOpacity ? opts.alpha : undefined);
   const pictures: PictureOptions = {
     png: opts.png !== false,
     signed: opts.signed === true,
     clip: parseFraction('--clip', opts.clip, DEFAULT_PERCENTILE, (v) => v > 0 && v <= 100, 'in (0, 100], e.g. 99.5'),
-    alpha: parseFraction(opacityFlag, opacity, 0.6, (v) => v >= 0 && v <= 1, 'from 0 to 1'),
+    opacity: parseFraction('--opacity', opts.opacity, 0.6, (v) => v >= 0 && v <= 1, 'from 0 to 1'),
   };
   let threads: number | undefined;
   if (opts.threads !== undefined) {
@@ -561,7 +553,7 @@ export async function explainCommand(plan: ExplainPlan, io?: CliIO): Promise<Exp
     progress.stop();
   }
 
-  const display: DisplaySummary = { png: plan.pictures.png, methods: {}, clipPercentile: plan.pictures.clip, alpha: plan.pictures.alpha };
+  const display: DisplaySummary = { png: plan.pictures.png, methods: {}, clipPercentile: plan.pictures.clip, opacity: plan.pictures.opacity };
   for (const m of plan.methods) {
     const how = displayOf(m, plan.pictures.signed);
     display.methods[m] = { values: how.signed ? 'signed channel sum' : 'max |.| over channels', colormap: how.colormap };

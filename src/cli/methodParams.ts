@@ -9,9 +9,6 @@
  * `pixelBounds` of the resolved preset (black and white pixels after (x/255 − mean)/std). A .npy
  * input has a preprocessing only when a preprocessing option was given; without one, a method
  * that uses zB is a usage error that asks for `--box` or `--preset`.
- *
- * `--alpha` is also the (older) overlay opacity flag: it is LRP-αβ's α when the methods include
- * `lrp-alphabeta`, and the overlay opacity otherwise. `--opacity` always sets the opacity.
  */
 import { BacklightError } from '../errors.js';
 import { pixelBounds, type Preprocess } from '../io/preprocess.js';
@@ -125,9 +122,8 @@ function needReader(flag: string, given: boolean, methods: readonly ExplainMetho
 }
 
 /**
- * Parses the parameter flags for `methods`. `--alpha` belongs to LRP-αβ only when `lrp-alphabeta`
- * is among the methods (the caller treats it as the overlay opacity otherwise). Of α and β, one
- * may be left out: it follows from α − β = 1.
+ * Parses the parameter flags for `methods`. Of α and β (`lrp-alphabeta`), one may be left out: it
+ * follows from α − β = 1.
  */
 export function parseMethodParams(opts: MethodParamCliOptions, methods: readonly ExplainMethodName[]): ParamRequest {
   const epsilon = opts.epsilon === undefined ? DEFAULT_EPSILON : parseNumber('--epsilon', opts.epsilon, (v) => v > 0, 'greater than 0, e.g. 1e-6');
@@ -163,6 +159,7 @@ export function parseMethodParams(opts: MethodParamCliOptions, methods: readonly
   const normalize = opts.normalize === true;
 
   needReader('--epsilon', opts.epsilon !== undefined, methods, (m) => readsEpsilon(m, composite), `lrp-epsilon and lrp/clrp1/clrp2 with an epsilon-* composite (--composite ${composite} has no ε rule)`);
+  needReader('--alpha', opts.alpha !== undefined, methods, (m) => m === 'lrp-alphabeta', 'lrp-alphabeta (the overlay opacity is --opacity)');
   needReader('--beta', opts.beta !== undefined, methods, (m) => m === 'lrp-alphabeta', 'lrp-alphabeta');
   needReader('--composite', opts.composite !== undefined, methods, isComposite, COMPOSITE_METHODS.join(', '));
   needReader('--box', box !== null, methods, (m) => usesZBox(m, composite), `methods with the zB rule (lrp, clrp1, clrp2 with the gu2018 or epsilon-gamma-box composite; --composite is ${composite})`);

@@ -44,7 +44,7 @@ export interface PictureOptions {
   /** Percentile of the map that gets full colour. */
   clip: number;
   /** Overlay opacity. */
-  alpha: number;
+  opacity: number;
 }
 
 
@@ -174,7 +174,7 @@ export async function drawImage(
       if (drawn.has(png)) continue; // the same class twice (e.g. max and its index): the same picture
       drawn.add(png);
       pictures.push({ name: png, data: await encodePng(withoutAlpha(heat), width, height) });
-      const over = overlayRGBA(display, heat, options.alpha, OVERLAY_STYLE);
+      const over = overlayRGBA(display, heat, options.opacity, OVERLAY_STYLE);
       pictures.push({ name: overlay, data: await encodePng(withoutAlpha(over), width, height) });
     }
     cells.push(row);

@@ -86,7 +86,8 @@ export interface DisplaySummary {
   /** Per method: what its heatmaps show. */
   methods: Partial<Record<MethodName, { values: 'signed channel sum' | 'max |.| over channels'; colormap: string }>>;
   clipPercentile: number;
-  alpha: number;
+  /** Overlay opacity. */
+  opacity: number;
 }
 
 export interface ExplainReport {
