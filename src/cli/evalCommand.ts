@@ -24,12 +24,12 @@ import { checkWritableFolder, fsReason } from '../io/files.js';
 import { loadImage } from '../io/image.js';
 import { PRESET_NAMES, resolvePreprocess, type Preprocess } from '../io/preprocess.js';
 import type { Explainer as CoreExplainer } from '../methods/explainer.js';
-import { GRADIENT_FAMILY, METHOD_NAMES, METHODS, methodByName, type MethodName } from '../methods/methods.js';
+import { GRADIENT_FAMILY } from '../methods/methods.js';
 import { ENERGY_LEVELS } from '../metrics/energyPointing.js';
 import { ablationEvaluation, defaultPatchSize, type AblationConfig } from '../eval/ablation.js';
 import { loadDataset, parseShard, shardEntries, type Dataset, type Shard } from '../eval/datasets.js';
 import { Forward } from '../eval/forward.js';
-import { mapKind, paramsOf, MAP_KIND_TEXT } from '../eval/maps.js';
+import { EVAL_METHOD_NAMES, mapKind, paramsOf, MAP_KIND_TEXT, type EvalMethodName } from '../eval/maps.js';
 import { DEFAULT_POINTING, POINTING_SUBSETS, pointingEvaluation, type PointingConfig, type PointingRecord } from '../eval/pointing.js';
 import { readRunConfig, type BaseRecord } from '../eval/records.js';
 import { finalizeRun, jsonReplacer, type AnySummary, type EvalKind, type FinalizeResult, type RunConfig } from '../eval/report.js';
@@ -91,16 +91,16 @@ function parseNum(flag: string, text: string | undefined, fallback: number, ok: 
 }
 
 /** The methods of `--method` (comma-separated, repeatable); default: the gradient family. */
-export function parseMethods(values: readonly string[] | undefined): MethodName[] {
-  const methods: MethodName[] = [];
+export function parseMethods(values: readonly string[] | undefined): EvalMethodName[] {
+  const methods: EvalMethodName[] = [];
   for (const value of values?.length ? values : [GRADIENT_FAMILY.join(',')]) {
     for (const raw of value.split(',')) {
       const name = raw.trim();
-      if (!name) throw usage(`--method '${value}' has an empty entry (available: ${METHOD_NAMES.join(', ')})`);
-      if (!(METHOD_NAMES as readonly string[]).includes(name)) {
-        throw usage(`unknown method '${name}' for eval (available: ${METHOD_NAMES.join(', ')})`);
+      if (!name) throw usage(`--method '${value}' has an empty entry (available: ${EVAL_METHOD_NAMES.join(', ')})`);
+      if (!(EVAL_METHOD_NAMES as readonly string[]).includes(name)) {
+        throw usage(`unknown method '${name}' for eval (available: ${EVAL_METHOD_NAMES.join(', ')})`);
       }
-      const m = methodByName(name).name;
+      const m = name as EvalMethodName;
       if (!methods.includes(m)) methods.push(m);
     }
   }
@@ -135,7 +135,7 @@ export interface EvalPlan {
   model: string;
   data: string;
   annotations?: string;
-  methods: MethodName[];
+  methods: EvalMethodName[];
   out: string;
   limit?: number;
   batch: number;
@@ -405,7 +405,8 @@ preprocessing moves the image (resize: scaled; --crop: scaled and shifted).
 Maps: methods drawn as magnitudes (the gradient family, clrp1, clrp2,
 excitation) are scored on max |.| over channels; LRP relevance (lrp-epsilon,
 lrp-zplus, lrp-alphabeta, lrp) on the sum over channels with negatives set to
-0. The zB rule of lrp, clrp1 and clrp2 (gu2018 composite) gets the pixel bounds
+0; layer-map methods (gradcam, normgrad, ...) on their upsampled map at their
+default layer. The zB rule of lrp, clrp1 and clrp2 (gu2018 composite) gets the pixel bounds
 of the preprocessing. Every method explains the ground-truth class.
 
 Runs are resumable: one JSON line per image is appended to <out>/results.jsonl as
@@ -458,7 +459,7 @@ function commonOptions(cmd: Command): Command {
     .option('--mean <a,b,c>', 'per-channel mean after x/255, overrides the preset')
     .option('--std <a,b,c>', 'per-channel std, overrides the preset')
     .option('--channels <rgb|bgr|gray>', "channel order (default: the preset's)")
-    .option('--method <names>', `comma-separated methods (default: ${GRADIENT_FAMILY.join(',')}): ${METHOD_NAMES.join(', ')}`, collect)
+    .option('--method <names>', `comma-separated methods (default: ${GRADIENT_FAMILY.join(',')}): ${EVAL_METHOD_NAMES.join(', ')}`, collect)
     .requiredOption('-o, --out <dir>', 'output folder (created if needed; re-running resumes)')
     .option('--limit <n>', 'evaluate only the first N images of the list')
     .option('--batch <n>', 'images per explain call (default: 1)')

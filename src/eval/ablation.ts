@@ -23,15 +23,14 @@ import { ablateAtMax, ablateAtRandom, perturbationCurve } from '../metrics/ablat
 import { mulberry32 } from '../metrics/random.js';
 import { summarize, type Summary } from '../metrics/stats.js';
 import type { Explainer } from '../methods/explainer.js';
-import { METHODS, type MethodName } from '../methods/methods.js';
 import type { Preprocess } from '../io/preprocess.js';
 import { argmaxRow, softmaxAt, type Forward } from './forward.js';
-import { mapKind, mapOf, paramsOf, reductionOf } from './maps.js';
+import { mapKind, mapOf, methodLabel, paramsOf, reductionOf, type EvalMethodName } from './maps.js';
 import type { BaseRecord } from './records.js';
 import { imageSeed, round, type Batch, type Evaluation } from './runner.js';
 
 export interface AblationConfig {
-  methods: MethodName[];
+  methods: EvalMethodName[];
   /** Side of the square patch, pixels. */
   patchSize: number;
   /** Per-channel fill of the patch, in the normalized input space. */
@@ -207,7 +206,7 @@ export function summarizeAblation(records: readonly AblationRecord[], config: Ab
   });
   const rows: AblationRow[] = [{ name: 'random', label: 'Random', kind: 'baseline', ...drops((r) => r.random) }];
   for (const m of config.methods) {
-    const row: AblationRow = { name: m, label: METHODS[m].label, kind: 'method', ...drops((r) => r.methods[m]!) };
+    const row: AblationRow = { name: m, label: methodLabel(m), kind: 'method', ...drops((r) => r.methods[m]!) };
     if (config.steps > 0) {
       row.deletionAuc = summarize(sorted.map((r) => r.methods[m]!.deletionAuc ?? NaN));
       row.insertionAuc = summarize(sorted.map((r) => r.methods[m]!.insertionAuc ?? NaN));

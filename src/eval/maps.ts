@@ -3,21 +3,35 @@
  * - methods drawn as magnitudes (`METHODS[m].display === 'magnitude'`: the gradient family,
  *   CLRP, excitation backprop): max |·| over channels (Simonyan et al.'s saliency map);
  * - relevance methods (`display === 'signed'`: the LRP variants): the channel sum with negative
- *   values set to 0 (the positive evidence; LRP's convention is to sum relevance over channels).
- * Both are non-negative, as the energy pointing game needs. The zB rule of the LRP composites
+ *   values set to 0 (the positive evidence; LRP's convention is to sum relevance over channels);
+ * - layer-map methods (Grad-CAM, NormGrad: one non-negative channel upsampled to the input; Guided
+ *   Grad-CAM: Guided Backprop ⊙ Grad-CAM): max |·| over channels, i.e. the map itself for the
+ *   one-channel ones. They use their default layer (`Explainer.defaultLayer`).
+ * All are non-negative, as the energy pointing game needs. The zB rule of the LRP composites
  * (lrp, clrp1, clrp2 with the default gu2018 composite) gets its pixel bounds from the
  * preprocessing: `pixelBounds` = the normalized values of a black and a white pixel.
  */
 import { pixelBounds, type Preprocess } from '../io/preprocess.js';
-import type { Explanation, TensorLike } from '../methods/explainer.js';
-import { METHODS, type MethodName, type MethodParams } from '../methods/methods.js';
+import type { ExplainMethodName, Explanation, TensorLike } from '../methods/explainer.js';
+import { FRAMEWORK_METHOD_NAMES, FRAMEWORK_METHODS, isFrameworkMethod } from '../methods/framework.js';
+import { METHOD_NAMES, METHODS, type MethodName, type MethodParams } from '../methods/methods.js';
 import type { MetricMap } from '../metrics/types.js';
 import type { Reduction } from '../compile/compile.js';
 
+/** The methods an evaluation can score: the backward methods and the layer-map methods. */
+export type EvalMethodName = ExplainMethodName;
+export const EVAL_METHOD_NAMES: readonly EvalMethodName[] = [...METHOD_NAMES, ...FRAMEWORK_METHOD_NAMES];
+
 export type MapKind = 'maxabs' | 'positive-sum';
 
-export function mapKind(method: MethodName): MapKind {
+export function mapKind(method: EvalMethodName): MapKind {
+  if (isFrameworkMethod(method)) return 'maxabs';
   return METHODS[method].display === 'signed' ? 'positive-sum' : 'maxabs';
+}
+
+/** The display name of a method, for tables and figures. */
+export function methodLabel(method: EvalMethodName): string {
+  return isFrameworkMethod(method) ? FRAMEWORK_METHODS[method].label : METHODS[method].label;
 }
 
 /** One line per kind, for reports. */
@@ -27,7 +41,7 @@ export const MAP_KIND_TEXT: Record<MapKind, string> = {
 };
 
 /** The reduction the explainer computes for a method's map. */
-export function reductionOf(method: MethodName): Reduction {
+export function reductionOf(method: EvalMethodName): Reduction {
   return mapKind(method) === 'maxabs' ? 'maxabs' : 'sum';
 }
 
@@ -35,19 +49,19 @@ export function reductionOf(method: MethodName): Reduction {
 const ZB_METHODS: readonly MethodName[] = ['lrp', 'clrp1', 'clrp2'];
 
 /** The parameters a method is run with: none, or for the zB composites the preprocessing's pixel box. */
-export function paramsOf(method: MethodName, preprocess: Preprocess): MethodParams {
-  if (!ZB_METHODS.includes(method)) return {};
+export function paramsOf(method: EvalMethodName, preprocess: Preprocess): MethodParams {
+  if (!(ZB_METHODS as readonly string[]).includes(method)) return {};
   const { low, high } = pixelBounds(preprocess);
   return { box: { low, high } };
 }
 
-/** The map of image `i` (target 0) of an explanation, as a metric map (non-negative). */
-export function mapOf(explanation: Explanation, method: MethodName, i: number): MetricMap & { data: Float32Array } {
+/** The map of image `i`, target `k` (default 0) of an explanation, as a metric map (non-negative). */
+export function mapOf(explanation: Pick<Explanation<EvalMethodName>, 'maps'>, method: EvalMethodName, i: number, k = 0): MetricMap & { data: Float32Array } {
   const t = explanation.maps[reductionOf(method)] as TensorLike;
-  const [, k, h, w] = t.dims as [number, number, number, number];
+  const [, kk, h, w] = t.dims as [number, number, number, number];
   const size = h * w;
-  const src = t.data.subarray(i * k * size, i * k * size + size);
-  const data = Float32Array.from(src);
+  const start = (i * kk + k) * size;
+  const data = Float32Array.from(t.data.subarray(start, start + size));
   if (mapKind(method) === 'positive-sum') for (let j = 0; j < size; j++) if (data[j]! < 0) data[j] = 0;
   return { data, width: w, height: h };
 }

@@ -16,19 +16,18 @@
  * and missed by the centre point), and the energy curves (accuracy and mean inside share per p).
  */
 import type { Explainer } from '../methods/explainer.js';
-import { METHODS, type MethodName } from '../methods/methods.js';
 import { boxesAreaFraction, boxesMask, type Box } from '../metrics/boxes.js';
 import { energyPointingSweep, ENERGY_LEVELS } from '../metrics/energyPointing.js';
 import { centerPoint, expectedRandomHit, HitAccumulator, pointingHit, pointingTrial, randomPoint, type PointingAccuracy } from '../metrics/pointingGame.js';
 import { mulberry32 } from '../metrics/random.js';
 import type { Preprocess } from '../io/preprocess.js';
 import { argmaxRow } from './forward.js';
-import { mapKind, mapOf, paramsOf, reductionOf } from './maps.js';
+import { mapKind, mapOf, methodLabel, paramsOf, reductionOf, type EvalMethodName } from './maps.js';
 import type { BaseRecord } from './records.js';
 import { imageSeed, round, type Batch, type Evaluation } from './runner.js';
 
 export interface PointingConfig {
-  methods: MethodName[];
+  methods: EvalMethodName[];
   tolerance: number;
   /** Energy levels p (percent). */
   levels: number[];
@@ -191,7 +190,7 @@ function inSubset(r: PointingRecord, s: PointingSubset): boolean {
 export function summarizePointing(records: readonly PointingRecord[], config: PointingConfig): PointingSummary {
   const sorted = [...records].sort((a, b) => a.index - b.index);
   const rowsSpec = [
-    ...config.methods.map((m) => ({ name: m as string, label: METHODS[m].label, kind: 'method' as const, hit: (r: PointingRecord) => r.methods[m]!.hit })),
+    ...config.methods.map((m) => ({ name: m as string, label: methodLabel(m), kind: 'method' as const, hit: (r: PointingRecord) => r.methods[m]!.hit })),
     ...BASELINES.map((b) => ({ ...b, kind: 'baseline' as const })),
   ];
   const perClass: PointingSummary['perClass'] = {};

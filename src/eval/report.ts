@@ -11,9 +11,9 @@ import { basename, join } from 'node:path';
 import { BacklightError } from '../errors.js';
 import { writeFilesAtomic, type FileToWrite } from '../io/files.js';
 import { describePreprocess, type Preprocess } from '../io/preprocess.js';
-import type { MethodName, MethodParams } from '../methods/methods.js';
+import type { MethodParams } from '../methods/methods.js';
 import { summarizeAblation, type AblationConfig, type AblationRecord, type AblationSummary } from './ablation.js';
-import { MAP_KIND_TEXT, type MapKind } from './maps.js';
+import { MAP_KIND_TEXT, type EvalMethodName, type MapKind } from './maps.js';
 import type { Figure } from './plots.js';
 import { POINTING_SUBSETS, summarizePointing, type PointingConfig, type PointingRecord, type PointingSummary } from './pointing.js';
 import { mergeRecordFiles, readRunConfig, readRunLog, type BaseRecord } from './records.js';
@@ -26,7 +26,7 @@ export interface RunConfig {
   model: { file: string; sha256: string; inputShape: (number | string)[] };
   data: { folder: string; annotations: string };
   preprocess: Preprocess;
-  methods: MethodName[];
+  methods: EvalMethodName[];
   maps: Record<string, MapKind>;
   params: Record<string, MethodParams>;
   /** The evaluation's own settings (PointingConfig or AblationConfig without `methods`). */
