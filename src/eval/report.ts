@@ -13,6 +13,7 @@ import { writeFilesAtomic, type FileToWrite } from '../io/files.js';
 import { describePreprocess, type Preprocess } from '../io/preprocess.js';
 import type { MethodParams } from '../methods/methods.js';
 import { summarizeAblation, type AblationConfig, type AblationRecord, type AblationSummary } from './ablation.js';
+import { esc, fmt, fmtPct, table } from './html.js';
 import { MAP_KIND_TEXT, type EvalMethodName, type MapKind } from './maps.js';
 import type { Figure } from './plots.js';
 import { POINTING_SUBSETS, summarizePointing, type PointingConfig, type PointingRecord, type PointingSummary } from './pointing.js';
@@ -111,13 +112,6 @@ function perClassCsv(s: PointingSummary): string {
 // ---------------------------------------------------------------------------------------------
 // HTML
 
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-const fmtPct = (v: number): string => (Number.isFinite(v) ? `${(100 * v).toFixed(1)} %` : '–');
-const fmt = (v: number | undefined, digits = 4): string => (v !== undefined && Number.isFinite(v) ? v.toFixed(digits) : '–');
-
-function table(head: string[], body: string[][]): string {
-  return `<table><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${body.map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<th>${c}</th>` : `<td>${c}</td>`)).join('')}</tr>`).join('')}</tbody></table>`;
-}
 
 function pointingHtml(s: PointingSummary): string {
   const subsetHead = POINTING_SUBSETS.map((sub) => `${esc(sub)} (${s.subsetImages[sub]})`);
