@@ -14,6 +14,27 @@ describe('averageRanks', () => {
   it('refuses NaN', () => {
     expect(() => averageRanks([1, NaN])).toThrow(/NaN/);
   });
+
+  it('equals the definition (1 + #smaller + (#equal − 1) / 2) on values with many ties, float32 or not', () => {
+    let s = 7;
+    const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const pool = [-0, 0, 0, 0.25, -1.5, 3, 3, Infinity, -Infinity, 1e-30, -2e-38, 5e-45];
+    const f32 = Float32Array.from({ length: 3000 }, () => pool[Math.floor(rnd() * pool.length)]! * (1 + Math.floor(rnd() * 3)));
+    // Doubles that float32 cannot hold take the other path.
+    const f64 = Array.from(f32, (v, i) => (i % 5 === 0 ? v / 3 : v));
+    for (const values of [f32, f64]) {
+      const ranks = averageRanks(values);
+      for (let i = 0; i < values.length; i += 29) {
+        let smaller = 0;
+        let equal = 0;
+        for (const v of values) {
+          if (v < values[i]!) smaller++;
+          else if (v === values[i]) equal++;
+        }
+        expect(ranks[i]).toBe(1 + smaller + (equal - 1) / 2);
+      }
+    }
+  });
 });
 
 describe('spearman', () => {
