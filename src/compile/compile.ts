@@ -323,5 +323,23 @@ export function compile(canonical: Graph, opts: CompileOptions): CompiledGraph {
   g.nodes = [...g.nodes, ...emit.nodes];
   g.inputs = inputs;
   g.outputs = outputs;
+  dropDeadCode(g);
   return { graph: g, k, batch, classes, inputShape };
+}
+
+/**
+ * Removes nodes no output depends on, and initializers no node reads: rules may emit values that
+ * a later rule regroups away (see Emitter.products), and a smaller graph is faster to load.
+ */
+function dropDeadCode(g: Graph): void {
+  const needed = new Set(g.outputs.map((o) => o.name));
+  const kept: Node[] = [];
+  for (let i = g.nodes.length - 1; i >= 0; i--) {
+    const node = g.nodes[i]!;
+    if (!node.outputs.some((o) => needed.has(o))) continue;
+    kept.push(node);
+    for (const input of node.inputs) if (input) needed.add(input);
+  }
+  g.nodes = kept.reverse();
+  for (const name of [...g.initializers.keys()]) if (!needed.has(name)) g.initializers.delete(name);
 }

@@ -18,6 +18,13 @@ export class Emitter {
   private scalars = new Map<number, string>();
   /** Constants already stored, by tensor identity: a rule that uses one modified weight twice stores it once. */
   private tensors = new WeakMap<Tensor, string>();
+  /**
+   * Signals emitted as x ⊙ c (LRP relevance at a layer input: the forward tensor x times a
+   * K-major signal c), by name. A rule receiving such a signal unchanged can regroup
+   * (x ⊙ c) / z as c ⊙ (x / z): the quotient then holds forward tensors only, computed once for
+   * all K seeds, and the product itself is dropped as dead code.
+   */
+  readonly products = new Map<string, { x: string; c: string; shape: readonly number[] }>();
 
   constructor(
     readonly scope: NameScope,

@@ -27,10 +27,49 @@ export function stabilize(ctx: RuleContext, z: string, epsilon = ctx.stabilizer)
   return emit.op('Add', [z, signed], {}, 'stabilized');
 }
 
-/** R / stab(z) for a K-major signal R and a forward denominator z of the output's shape. */
-export function divideByStabilized(ctx: RuleContext, signal: string, z: string, epsilon?: number): string {
+/** x ⊙ c for a forward tensor x and a K-major signal c of x's shape, recorded as a product (Emitter.products). */
+export function relevanceProduct(ctx: RuleContext, x: string, c: string, xs: readonly number[]): string {
+  const r = mulFact(ctx, c, xs, x, xs);
+  ctx.emit.products.set(r, { x, c, shape: xs });
+  return r;
+}
+
+const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+
+/** The product x ⊙ c that a signal was emitted as, when it reaches this node's output unchanged. */
+function arrivingProduct(ctx: RuleContext, signal: string): { x: string; c: string } | undefined {
+  const p = ctx.emit.products.get(signal);
+  return p && sameShape(p.shape, ctx.shape(ctx.node.outputs[0]!)) ? p : undefined;
+}
+
+/**
+ * R / stab(z) for a K-major signal R and a forward denominator z of the output's shape
+ * (`stabilized`: z already includes the stabilizer). When R arrives as x ⊙ c (the relevance of
+ * the next layer's input, passed unchanged through a rectifier), it is computed as c ⊙ (x / stab(z)):
+ * one K-wide product instead of two, and x / stab(z) once for all seeds.
+ */
+export function divideByStabilized(ctx: RuleContext, signal: string, z: string, epsilon?: number, stabilized = false): string {
   const s = ctx.shape(ctx.node.outputs[0]!);
-  return mulFact(ctx, signal, s, stabilize(ctx, z, epsilon), s, 'Div');
+  const denominator = stabilized ? z : stabilize(ctx, z, epsilon);
+  const product = arrivingProduct(ctx, signal);
+  if (product) return mulFact(ctx, product.c, s, ctx.emit.op('Div', [product.x, denominator], {}, 'relevanceRatio'), s);
+  return mulFact(ctx, signal, s, denominator, s, 'Div');
+}
+
+/**
+ * The ε rule at a layer whose output z feeds a Relu a = max(0, z) and whose relevance arrives as
+ * a ⊙ c: a / stab(z) = a / (a + ε) (z > 0: a = z; z ≤ 0: a = 0), so z itself is not needed and
+ * onnxruntime keeps Conv and Relu fused.
+ */
+function epsilonThroughRelu(ctx: RuleContext, signal: string, z: string, epsilon: number): string | undefined {
+  const product = arrivingProduct(ctx, signal);
+  if (!product) return undefined;
+  const relu = producers(ctx.graph).get(product.x);
+  if (relu?.op !== 'Relu' || relu.inputs[0] !== z) return undefined;
+  const { emit } = ctx;
+  const ratio = emit.op('Div', [product.x, emit.op('Add', [product.x, emit.scalar(epsilon)])], {}, 'relevanceRatio');
+  const s = ctx.shape(ctx.node.outputs[0]!);
+  return mulFact(ctx, product.c, s, ratio, s);
 }
 
 /** Whether a tensor is ≥ 0 by construction: the output of a rectifier, or a pooling/reshape of one. */
@@ -159,6 +198,20 @@ function linearOps(ctx: RuleContext): { ops: LinearOps; weights: Weights } {
 
 const positive = (v: number): number => (v > 0 ? v : 0);
 
+/**
+ * The layer's bias plus `delta` (a new bias when it has none). Where z = W'x' + b' has one sign by
+ * construction (W' ≥ 0, x' ≥ 0, b' ≥ 0, or all ≤ 0), stab(z) = z ± ε is computed by the layer
+ * itself with the stabilizer in its bias. Where z = 0 every term W'ᵢⱼx'ᵢ is 0 too, so the relevance
+ * it sends back is 0 whichever sign the stabilizer takes there.
+ */
+function shiftedBias(ctx: RuleContext, b: Tensor | undefined, delta: number): Tensor {
+  const n = ctx.shape(ctx.node.outputs[0]!)[1]!;
+  const src = b ? asFloat32(b) : undefined;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = (src ? src[i]! : 0) + delta;
+  return float32([n], out);
+}
+
 /** Sum of forward tensors (undefined terms skipped). */
 function sumOf(ctx: RuleContext, terms: (string | undefined)[], hint: string): string {
   const present = terms.filter((t): t is string => t !== undefined);
@@ -192,13 +245,14 @@ export function linearRelevance(ctx: RuleContext, rule: LinearRule): string {
   // The layer's own output is z = Wx + b when nothing is substituted (a node given a substituted
   // weight, as CLRP2's dual pass does, is not in the graph).
   const ownOutput = b === weights.b && ctx.graph.nodes.includes(node) ? node.outputs[0]! : undefined;
-  const times = (input: string, c: string): string => mulFact(ctx, c, xs, input, ctx.graph.initializers.has(input) ? [1, ...xs.slice(1)] : xs);
+  const times = (input: string, c: string): string =>
+    ctx.graph.initializers.has(input) ? mulFact(ctx, c, xs, input, [1, ...xs.slice(1)]) : relevanceProduct(ctx, input, c, xs);
   const sub = (a: string, c: string): string => emit.op('Sub', [a, c]);
 
   switch (rule.rule) {
     case 'epsilon': {
       const z = ownOutput ?? ops.forward(x, w, b, 'eps');
-      const s = divideByStabilized(ctx, R, z, rule.epsilon);
+      const s = (ownOutput && epsilonThroughRelu(ctx, R, z, rule.epsilon)) ?? divideByStabilized(ctx, R, z, rule.epsilon);
       return times(x, ops.backward(s, w, 'eps'));
     }
     case 'gamma': {
@@ -215,10 +269,13 @@ export function linearRelevance(ctx: RuleContext, rule: LinearRule): string {
       const onlyPositiveInput = nonNegative(ctx.graph, x);
       const xp = onlyPositiveInput ? x : emit.op('Relu', [x], {}, 'xPos');
       const xn = onlyPositiveInput ? undefined : emit.op('Min', [x, emit.scalar(0)], {}, 'xNeg');
-      // One part: inputs (x⁺ with W_a, x⁻ with W_b), bias b_a on the x⁺ term only.
+      // One part: inputs (x⁺ with W_a, x⁻ with W_b), bias b_a on the x⁺ term only. With x ≥ 0 the
+      // part has one sign (that of W_a and b_a): the stabilizer goes into the bias.
+      const signDefinite = !xn && node.op !== 'MatMul';
       const part = (wa: Tensor, wb: Tensor, ba: Tensor | undefined, hint: string): string => {
-        const z = sumOf(ctx, [ops.forward(xp, wa, ba, `${hint}a`), xn && ops.forward(xn, wb, undefined, `${hint}b`)], `${hint}Z`);
-        const s = divideByStabilized(ctx, R, z);
+        const s = signDefinite
+          ? divideByStabilized(ctx, R, ops.forward(xp, wa, shiftedBias(ctx, ba, hint === 'pos' ? ctx.stabilizer : -ctx.stabilizer), `${hint}a`), undefined, true)
+          : divideByStabilized(ctx, R, sumOf(ctx, [ops.forward(xp, wa, ba, `${hint}a`), xn && ops.forward(xn, wb, undefined, `${hint}b`)], `${hint}Z`));
         const terms = [times(xp, ops.backward(s, wa, `${hint}a`)), xn && times(xn, ops.backward(s, wb, `${hint}b`))];
         return sumOf(ctx, terms, `${hint}R`);
       };
@@ -245,7 +302,10 @@ export function linearRelevance(ctx: RuleContext, rule: LinearRule): string {
     case 'excitation': {
       const wp = signParts(w).pos;
       const xp = nonNegative(ctx.graph, x) ? x : emit.op('Relu', [x], {}, 'xPos');
-      const s = divideByStabilized(ctx, R, ops.forward(xp, wp, undefined, 'ebp'));
+      // z = W⁺x⁺ ≥ 0: the stabilizer goes into a bias (see shiftedBias).
+      const s = node.op === 'MatMul'
+        ? divideByStabilized(ctx, R, ops.forward(xp, wp, undefined, 'ebp'))
+        : divideByStabilized(ctx, R, ops.forward(xp, wp, shiftedBias(ctx, undefined, ctx.stabilizer), 'ebp'), undefined, true);
       return times(xp, ops.backward(s, wp, 'ebp'));
     }
     case 'wsquare':
@@ -268,8 +328,7 @@ export function proportionalThrough(ctx: RuleContext, gradient: (ctx: RuleContex
   const s = divideByStabilized(ctx, ctx.signals[0]!, ctx.node.outputs[0]!);
   const back = gradient({ ...ctx, signals: [s] })[0]!;
   const x = ctx.node.inputs[0]!;
-  const xs = ctx.shape(x);
-  return [mulFact(ctx, back, xs, x, xs)];
+  return [relevanceProduct(ctx, x, back, ctx.shape(x))];
 }
 
 /** Relevance passes through unchanged (activations, standalone normalization, scaling). */
