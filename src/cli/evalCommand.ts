@@ -32,6 +32,11 @@ import { Forward } from '../eval/forward.js';
 import { EVAL_METHOD_NAMES, mapKind, paramsOf, MAP_KIND_TEXT, type EvalMethodName } from '../eval/maps.js';
 import { DEFAULT_POINTING, POINTING_SUBSETS, pointingEvaluation, type PointingConfig, type PointingRecord } from '../eval/pointing.js';
 import { readRunConfig, type BaseRecord } from '../eval/records.js';
+import { adversarialEvaluation, DEFAULT_EPSILON, type AdversarialConfig } from '../eval/adversarial.js';
+import { adversarialText } from '../eval/adversarialReport.js';
+import { sensitivityEvaluation, sensitivityParams, SENSITIVITY_METHODS } from '../eval/sensitivity.js';
+import { sensitivityText } from '../eval/sensitivityReport.js';
+import { readLabels } from './labels.js';
 import { finalizeRun, jsonReplacer, type AnySummary, type EvalKind, type FinalizeResult, type RunConfig } from '../eval/report.js';
 import { runEvaluation, type Evaluation, type RunProgress, type RunStats } from '../eval/runner.js';
 import type { CliIO } from './errors.js';
@@ -60,6 +65,10 @@ export interface EvalCliOptions extends PreprocessCliOptions {
   fill?: string;
   steps?: string;
   target?: string;
+  // adversarial
+  epsilon?: string;
+  grid?: string;
+  labels?: string;
 }
 
 /** What `backlight eval …` reports (`--json` prints it on one line). */
@@ -91,9 +100,9 @@ function parseNum(flag: string, text: string | undefined, fallback: number, ok: 
 }
 
 /** The methods of `--method` (comma-separated, repeatable); default: the gradient family. */
-export function parseMethods(values: readonly string[] | undefined): EvalMethodName[] {
+export function parseMethods(values: readonly string[] | undefined, defaults: readonly EvalMethodName[] = GRADIENT_FAMILY): EvalMethodName[] {
   const methods: EvalMethodName[] = [];
-  for (const value of values?.length ? values : [GRADIENT_FAMILY.join(',')]) {
+  for (const value of values?.length ? values : [defaults.join(',')]) {
     for (const raw of value.split(',')) {
       const name = raw.trim();
       if (!name) throw usage(`--method '${value}' has an empty entry (available: ${EVAL_METHOD_NAMES.join(', ')})`);
@@ -129,9 +138,18 @@ export function parseLevels(text: string | undefined): number[] {
   return levels;
 }
 
+/** `--epsilon 2/255` or `--epsilon 0.008`: the FGSM step in [0, 1] pixel units. */
+export function parseEpsilon(text: string | undefined): { epsilon: number; epsilonText: string } {
+  const t = (text ?? DEFAULT_EPSILON).replace(/\s+/g, '');
+  const m = /^([0-9]*\.?[0-9]+(?:e-?[0-9]+)?)(?:\/([0-9]*\.?[0-9]+))?$/i.exec(t);
+  const v = m ? Number(m[1]) / (m[2] === undefined ? 1 : Number(m[2])) : NaN;
+  if (!(Number.isFinite(v) && v > 0 && v <= 1)) throw usage(`--epsilon '${text}' must be a step in (0, 1] in pixel units of [0, 1] images: a number (0.008) or a fraction (2/255)`);
+  return { epsilon: v, epsilonText: t };
+}
+
 /** Everything the options say, checked without touching files. */
 export interface EvalPlan {
-  evaluation: 'pointing' | 'ablation';
+  evaluation: 'pointing' | 'ablation' | 'sensitivity' | 'adversarial';
   model: string;
   data: string;
   annotations?: string;
@@ -146,16 +164,17 @@ export interface EvalPlan {
   preprocess: ReturnType<typeof parsePreprocessOptions>;
   pointing?: Omit<PointingConfig, 'methods'>;
   ablation?: { patchSize?: number; fill: 'preset' | 'dataset' | number[]; steps: number; target: 'label' | 'predicted' };
+  adversarial?: Omit<AdversarialConfig, 'methods'> & { labels?: string };
 }
 
-export function planEval(evaluation: 'pointing' | 'ablation', opts: EvalCliOptions): EvalPlan {
+export function planEval(evaluation: EvalPlan['evaluation'], opts: EvalCliOptions): EvalPlan {
   if (opts.json && opts.quiet) throw usage('give either --json or --quiet, not both');
   const plan: EvalPlan = {
     evaluation,
     model: opts.model,
     data: opts.data,
     annotations: opts.annotations,
-    methods: parseMethods(opts.method),
+    methods: parseMethods(opts.method, evaluation === 'sensitivity' || evaluation === 'adversarial' ? SENSITIVITY_METHODS : GRADIENT_FAMILY),
     out: opts.out,
     limit: opts.limit === undefined ? undefined : parseInt_('--limit', opts.limit, 0, 1),
     batch: parseInt_('--batch', opts.batch, 1, 1),
@@ -165,6 +184,13 @@ export function planEval(evaluation: 'pointing' | 'ablation', opts: EvalCliOptio
     format: opts.json ? 'json' : opts.quiet ? 'quiet' : 'text',
     preprocess: parsePreprocessOptions(opts),
   };
+  if (evaluation === 'sensitivity') return plan;
+  if (evaluation === 'adversarial') {
+    const target = (opts.target ?? 'predicted').trim().toLowerCase();
+    if (target !== 'label' && target !== 'predicted') throw usage(`--target '${opts.target}' must be 'predicted' (the model's class on x) or 'label' (the ground truth)`);
+    plan.adversarial = { ...parseEpsilon(opts.epsilon), target, grid: parseInt_('--grid', opts.grid, 3, 0), labels: opts.labels };
+    return plan;
+  }
   if (evaluation === 'pointing') {
     plan.pointing = {
       tolerance: parseNum('--tolerance', opts.tolerance, DEFAULT_POINTING.tolerance, (v) => v >= 0, '≥ 0 (pixels)'),
@@ -263,7 +289,8 @@ export async function evalCommand(plan: EvalPlan, io?: CliIO): Promise<EvalRepor
   const dataset = await loadDataset({ data: plan.data, annotations: plan.annotations, limit: plan.limit });
   const model = resolve(plan.model);
   const { bytes, hash } = await sha256(model);
-  const explainer: CoreExplainer = await Explainer.load(bytes, { source: plan.model, threads: plan.threads });
+  // A compiled session per method (and the FGSM gradient), kept across batches.
+  const explainer: CoreExplainer = await Explainer.load(bytes, { source: plan.model, threads: plan.threads, maxSessions: plan.methods.length + 2 });
   const preprocess = resolvePreprocess(plan.preprocess.preset, plan.preprocess.overrides, explainer.inputShape);
   if (preprocess.layout !== 'nchw') throw usage('eval supports NCHW models only (the maps and patches are [C, H, W])');
   const imageDims = [preprocess.channels === 'gray' ? 1 : 3, preprocess.height, preprocess.width];
@@ -279,7 +306,21 @@ export async function evalCommand(plan: EvalPlan, io?: CliIO): Promise<EvalRepor
   let config: RunConfig;
   let evaluation: Evaluation<BaseRecord>;
   let forward: Forward | null = null;
-  if (plan.evaluation === 'pointing') {
+  if (plan.evaluation === 'sensitivity') {
+    const classes = explainer.canonical([1, ...imageDims]).graph.outputs[0]!.shape[1];
+    if (!(typeof classes === 'number' && classes >= 2)) throw usage(`class sensitivity needs a classifier with at least 2 classes; '${plan.model}' has output shape [${explainer.canonical([1, ...imageDims]).graph.outputs[0]!.shape}]`);
+    const settings = { seed: plan.seed };
+    config = { evaluation: 'sensitivity', ...base, params: Object.fromEntries(plan.methods.map((m) => [m, sensitivityParams(m, preprocess)])), settings };
+    forward = new Forward(explainer, imageDims, plan.batch, plan.threads);
+    evaluation = sensitivityEvaluation(explainer, forward, preprocess, { ...settings, methods: plan.methods }) as Evaluation<BaseRecord>;
+  } else if (plan.evaluation === 'adversarial') {
+    const { labels: labelsFile, ...settings } = plan.adversarial!;
+    const classes = explainer.canonical([1, ...imageDims]).graph.outputs[0]!.shape[1] as number;
+    const labels = labelsFile !== undefined ? await readLabels(labelsFile, classes) : null;
+    config = { evaluation: 'adversarial', ...base, settings: { ...settings } };
+    forward = new Forward(explainer, imageDims, plan.batch, plan.threads);
+    evaluation = adversarialEvaluation(explainer, forward, preprocess, { ...settings, methods: plan.methods }, plan.out, labels) as Evaluation<BaseRecord>;
+  } else if (plan.evaluation === 'pointing') {
     const settings = plan.pointing!;
     if (!dataset.entries.some((e) => (e.boxes?.length ?? 0) > 0)) {
       throw usage(`the pointing game needs ground-truth boxes, and no entry of '${dataset.annotations}' has any`);
@@ -347,6 +388,8 @@ const pct = (v: number): string => (Number.isFinite(v) ? `${(100 * v).toFixed(1)
 
 /** A text table of a summary (a few lines). */
 export function summaryText(s: AnySummary): string {
+  if (s.evaluation === 'sensitivity') return sensitivityText(s);
+  if (s.evaluation === 'adversarial') return adversarialText(s);
   const lines: string[] = [];
   if (s.evaluation === 'pointing') {
     const w = Math.max(...s.rows.map((r) => r.label.length), 10) + 2;
@@ -407,7 +450,8 @@ excitation) are scored on max |.| over channels; LRP relevance (lrp-epsilon,
 lrp-zplus, lrp-alphabeta, lrp) on the sum over channels with negatives set to
 0; layer-map methods (gradcam, normgrad, ...) on their upsampled map at their
 default layer. The zB rule of lrp, clrp1 and clrp2 (gu2018 composite) gets the pixel bounds
-of the preprocessing. Every method explains the ground-truth class.
+of the preprocessing. The pointing game and the ablation explain the
+ground-truth class; sensitivity and adversarial the classes they name below.
 
 Runs are resumable: one JSON line per image is appended to <out>/results.jsonl as
 soon as it is done; running the same command again evaluates only the images
@@ -448,7 +492,39 @@ Example:
   backlight eval ablation --model mobilenetv2.onnx --data imagenet-val-1300 --preset imagenet --limit 200 --out eval/ablation
 `;
 
-function commonOptions(cmd: Command): Command {
+const SENSITIVITY_HELP = `${COMMON_HELP}
+
+Class sensitivity: per image, each method explains five classes in one run:
+two random ones (seeded by --seed and the image index; Nie et al. Fig. 7),
+the max- and the min-scoring class (Rebuffi et al.) and the top-2 (Gu et al.).
+Per pair: the l2 distance between the l2-normalized maps (0 = same map up to
+scale) and Spearman's rho (1 = same ranking; lower = more class-sensitive).
+LRP-family methods get a unit seed on each class (not the logit's value, whose
+sign would flip the map of a class with a negative logit). Default methods:
+${SENSITIVITY_METHODS.join(', ')}.
+
+Example:
+  backlight eval sensitivity --model mobilenetv2.onnx --data imagenet-val-1300 --preset imagenet --limit 150 --batch 4 --out eval/sensitivity
+`;
+
+const ADVERSARIAL_HELP = `${COMMON_HELP}
+
+Adversarial test (Nie et al. 4.4): FGSM x' = x + eps * sign(grad_x CE(logits,
+y)) with y the predicted class (--target label: the ground truth), eps
+(--epsilon, default ${DEFAULT_EPSILON}) in pixel units of [0, 1] images, divided
+by the preset's std per channel and clipped to the black-white range; the
+gradient comes from the model's compiled gradient graph. Per image: the
+prediction before and after, whether it flipped, and per method the change
+between the map of the class predicted on x and the map of the class predicted
+on x' (normalized l2 distance, Spearman's rho, SSIM). --grid N draws maps
+before/after for the first N images (default 3) with --labels names.
+Default methods: ${SENSITIVITY_METHODS.join(', ')}.
+
+Example:
+  backlight eval adversarial --model resnet20.onnx --data cifar10-test-1000 --preset cifar10 --limit 200 --epsilon 2/255 --out eval/adversarial
+`;
+
+function commonOptions(cmd: Command, defaults: readonly EvalMethodName[] = GRADIENT_FAMILY): Command {
   return cmd
     .requiredOption('-m, --model <file.onnx>', 'the ONNX classifier')
     .requiredOption('--data <dir>', 'folder of images')
@@ -459,7 +535,7 @@ function commonOptions(cmd: Command): Command {
     .option('--mean <a,b,c>', 'per-channel mean after x/255, overrides the preset')
     .option('--std <a,b,c>', 'per-channel std, overrides the preset')
     .option('--channels <rgb|bgr|gray>', "channel order (default: the preset's)")
-    .option('--method <names>', `comma-separated methods (default: ${GRADIENT_FAMILY.join(',')}): ${EVAL_METHOD_NAMES.join(', ')}`, collect)
+    .option('--method <names>', `comma-separated methods (default: ${defaults.join(',')}): ${EVAL_METHOD_NAMES.join(', ')}`, collect)
     .requiredOption('-o, --out <dir>', 'output folder (created if needed; re-running resumes)')
     .option('--limit <n>', 'evaluate only the first N images of the list')
     .option('--batch <n>', 'images per explain call (default: 1)')
@@ -474,8 +550,8 @@ function commonOptions(cmd: Command): Command {
 export function registerEval(program: Command, io: CliIO): void {
   const evalCmd = program
     .command('eval')
-    .summary('evaluate explanations on a labelled image set: pointing game, ablation')
-    .description('Evaluate explanation methods on a labelled image set (resumable, shardable): the pointing game and its energy variant, patch ablation with deletion/insertion curves, and merging shard results.');
+    .summary('evaluate explanations on a labelled image set: pointing game, ablation, class sensitivity, adversarial')
+    .description('Evaluate explanation methods on a labelled image set (resumable, shardable): the pointing game and its energy variant, patch ablation with deletion/insertion curves, class sensitivity, the FGSM adversarial test, and merging shard results.');
 
   commonOptions(evalCmd.command('pointing'))
     .summary('pointing game and energy-threshold pointing game (needs boxes)')
@@ -501,6 +577,29 @@ export function registerEval(program: Command, io: CliIO): void {
       const plan = planEval('ablation', opts);
       printEval(await evalCommand(plan, io), plan.format, io);
     });
+
+  commonOptions(evalCmd.command('sensitivity'), SENSITIVITY_METHODS)
+    .summary('class sensitivity: maps of two random, max/min and top-2 classes compared (l2, Spearman)')
+    .description("Class sensitivity of each method: Nie et al.'s l2 distance between the normalized maps of two random classes, Rebuffi et al.'s Spearman correlation between the max- and min-class maps, and the top-1 vs top-2 classes (Gu et al.).")
+    .addHelpText('after', SENSITIVITY_HELP)
+    .action(async (opts: EvalCliOptions) => {
+      const plan = planEval('sensitivity', opts);
+      printEval(await evalCommand(plan, io), plan.format, io);
+    });
+
+  commonOptions(evalCmd.command('adversarial'), SENSITIVITY_METHODS)
+    .summary('FGSM adversarial test: label flips and how much each map changes')
+    .description("Nie et al.'s adversarial test: FGSM with the model's own compiled input gradient; the label flip and, per method, the change between the maps before and after.")
+    .option('--epsilon <eps>', `FGSM step in pixel units of [0, 1] images: a number or a fraction such as 2/255 (default: ${DEFAULT_EPSILON})`)
+    .option('--target <predicted|label>', 'class whose cross-entropy the attack increases (default: predicted)')
+    .option('--grid <n>', 'draw maps before/after for the first N images (default: 3)')
+    .option('--labels <file>', 'class names for the figures: one per line, or a JSON array of strings')
+    .addHelpText('after', ADVERSARIAL_HELP)
+    .action(async (opts: EvalCliOptions) => {
+      const plan = planEval('adversarial', opts);
+      printEval(await evalCommand(plan, io), plan.format, io);
+    });
+
 
   evalCmd
     .command('merge')

@@ -18,8 +18,13 @@ import { MAP_KIND_TEXT, type EvalMethodName, type MapKind } from './maps.js';
 import type { Figure } from './plots.js';
 import { POINTING_SUBSETS, summarizePointing, type PointingConfig, type PointingRecord, type PointingSummary } from './pointing.js';
 import { mergeRecordFiles, readRunConfig, readRunLog, type BaseRecord } from './records.js';
+import { summarizeSensitivity, type SensitivityConfig, type SensitivityRecord, type SensitivitySummary } from './sensitivity.js';
+import { sensitivityCsvRows, sensitivityFigures, sensitivityHtml } from './sensitivityReport.js';
+import { summarizeAdversarial, type AdversarialConfig, type AdversarialRecord, type AdversarialSummary } from './adversarial.js';
+import { adversarialCsvRows, adversarialFigures, adversarialHtml } from './adversarialReport.js';
 
-export type EvalKind = 'pointing' | 'ablation';
+export const EVAL_KINDS = ['pointing', 'ablation', 'sensitivity', 'adversarial'] as const;
+export type EvalKind = (typeof EVAL_KINDS)[number];
 
 /** What run.json holds. Compared key by key on re-runs (see runner.ts). */
 export interface RunConfig {
@@ -34,11 +39,17 @@ export interface RunConfig {
   settings: Record<string, unknown>;
 }
 
-export type AnySummary = PointingSummary | AblationSummary;
+export type AnySummary = PointingSummary | AblationSummary | SensitivitySummary | AdversarialSummary;
 
 export function summarizeRecords(config: RunConfig, records: readonly BaseRecord[]): AnySummary {
   if (config.evaluation === 'pointing') {
     return summarizePointing(records as PointingRecord[], { ...(config.settings as Omit<PointingConfig, 'methods'>), methods: config.methods });
+  }
+  if (config.evaluation === 'sensitivity') {
+    return summarizeSensitivity(records as SensitivityRecord[], { ...(config.settings as Omit<SensitivityConfig, 'methods'>), methods: config.methods });
+  }
+  if (config.evaluation === 'adversarial') {
+    return summarizeAdversarial(records as AdversarialRecord[], { ...(config.settings as Omit<AdversarialConfig, 'methods'>), methods: config.methods });
   }
   return summarizeAblation(records as AblationRecord[], { ...(config.settings as Omit<AblationConfig, 'methods'>), methods: config.methods });
 }
@@ -59,6 +70,8 @@ export const CSV_HEADER = ['evaluation', 'name', 'kind', 'subset', 'metric', 'va
 
 /** The rows of summary.csv (without the header). */
 export function summaryCsvRows(s: AnySummary): unknown[][] {
+  if (s.evaluation === 'sensitivity') return sensitivityCsvRows(s);
+  if (s.evaluation === 'adversarial') return adversarialCsvRows(s);
   const rows: unknown[][] = [];
   if (s.evaluation === 'pointing') {
     for (const r of s.rows) {
@@ -176,7 +189,11 @@ function configHtml(config: RunConfig, summary: AnySummary, runs: unknown[]): st
 
 export function indexHtml(config: RunConfig, summary: AnySummary, figures: Figure[], runs: unknown[]): string {
   const title = `${titleOf(config)} — ${config.evaluation} evaluation`;
-  const body = summary.evaluation === 'pointing' ? pointingHtml(summary) : ablationHtml(summary);
+  const body =
+    summary.evaluation === 'pointing' ? pointingHtml(summary) :
+    summary.evaluation === 'sensitivity' ? sensitivityHtml(summary) :
+    summary.evaluation === 'adversarial' ? adversarialHtml(summary) :
+    ablationHtml(summary);
   const figs = figures.map((f) => `<figure><img src="${esc(f.file)}" alt="${esc(f.caption)}"><figcaption>${esc(f.caption)}</figcaption></figure>`).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
@@ -210,7 +227,11 @@ export async function reportFiles(out: string, config: RunConfig, summary: AnySu
   const title = titleOf(config);
   // Vega is loaded only when figures are drawn (it adds ~0.3 s to the start of every command).
   const { ablationFigures, pointingFigures, renderPng } = await import('./plots.js');
-  const figures = summary.evaluation === 'pointing' ? pointingFigures(summary, title) : ablationFigures(summary, title);
+  const figures =
+    summary.evaluation === 'pointing' ? pointingFigures(summary, title) :
+    summary.evaluation === 'sensitivity' ? sensitivityFigures(summary, title) :
+    summary.evaluation === 'adversarial' ? adversarialFigures(summary, title) :
+    ablationFigures(summary, title);
   const files: FileToWrite[] = [];
   const summaryJson = { evaluation: config.evaluation, config, summary, runs };
   files.push({ path: join(out, 'summary.json'), data: `${JSON.stringify(summaryJson, jsonReplacer, 2)}\n` });
@@ -235,8 +256,8 @@ export interface FinalizeResult {
  */
 export async function finalizeRun(out: string): Promise<FinalizeResult> {
   const config = await readRunConfig<RunConfig>(out);
-  if (!config) throw new BacklightError(`'${out}' holds no evaluation (no run.json): give the --out folder of an 'eval pointing' or 'eval ablation' run`, 'usage');
-  if (config.evaluation !== 'pointing' && config.evaluation !== 'ablation') throw new BacklightError(`'${join(out, 'run.json')}' names an unknown evaluation '${String(config.evaluation)}'`);
+  if (!config) throw new BacklightError(`'${out}' holds no evaluation (no run.json): give the --out folder of an 'eval ${EVAL_KINDS.join('|')}' run`, 'usage');
+  if (!(EVAL_KINDS as readonly string[]).includes(config.evaluation)) throw new BacklightError(`'${join(out, 'run.json')}' names an unknown evaluation '${String(config.evaluation)}'`);
   const { records, shards } = await mergeRecordFiles<BaseRecord>(out, true);
   const summary = summarizeRecords(config, records);
   const files = await reportFiles(out, config, summary, await readRunLog(out));

@@ -13,3 +13,4 @@ export * from './ablation.js';
 export * from './spearman.js';
 export * from './classSensitivity.js';
 export * from './similarity.js';
+export * from './fgsm.js';
