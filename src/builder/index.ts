@@ -43,3 +43,7 @@ export type { Init, BiasInit, BuilderOptions, ConvOptions, PoolOptions, GemmOpti
 
 /** The seeded PRNG (xoshiro128**, polar Box–Muller normals, truncated normals, He std). */
 export { Rng, heStd } from './random.js';
+
+/** Re-initialization of an imported model's learnable layers, for the sanity checks. */
+export { learnableLayers, randomizeLayers, layerInitializers, layerSeed, TRUNCATED_STD } from './randomize.js';
+export type { LearnableLayer, RandomizeOptions, ReinitKind } from './randomize.js';
