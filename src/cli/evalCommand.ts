@@ -41,6 +41,8 @@ import { finalizeRun, jsonReplacer, type AnySummary, type EvalKind, type Finaliz
 import { runEvaluation, type Evaluation, type RunProgress, type RunStats } from '../eval/runner.js';
 import type { CliIO } from './errors.js';
 import { parsePreprocessOptions, type PreprocessCliOptions } from './inputs.js';
+import { registerRandomNets } from './evalRandomNetsCommand.js';
+import { registerSanity } from './evalSanityCommand.js';
 
 /** Options shared by `eval pointing` and `eval ablation`, as commander parses them. */
 export interface EvalCliOptions extends PreprocessCliOptions {
@@ -225,7 +227,7 @@ export function planEval(evaluation: EvalPlan['evaluation'], opts: EvalCliOption
 }
 
 /** A progress bar with ETA on the terminal (nothing without a TTY, or with --quiet/--json). */
-function evalProgress(io: CliIO | undefined, label: string, enabled: boolean): RunProgress | undefined {
+export function evalProgress(io: CliIO | undefined, label: string, enabled: boolean): RunProgress | undefined {
   const stream = io?.progress;
   if (!enabled || !stream?.isTTY) return undefined;
   const bar = new cliProgress.SingleBar(
@@ -600,6 +602,8 @@ export function registerEval(program: Command, io: CliIO): void {
       printEval(await evalCommand(plan, io), plan.format, io);
     });
 
+  registerSanity(evalCmd, io);
+  registerRandomNets(evalCmd, io);
 
   evalCmd
     .command('merge')

@@ -63,3 +63,31 @@ export function minMaxGray(data: ArrayLike<number>, g: ImageGeometry): Uint8Arra
   }
   return out;
 }
+
+/**
+ * A picture of one image's signed values as they are (e.g. an attribution that recovers the input,
+ * as Nie et al. draw them): every channel scaled by the same min-max over the whole image, 8-bit,
+ * gray for one channel and RGB for three (in the tensor's channel order). A constant image is gray.
+ */
+export function minMaxPicture(data: ArrayLike<number>, g: ImageGeometry): { data: Uint8Array; width: number; height: number } {
+  checkLength(data.length, g);
+  if (g.channels !== 1 && g.channels !== 3) throw new Error(`minMaxPicture: 1 or 3 channels, got ${g.channels}`);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const range = hi - lo;
+  const n = g.height * g.width;
+  const c = g.channels;
+  const out = new Uint8Array(n * c);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < c; k++) {
+      const v = g.layout === 'nchw' ? data[k * n + i]! : data[i * c + k]!;
+      out[i * c + k] = range > 0 && Number.isFinite(v) ? Math.round((255 * (v - lo)) / range) : 128;
+    }
+  }
+  return { data: out, width: g.width, height: g.height };
+}
