@@ -15,8 +15,7 @@ import { Explainer } from '../index.js';
 import { decodeNpy } from '../io/npy.js';
 import type { Explanation, TensorLike } from '../methods/explainer.js';
 import { METHODS, METHOD_NAMES, type MethodName } from '../methods/methods.js';
-import { normalizedL2Distance } from '../metrics/classSensitivity.js';
-import { pearson } from '../metrics/spearman.js';
+import { measureRandomNet, RANDOM_NETS, randomNetSpec, type RandomNetKind } from '../eval/randomNets.js';
 import { heatmapRGBA, layoutGrid, type GridContent, type GridLayout, type PixelImage } from '../render/index.js';
 
 export const asset = (p: string): string => fileURLToPath(new URL(`../../assets/${p}`, import.meta.url));
@@ -125,43 +124,33 @@ export async function runDemo(options: { threads?: number; onProgress?: (step: s
   };
 
   progress('random networks (Nie et al.)');
-  const nets: { net: string; description: string; bytes: Uint8Array }[] = [
-    { net: 'CNN', description: 'random 3-layer CNN: conv 7×7, 256 filters, stride 2, ReLU, dense', bytes: buildModel({ model: 'cnn3', inputSize: h, channels: c, filters: 256, seed: 1 }) },
-    { net: 'CNN + max-pool', description: 'the same with 2×2 max-pooling after the ReLU', bytes: buildModel({ model: 'cnn3', inputSize: h, channels: c, filters: 256, maxPool: true, seed: 1 }) },
-    { net: 'FCN', description: 'random 3-layer fully connected net, 1024 hidden units', bytes: buildModel({ model: 'fcn3', inputSize: h, channels: c, hidden: 1024, seed: 1 }) },
+  const nets: { kind: RandomNetKind; width: number }[] = [
+    { kind: 'cnn', width: 256 },
+    { kind: 'cnn-maxpool', width: 256 },
+    { kind: 'fcn', width: 1024 },
   ];
   const randomMethods: MethodName[] = ['gradient', 'deconvnet', 'guided-backprop'];
   const shown = [0, 3, 7].filter((i) => i < picks.length); // digits 0, 3 and 7
   const rows: RandomNetRow[] = [];
   const cells: PixelImage[][] = [];
-  const inputs: PixelImage[] = [];
   for (const n of nets) {
-    const ex = await Explainer.load(n.bytes, { threads: options.threads, source: n.net });
-    const recovery: Record<string, number> = {};
-    const classDistance: Record<string, number> = {};
-    const row: PixelImage[] = [];
-    for (const m of randomMethods) {
-      const r = await ex.explain(x, { method: m, target: [0, 1], reductions: ['maxabs'] });
-      let corr = 0;
-      let dist = 0;
-      for (let i = 0; i < picks.length; i++) {
-        corr += pearson(mapOf(r.maps.maxabs!, i, 0), data.subarray(i * per, (i + 1) * per));
-        const map = (k: number) => ({ data: mapOf(r.maps.maxabs!, i, k), width: w, height: h });
-        dist += normalizedL2Distance(map(0), map(1));
-      }
-      recovery[m] = corr / picks.length;
-      classDistance[m] = dist / picks.length;
-      for (const i of shown) row.push(heat(mapOf(r.maps.maxabs!, i, 0), w, h));
-    }
-    rows.push({ net: n.net, description: n.description, recovery, classDistance });
-    // Reorder: for each shown digit, the methods side by side.
-    cells.push(shown.flatMap((_, j) => randomMethods.map((__, mi) => row[mi * shown.length + j]!)));
-    inputs.push(gray(data.subarray(shown[0]! * per, (shown[0]! + 1) * per), w, h));
+    const ex = await Explainer.load(buildModel(randomNetSpec(n.kind, { size: h, channels: c, width: n.width, seed: 1 })), { threads: options.threads, source: n.kind });
+    // Classes 0 and 1: the first is drawn and scored for recovery, both give the class distance.
+    const measures = await measureRandomNet(ex, x, randomMethods, [0, 1]);
     await ex.release();
+    const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
+    rows.push({
+      net: RANDOM_NETS[n.kind].label,
+      description: RANDOM_NETS[n.kind].describe(n.width),
+      recovery: Object.fromEntries(measures.map((m) => [m.method, mean(m.recovery.map((r) => r.pearson))])),
+      classDistance: Object.fromEntries(measures.map((m) => [m.method, mean(m.classDistance)])),
+    });
+    // For each shown digit, the methods side by side.
+    cells.push(shown.flatMap((i) => measures.map((m) => heat(m.maxabs.subarray(i * h * w, (i + 1) * h * w), w, h))));
   }
   const short: Partial<Record<MethodName, string>> = { 'guided-backprop': 'GBP' };
   const columns = shown.flatMap((i) => randomMethods.map((m) => [`digit ${digitsJson.labels[picks[i]!]}`, short[m] ?? METHODS[m].label]));
-  const randomLayout = layoutGrid({ rows: nets.map((n) => n.net), columns, tile: 84, input: 'none', title: 'random networks (Nie et al. 2018): maps of class 0' });
+  const randomLayout = layoutGrid({ rows: rows.map((r) => r.net), columns, tile: 84, input: 'none', title: 'random networks (Nie et al. 2018): maps of class 0' });
   await model.release();
 
   return {
