@@ -32,15 +32,4 @@ export class Explainer extends CoreExplainer {
   }
 }
 
-export { BacklightError, UnsupportedOpError } from './errors.js';
-export { METHODS, METHOD_NAMES, GRADIENT_FAMILY, methodByName, type Method, type MethodName, type MethodParams } from './methods/methods.js';
-export { COMPOSITE_NAMES, type Composite, type CompositeName, type PixelBox } from './methods/composites.js';
-export {
-  AGGREGATIONS, FRAMEWORK_METHODS, FRAMEWORK_METHOD_NAMES, isFrameworkMethod,
-  type Aggregation, type CombineSpec, type FrameworkMethodName, type LayerInfo, type Upsampling,
-} from './methods/framework.js';
-export type { Explanation, ExplainMethodName, ExplainOptions, ExplainerOptions, Target, TargetSpec, TensorLike } from './methods/explainer.js';
-export type { LinearRule } from './rules/types.js';
-export { REDUCTIONS, type Reduction } from './compile/compile.js';
-export { supportedOps } from './rules/index.js';
-export * as metrics from './metrics/index.js';
+export * from './core.js';
