@@ -22,3 +22,8 @@ export class UnsupportedOpError extends BacklightError {
     super(`node '${nodeName}' (${op}): ${detail}`);
   }
 }
+
+/** A message on one line: newlines and the white space around them become single spaces. */
+export function oneLine(message: string): string {
+  return message.replace(/\s*\n\s*/g, ' ').trim();
+}

@@ -8,7 +8,7 @@
  * internal errors; 2 wrong usage (unknown options, methods or malformed/out-of-range targets).
  */
 import { CommanderError } from 'commander';
-import { BacklightError } from '../errors.js';
+import { BacklightError, oneLine } from '../errors.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -43,10 +43,7 @@ export function debugRequested(argv: readonly string[], env: CliIO['env']): bool
   return args.includes('--debug') || (v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false');
 }
 
-/** One line: newlines and runs of white space become single spaces. */
-export function oneLine(message: string): string {
-  return message.replace(/\s*\n\s*/g, ' ').trim();
-}
+export { oneLine } from '../errors.js';
 
 /** Prints an error the way the CLI does and returns the exit code for it. */
 export function reportError(e: unknown, io: CliIO, debug: boolean): number {

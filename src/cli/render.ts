@@ -16,18 +16,10 @@
  */
 import { basename } from 'node:path';
 import { encodePng, gridPng } from '../io/png.js';
-import type { ExplainMethodName, Explanation, TensorLike } from '../methods/explainer.js';
-import { FRAMEWORK_METHODS, isFrameworkMethod } from '../methods/framework.js';
-import { METHODS } from '../methods/methods.js';
+import type { ExplainMethodName, Explanation } from '../methods/explainer.js';
+import { attributionAt, displayOf, drawAttribution, formatProbability } from '../methods/display.js';
 import {
-  DEFAULT_MAGNITUDE_COLORMAP,
-  DEFAULT_SIGNED_COLORMAP,
-  heatmapRGBA,
   layoutGrid,
-  overlayRGBA,
-  reduceChannels,
-  type ChannelReduction,
-  type ColormapName,
   type GridSpec,
   type ImageGeometry,
   type PixelImage,
@@ -48,22 +40,8 @@ export interface PictureOptions {
 }
 
 
-export interface MethodDisplay {
-  signed: boolean;
-  reduce: ChannelReduction;
-  colormap: ColormapName;
-}
-
-export function displayOf(method: ExplainMethodName, signedFlag: boolean): MethodDisplay {
-  // Framework maps (Grad-CAM, NormGrad) are non-negative magnitudes; Guided Grad-CAM is shown like
-  // Guided Backprop (max |.|, the signed channel sum with --signed).
-  const m = isFrameworkMethod(method) ? { display: 'magnitude' as const, signed: FRAMEWORK_METHODS[method].signed } : METHODS[method];
-  const signed = (signedFlag || m.display === 'signed') && m.signed;
-  return signed ? { signed, reduce: 'sum', colormap: DEFAULT_SIGNED_COLORMAP } : { signed, reduce: 'maxabs', colormap: DEFAULT_MAGNITUDE_COLORMAP };
-}
-
-/** Overlays show the input in dimmed gray, so that the heatmap's colours stand out. */
-export const OVERLAY_STYLE = { grayImage: true, brightness: 0.6 } as const;
+// How methods are drawn (shared with the browser page): src/methods/display.ts.
+export { OVERLAY_STYLE, displayOf, formatProbability, type MethodDisplay } from '../methods/display.js';
 
 /** Grid tiles are at least this many pixels on their longer side (small inputs are scaled up). */
 export const MIN_TILE = 192;
@@ -120,18 +98,6 @@ function withoutAlpha(img: RGBAImage): Uint8Array {
   return out;
 }
 
-/** The attribution of image n, slot k, out of the library's [N, K, …]. */
-function attributionAt(attribution: TensorLike, n: number, k: number): Float32Array {
-  const kk = attribution.dims[1]!;
-  const per = attribution.data.length / (attribution.dims[0]! * kk);
-  return attribution.data.subarray((n * kk + k) * per, (n * kk + k + 1) * per);
-}
-
-/** 0.791, and 2.1e-6 for probabilities below 0.001 (rather than 0.000). */
-export function formatProbability(p: number): string {
-  return p >= 0.001 || p === 0 ? p.toFixed(3) : p.toExponential(1);
-}
-
 /** The column header of slot k for image n: the class, then its probability (and the spec when it is not the class). */
 export function slotHeader(slot: TargetSlot, n: number, probability: number, labels: readonly string[] | null): string[] {
   const c = slot.classes[n]!;
@@ -162,11 +128,7 @@ export async function drawImage(
     const rowNames: Array<{ png: string; overlay: string }> = [];
     const drawn = new Set<string>();
     for (const [k, slot] of slots.entries()) {
-      const values = attributionAt(r.attribution, n, k);
-      // Layer maps upsampled to the input ([1, H, W] per image) have fewer channels than the input.
-      const g = values.length === geometry.channels * width * height ? geometry : { layout: 'nchw' as const, channels: values.length / (width * height), width, height };
-      const map = reduceChannels(values, g, how.reduce);
-      const heat = heatmapRGBA(map, width, height, { signed: how.signed, colormap: how.colormap, percentile: options.clip });
+      const { heat, overlay: over } = drawAttribution(attributionAt(r.attribution, n, k), geometry, display, how, { clip: options.clip, opacity: options.opacity });
       row.push(heat);
       const png = pictureName(r.method, slot.name, n, input.batch, false);
       const overlay = pictureName(r.method, slot.name, n, input.batch, true);
@@ -174,7 +136,6 @@ export async function drawImage(
       if (drawn.has(png)) continue; // the same class twice (e.g. max and its index): the same picture
       drawn.add(png);
       pictures.push({ name: png, data: await encodePng(withoutAlpha(heat), width, height) });
-      const over = overlayRGBA(display, heat, options.opacity, OVERLAY_STYLE);
       pictures.push({ name: overlay, data: await encodePng(withoutAlpha(over), width, height) });
     }
     cells.push(row);

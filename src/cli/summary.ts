@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import { relative } from 'node:path';
 import { describePreprocess, type Preprocess } from '../io/preprocess.js';
-import type { ExplainMethodName as MethodName, TensorLike } from '../methods/explainer.js';
+import type { ExplainMethodName as MethodName } from '../methods/explainer.js';
 import type { MethodParams } from '../methods/methods.js';
 import type { CliIO } from './errors.js';
 import type { InputKind } from './inputs.js';
@@ -20,15 +20,9 @@ export interface TargetSlot extends TargetPosition {
   name: string;
 }
 
-/** One class and its score. */
-export interface Prediction {
-  index: number;
-  /** From --labels; null without. */
-  name: string | null;
-  logit: number;
-  /** Softmax of the logits. */
-  probability: number;
-}
+// Class scores (shared with the browser page): src/methods/predictions.ts.
+export { className, predictionOf, softmaxRow, topPredictions, type Prediction } from '../methods/predictions.js';
+import type { Prediction } from '../methods/predictions.js';
 
 /** One target explained by one method for one image, and the files that show it. */
 export interface TargetUse extends Prediction {
@@ -153,38 +147,6 @@ export function commandLine(argv: readonly string[]): string {
 
 export function summarizePreprocess(p: Preprocess | null): PreprocessSummary | null {
   return p ? { ...p, mean: [...p.mean], std: [...p.std], description: describePreprocess(p) } : null;
-}
-
-/** Softmax of image n's logits ([N, classes]), in float64. */
-export function softmaxRow(logits: TensorLike, n: number): Float64Array {
-  const c = logits.dims[1]!;
-  const row = logits.data.subarray(n * c, (n + 1) * c);
-  let max = -Infinity;
-  for (const v of row) if (v > max) max = v;
-  const out = new Float64Array(c);
-  let sum = 0;
-  for (let i = 0; i < c; i++) sum += out[i] = Math.exp(row[i]! - max);
-  for (let i = 0; i < c; i++) out[i]! /= sum;
-  return out;
-}
-
-/** Class `index` of image n with its score. */
-export function predictionOf(logits: TensorLike, probs: Float64Array, n: number, index: number, labels: readonly string[] | null): Prediction {
-  const c = logits.dims[1]!;
-  return { index, name: labels?.[index] ?? null, logit: logits.data[n * c + index]!, probability: probs[index]! };
-}
-
-/** The k best classes of image n, best first (ties: the lower index first). */
-export function topPredictions(logits: TensorLike, n: number, labels: readonly string[] | null, k = 5): Prediction[] {
-  const probs = softmaxRow(logits, n);
-  const order = Array.from(probs.keys()).sort((a, b) => probs[b]! - probs[a]! || a - b);
-  return order.slice(0, k).map((i) => predictionOf(logits, probs, n, i, labels));
-}
-
-/** `285 Egyptian cat` with labels, `class 285` without. */
-export function className(index: number, labels: readonly string[] | null): string {
-  const name = labels?.[index];
-  return name ? `${index} ${name}` : `class ${index}`;
 }
 
 /** JSON with two-space indentation, but arrays of numbers on one line. */

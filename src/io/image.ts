@@ -13,7 +13,7 @@ import sharp, { type OutputInfo } from 'sharp';
 import { fsReason } from './files.js';
 import { BacklightError } from '../errors.js';
 import type { TensorLike } from '../methods/explainer.js';
-import { inputDims, luma, toTensor, type Preprocess } from './preprocess.js';
+import { inputDims, modelPicture, resizePlan, toTensor, type Preprocess } from './preprocess.js';
 
 /** 8-bit RGB pixels, row-major. */
 export interface RGBImage {
@@ -78,18 +78,11 @@ export async function decodeImage(bytes: Uint8Array, preprocess: Preprocess, sou
   if (channels !== 3) throw new Error(`decoded '${source}' to ${channels} channels, expected 3`);
 
   // 2. Resize (and crop) to the input size; an image of the input size is taken as it is.
-  const { width, height, crop } = preprocess;
+  const { width, height } = preprocess;
+  const plan = resizePlan(w0, h0, preprocess);
   let pipeline = sharp(full.data, { raw: { width: w0, height: h0, channels: 3 } });
-  if (crop === null) {
-    if (w0 !== width || h0 !== height) pipeline = pipeline.resize(width, height, { fit: 'fill', kernel: 'linear' });
-  } else {
-    const s = crop / Math.min(w0, h0);
-    const rw = Math.max(width, Math.round(w0 * s));
-    const rh = Math.max(height, Math.round(h0 * s));
-    pipeline = pipeline
-      .resize(rw, rh, { fit: 'fill', kernel: 'linear' })
-      .extract({ left: Math.round((rw - width) / 2), top: Math.round((rh - height) / 2), width, height });
-  }
+  if (plan.width !== w0 || plan.height !== h0) pipeline = pipeline.resize(plan.width, plan.height, { fit: 'fill', kernel: 'linear' });
+  if (plan.width !== width || plan.height !== height) pipeline = pipeline.extract({ left: plan.left, top: plan.top, width, height });
   const resized = await pipeline.raw().toBuffer({ resolveWithObject: true });
   const rgb = new Uint8Array(resized.data.buffer, resized.data.byteOffset, resized.data.length);
   if (resized.info.width !== width || resized.info.height !== height || resized.info.channels !== 3) {
@@ -98,11 +91,7 @@ export async function decodeImage(bytes: Uint8Array, preprocess: Preprocess, sou
 
   // 3. Normalize; the display image shows what the model gets (gray for a gray model).
   const tensor = toTensor(rgb, width, height, preprocess);
-  let display = rgb;
-  if (preprocess.channels === 'gray') {
-    display = new Uint8Array(rgb.length);
-    for (let i = 0; i < width * height; i++) display.fill(luma(rgb[i * 3]!, rgb[i * 3 + 1]!, rgb[i * 3 + 2]!), i * 3, i * 3 + 3);
-  } else display = Uint8Array.from(rgb);
+  const display = modelPicture(rgb, width, height, preprocess);
   return { source, tensor, display: { data: display, width, height }, original: { width: w0, height: h0, format } };
 }
 

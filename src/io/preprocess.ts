@@ -172,6 +172,20 @@ export function resolvePreprocess(preset: string, overrides: PreprocessOverrides
   return p;
 }
 
+/**
+ * How an image of w0 × h0 pixels becomes the input size: resized to `width` × `height`, then the
+ * window at (`left`, `top`) of the input's size is taken. Without a crop the whole image is resized
+ * to the input size (the window is all of it); with `crop` S the shorter side becomes S, the aspect
+ * kept, and the window is the centre. Node (sharp) and the browser (canvas) both follow this plan.
+ */
+export function resizePlan(w0: number, h0: number, p: Preprocess): { width: number; height: number; left: number; top: number } {
+  if (p.crop === null) return { width: p.width, height: p.height, left: 0, top: 0 };
+  const s = p.crop / Math.min(w0, h0);
+  const width = Math.max(p.width, Math.round(w0 * s));
+  const height = Math.max(p.height, Math.round(h0 * s));
+  return { width, height, left: Math.round((width - p.width) / 2), top: Math.round((height - p.height) / 2) };
+}
+
 /** The tensor shape for a batch of n images. */
 export function inputDims(p: Preprocess, n = 1): number[] {
   const c = channelCount(p.channels);
@@ -218,6 +232,17 @@ export function toTensor(rgb: Uint8Array | Uint8ClampedArray, width: number, hei
     }
   }
   return { data, dims: inputDims(p, 1) };
+}
+
+/**
+ * The picture of an RGB image (already at the input size) as the model sees it, for overlays: the
+ * RGB pixels themselves, or for a gray input their luma repeated in R, G and B. A new buffer.
+ */
+export function modelPicture(rgb: Uint8Array | Uint8ClampedArray, width: number, height: number, p: Preprocess): Uint8Array {
+  if (p.channels !== 'gray') return Uint8Array.from(rgb);
+  const out = new Uint8Array(width * height * 3);
+  for (let i = 0; i < width * height; i++) out.fill(luma(rgb[i * 3]!, rgb[i * 3 + 1]!, rgb[i * 3 + 2]!), i * 3, i * 3 + 3);
+  return out;
 }
 
 /**
