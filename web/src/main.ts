@@ -1,0 +1,486 @@
+/**
+ * The explorer page: open a model and an input (file pickers, drag & drop, or the built-in demo),
+ * choose the preprocessing, methods, targets and layer, and see the maps. The model runs in a
+ * worker (engine.ts / worker.ts); this file keeps the page's state and wires the controls.
+ *
+ * Test hook: `window.__backlight` (hook.ts) mirrors the state — status, error text, backend, the
+ * input tensor and every method's raw attribution — so that test/web.e2e.test.ts can compare the
+ * page's numbers with Node's.
+ */
+import './style.css';
+import demoModelUrl from '../../assets/models/digits-cnn.onnx?url';
+import demoDigitsUrl from '../../assets/demo/digits.npy?url';
+import demoModelMeta from '../../assets/models/digits-cnn.json';
+import { parseMethodParams, paramsFor } from '../../src/cli/methodParams.js';
+import { BacklightError, oneLine } from '../../src/errors.js';
+import type { NpyArray } from '../../src/io/npy.js';
+import { describePreprocess, inputDims, pixelBounds, resolvePreprocess, type Preprocess, type PreprocessOverrides } from '../../src/io/preprocess.js';
+import { softmaxRow, topPredictions, type Prediction } from '../../src/methods/predictions.js';
+import {
+  FRAMEWORK_METHOD_NAMES,
+  GRADIENT_FAMILY,
+  METHOD_NAMES,
+  isFrameworkMethod,
+  type ExplainMethodName,
+  type MethodParams,
+  type TensorLike,
+} from '../../src/core.js';
+import { CancelledError, Engine } from './engine.js';
+import { fetchWithProgress, kindOf, readWithProgress } from './files.js';
+import { decodeImage, npyImage, readNpy, type PreparedInput } from './image.js';
+import type { PageHook, Status } from './hook.js';
+import type { BackendChoice, BackendInfo, MethodResult, ModelInfo } from './protocol.js';
+import { backendText, canvasOf, methodSummary, renderGrid, renderPredictions } from './view.js';
+import { methodLabel } from '../../src/eval/maps.js';
+
+const hook: PageHook = (window.__backlight = { status: 'starting', error: null, backend: null, model: null, input: null, targets: [], results: [] });
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
+const ui = {
+  backend: $('backend'),
+  modelName: $('model-name'),
+  modelShape: $('model-shape'),
+  modelFile: $<HTMLInputElement>('model-file'),
+  demoModel: $<HTMLButtonElement>('demo-model'),
+  modelProgress: $<HTMLProgressElement>('model-progress'),
+  inputName: $('input-name'),
+  inputFile: $<HTMLInputElement>('input-file'),
+  thumbs: $('thumbs'),
+  preset: $<HTMLSelectElement>('preset'),
+  size: $<HTMLInputElement>('size'),
+  preprocessDesc: $('preprocess-desc'),
+  methods: $('methods'),
+  signed: $<HTMLInputElement>('signed'),
+  layerRow: $('layer-row'),
+  layer: $<HTMLSelectElement>('layer'),
+  predictions: $('predictions'),
+  run: $<HTMLButtonElement>('run'),
+  cancel: $<HTMLButtonElement>('cancel'),
+  backendChoice: $<HTMLSelectElement>('backend-choice'),
+  runProgress: $<HTMLProgressElement>('run-progress'),
+  status: $('status'),
+  error: $('error'),
+  grid: $('grid'),
+};
+
+// ---------------------------------------------------------------------------------------------
+// State
+
+interface LoadedModel {
+  info: ModelInfo;
+  /** Kept to load the model again into a fresh worker after a cancel. */
+  blob: Blob;
+  labels: string[] | null;
+}
+
+type InputSource = { kind: 'image'; name: string; file: Blob } | { kind: 'npy'; name: string; array: NpyArray; index: number };
+
+const state = {
+  model: null as LoadedModel | null,
+  source: null as InputSource | null,
+  preprocess: null as Preprocess | null,
+  prepared: null as PreparedInput | null,
+  probabilities: new Float64Array(0) as Float64Array,
+  /** The five best classes of the input. */
+  top: [] as Prediction[],
+  targets: [] as number[],
+  results: [] as (MethodResult & { params: MethodParams })[],
+  busy: false,
+};
+
+const engine = new Engine({ wasmPaths: new URL('ort/', document.baseURI).href, backend: ui.backendChoice.value as BackendChoice });
+
+const DEFAULT_METHODS: ExplainMethodName[] = ['gradient', 'guided-backprop', 'lrp'];
+
+// ---------------------------------------------------------------------------------------------
+// Status and errors
+
+function setStatus(status: Status, text: string): void {
+  hook.status = status;
+  ui.status.textContent = text;
+  document.body.dataset.status = status;
+}
+
+/** Shows an error as the command line prints it (without its `backlight: ` prefix). */
+function showError(e: unknown): void {
+  if (e instanceof CancelledError) return;
+  const err = e instanceof Error ? e : new Error(String(e));
+  const text = err.name === 'BacklightError' ? oneLine(err.message) : `internal error: ${oneLine(err.message)}`;
+  hook.error = text;
+  ui.error.textContent = text;
+  ui.error.hidden = false;
+  setStatus('error', 'failed');
+  if (err.name !== 'BacklightError') console.error(err);
+}
+
+function clearError(): void {
+  hook.error = null;
+  ui.error.hidden = true;
+  ui.error.textContent = '';
+}
+
+function setBusy(busy: boolean): void {
+  state.busy = busy;
+  ui.run.disabled = busy;
+  ui.cancel.disabled = !busy;
+  document.body.classList.toggle('busy', busy);
+}
+
+function progressBar(bar: HTMLProgressElement, fraction: number | null): void {
+  bar.hidden = false;
+  if (fraction === null) bar.removeAttribute('value');
+  else bar.value = fraction;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Model
+
+/** Labels that only repeat the class index (the demo's "0"…"9") say nothing: drop them. */
+function usefulLabels(labels: readonly string[] | undefined): string[] | null {
+  if (!labels || labels.every((l, i) => l === String(i))) return null;
+  return [...labels];
+}
+
+async function loadModel(blob: Blob, name: string, options: { demo: boolean; labels?: string[] }): Promise<boolean> {
+  setBusy(true);
+  clearError();
+  setStatus('loading', `reading ${name}…`);
+  try {
+    const bytes = await readWithProgress(blob, (f) => progressBar(ui.modelProgress, f));
+    setStatus('loading', `importing ${name}…`);
+    progressBar(ui.modelProgress, null);
+    await engine.ready;
+    const info = await engine.call('load', { bytes, name }, undefined, [bytes]);
+    state.model = { info, blob, labels: usefulLabels(options.labels) };
+    hook.model = name;
+    ui.modelName.textContent = name;
+    ui.modelShape.textContent = `input '${info.inputName}' [${info.inputShape.join(', ')}]`;
+    ui.preset.value = options.demo ? 'mnist' : 'none';
+    ui.size.value = '';
+    setStatus('ready', 'model loaded');
+    ui.modelProgress.hidden = true;
+    setBusy(false);
+    return true;
+  } catch (e) {
+    // A cancel (CancelledError) is reported by `cancel`, which also owns the busy state then.
+    if (e instanceof CancelledError) return false;
+    ui.modelProgress.hidden = true;
+    setBusy(false);
+    showError(e);
+    return false;
+  }
+}
+
+async function loadModelFile(file: File): Promise<void> {
+  if (await loadModel(file, file.name, { demo: false })) await prepare({ autoRun: false });
+}
+
+async function loadDemo(): Promise<void> {
+  try {
+    setStatus('loading', 'fetching the demo model…');
+    const model = await fetchWithProgress(demoModelUrl, (f) => progressBar(ui.modelProgress, f));
+    if (!(await loadModel(model, 'digits-cnn.onnx', { demo: true, labels: demoModelMeta.classes }))) return;
+    const digits = await (await fetch(demoDigitsUrl)).arrayBuffer();
+    await prepare({ autoRun: true, source: { kind: 'npy', name: 'digits.npy', array: readNpy(digits, 'digits.npy'), index: 0 } });
+  } catch (e) {
+    showError(e);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input, preprocessing, predictions
+
+/** The size field: W or W,H in pixels, as the command line's --size. */
+function overrides(): PreprocessOverrides {
+  const text = ui.size.value.trim();
+  if (!text) return {};
+  const m = /^([0-9]+)\s*(?:,\s*([0-9]+))?$/.exec(text);
+  const w = m ? Number(m[1]) : NaN;
+  const h = m?.[2] !== undefined ? Number(m[2]) : w;
+  if (!(Number.isSafeInteger(w) && Number.isSafeInteger(h) && w > 0 && h > 0)) {
+    throw new BacklightError(`size '${text}' must be W or W,H in pixels (positive integers), e.g. 224 or 320,240`, 'usage');
+  }
+  return { size: [w, h] };
+}
+
+/**
+ * Preprocesses the input (`source`, else the current one, which it replaces once decoded) for the
+ * model, predicts, lists the top-5 classes and (optionally) explains.
+ */
+async function prepare({ autoRun, source }: { autoRun: boolean; source?: InputSource }): Promise<void> {
+  const model = state.model;
+  if (!model) return;
+  clearError();
+  state.results = [];
+  state.prepared = null;
+  hook.results = [];
+  hook.input = null;
+  ui.grid.replaceChildren();
+  ui.predictions.replaceChildren();
+  try {
+    state.preprocess = resolvePreprocess(ui.preset.value, overrides(), model.info.inputShape);
+    ui.preprocessDesc.textContent = describePreprocess(state.preprocess);
+    const src = source ?? state.source;
+    if (!src) {
+      setStatus('ready', 'open an image or a .npy file');
+      return;
+    }
+    state.prepared = src.kind === 'image' ? await decodeImage(src.file, src.name, state.preprocess) : npyImage(src.array, src.index, state.preprocess);
+    state.source = src;
+    ui.inputName.textContent = src.kind === 'npy' && src.array.dims[0]! > 1 ? `${src.name} [${src.index}]` : src.name;
+    renderThumbs();
+    hook.input = state.prepared.tensor;
+    setBusy(true);
+    setStatus('running', 'predicting…');
+    const [{ logits, backend }] = await Promise.all([engine.call('predict', { input: state.prepared.tensor }), refreshLayers(state.prepared.tensor.dims)]);
+    showBackend(backend);
+    state.probabilities = softmaxRow(logits, 0);
+    state.targets = [topPredictions(logits, 0, null, 1)[0]!.index];
+    state.top = topPredictions(logits, 0, model.labels, 5);
+    drawPredictions();
+    setBusy(false);
+    setStatus('ready', 'ready');
+    if (autoRun) await explain();
+  } catch (e) {
+    if (e instanceof CancelledError) return;
+    setBusy(false);
+    showError(e);
+  }
+}
+
+function drawPredictions(): void {
+  renderPredictions(ui.predictions, state.top, state.targets, state.model?.labels ?? null, (c) => {
+    if (state.busy) return;
+    // A click adds the class to the targets (or removes it, keeping at least one) and explains.
+    const has = state.targets.includes(c);
+    if (has && state.targets.length === 1) return;
+    state.targets = has ? state.targets.filter((t) => t !== c) : [...state.targets, c];
+    drawPredictions();
+    void explain();
+  });
+}
+
+function renderThumbs(): void {
+  const src = state.source;
+  ui.thumbs.replaceChildren();
+  if (!src || src.kind !== 'npy' || src.array.dims[0]! < 2) return;
+  const count = Math.min(src.array.dims[0]!, 64);
+  for (let i = 0; i < count; i++) {
+    const pic = npyImage(src.array, i, state.preprocess).display;
+    const c = canvasOf(pic, 28);
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = i === src.index ? 'thumb selected' : 'thumb';
+    b.title = `image ${i}`;
+    b.append(c);
+    b.addEventListener('click', () => {
+      if (state.busy) return;
+      void prepare({ autoRun: true, source: { ...src, index: i } });
+    });
+    ui.thumbs.append(b);
+  }
+}
+
+async function refreshLayers(dims: number[]): Promise<void> {
+  const { layers, defaultLayer } = await engine.call('layers', { dims });
+  const keep = ui.layer.value;
+  ui.layer.replaceChildren(
+    ...layers.map((l) => {
+      const o = document.createElement('option');
+      o.value = l.name;
+      o.textContent = `${l.name} (${l.op}, ${l.shape.slice(1).join('×')})${l.name === defaultLayer ? ' — default' : ''}`;
+      return o;
+    }),
+  );
+  const names = layers.map((l) => l.name);
+  ui.layer.value = names.includes(keep) ? keep : (defaultLayer ?? names.at(-1) ?? '');
+}
+
+function showBackend(b: BackendInfo): void {
+  hook.backend = b;
+  ui.backend.textContent = backendText(b);
+  const notes = [b.fallback, b.crossOriginIsolated ? null : 'the page is not cross-origin isolated (COOP/COEP headers), so wasm runs on one thread'];
+  ui.backend.title = notes.filter(Boolean).join('; ') || 'what runs the compiled graphs';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Explaining
+
+function selectedMethods(): ExplainMethodName[] {
+  return [...ui.methods.querySelectorAll<HTMLInputElement>('input[type=checkbox]:checked')].map((c) => c.value as ExplainMethodName);
+}
+
+async function explain(): Promise<void> {
+  const { prepared, preprocess } = state;
+  if (!prepared || !preprocess || state.busy) return;
+  const methods = selectedMethods();
+  if (methods.length === 0) {
+    setStatus('ready', 'choose at least one method');
+    return;
+  }
+  clearError();
+  // The same parameters as `backlight explain` with the default flags; zB bounds from the preprocessing.
+  const request = parseMethodParams({}, methods);
+  const box = request.zbMethods.length > 0 ? pixelBounds(preprocess) : null;
+  const jobs = methods.map((method) => ({ method, params: paramsFor(method, request, box), ...(isFrameworkMethod(method) && ui.layer.value ? { layer: ui.layer.value } : {}) }));
+  state.results = [];
+  hook.results = [];
+  hook.targets = [...state.targets];
+  setBusy(true);
+  setStatus('running', 'explaining…');
+  progressBar(ui.runProgress, 0);
+  const t0 = performance.now();
+  try {
+    const { backend } = await engine.call('explain', { input: prepared.tensor, targets: state.targets, jobs }, (p) => {
+      progressBar(ui.runProgress, p.done / p.total);
+      if (!p.result) {
+        setStatus('running', `compiling and running ${p.label}…`);
+        return;
+      }
+      const params = jobs[p.done - 1]!.params;
+      state.results.push({ ...p.result, params });
+      hook.results = [...state.results];
+      drawGrid();
+    });
+    showBackend(backend);
+    const seconds = ((performance.now() - t0) / 1000).toFixed(2);
+    setStatus('done', `${methods.length} method${methods.length > 1 ? 's' : ''} × ${state.targets.length} class${state.targets.length > 1 ? 'es' : ''} in ${seconds} s`);
+  } catch (e) {
+    // A cancel (CancelledError) is reported by `cancel`, which also owns the busy state then.
+    if (e instanceof CancelledError) return;
+    showError(e);
+  } finally {
+    ui.runProgress.hidden = true;
+  }
+  setBusy(false);
+}
+
+function drawGrid(): void {
+  const p = state.prepared;
+  if (!p || state.results.length === 0) return;
+  renderGrid(ui.grid, { display: p.display, geometry: p.geometry, results: state.results, probabilities: state.probabilities, labels: state.model?.labels ?? null, signed: ui.signed.checked });
+}
+
+/**
+ * Ends the run (or load) in progress: a fresh worker takes over and gets the current model again
+ * (status 'loading' until it has it, then 'cancelled').
+ */
+async function cancel(backend?: BackendChoice): Promise<void> {
+  const restarted = ++restarts;
+  engine.restart(backend);
+  setStatus('loading', 'cancelled; restarting…');
+  ui.modelProgress.hidden = true;
+  ui.runProgress.hidden = true;
+  setBusy(true);
+  try {
+    showBackend(await engine.ready);
+    const model = state.model;
+    if (model) {
+      const bytes = await readWithProgress(model.blob, () => undefined);
+      await engine.call('load', { bytes, name: model.info.name }, undefined, [bytes]);
+    }
+    if (restarted === restarts) setStatus('cancelled', 'cancelled');
+  } catch (e) {
+    showError(e);
+  } finally {
+    if (restarted === restarts) setBusy(false);
+  }
+}
+let restarts = 0;
+
+// ---------------------------------------------------------------------------------------------
+// Controls
+
+function buildMethodList(): void {
+  const groups: [string, readonly ExplainMethodName[]][] = [
+    ['gradient family', GRADIENT_FAMILY],
+    ['relevance (LRP)', METHOD_NAMES.filter((m) => !(GRADIENT_FAMILY as readonly string[]).includes(m))],
+    ['layer maps', FRAMEWORK_METHOD_NAMES],
+  ];
+  for (const [title, names] of groups) {
+    const box = document.createElement('fieldset');
+    const legend = document.createElement('legend');
+    legend.textContent = title;
+    box.append(legend);
+    for (const m of names) {
+      const label = document.createElement('label');
+      label.className = 'check';
+      label.title = methodSummary(m);
+      const input = document.createElement('input');
+      input.type = 'checkbox';
+      input.value = m;
+      input.checked = DEFAULT_METHODS.includes(m);
+      input.addEventListener('change', updateLayerRow);
+      label.append(input, ` ${methodLabel(m)}`);
+      box.append(label);
+    }
+    ui.methods.append(box);
+  }
+  updateLayerRow();
+}
+
+function updateLayerRow(): void {
+  ui.layerRow.hidden = !selectedMethods().some(isFrameworkMethod);
+}
+
+async function openInput(file: File): Promise<void> {
+  if (state.busy) return;
+  try {
+    clearError();
+    const source: InputSource = kindOf(file.name) === 'npy' ? { kind: 'npy', name: file.name, array: readNpy(await file.arrayBuffer(), file.name), index: 0 } : { kind: 'image', name: file.name, file };
+    await prepare({ autoRun: false, source });
+  } catch (e) {
+    showError(e);
+  }
+}
+
+function openFile(file: File, target: 'model' | 'input' | 'auto'): void {
+  if (state.busy) return;
+  const kind = target === 'auto' ? (kindOf(file.name) === 'model' ? 'model' : 'input') : target;
+  if (kind === 'model') void loadModelFile(file);
+  else void openInput(file);
+}
+
+ui.modelFile.addEventListener('change', () => {
+  const f = ui.modelFile.files?.[0];
+  ui.modelFile.value = '';
+  if (f) openFile(f, 'model');
+});
+ui.inputFile.addEventListener('change', () => {
+  const f = ui.inputFile.files?.[0];
+  ui.inputFile.value = '';
+  if (f) openFile(f, 'input');
+});
+ui.demoModel.addEventListener('click', () => void (state.busy ? undefined : loadDemo()));
+ui.preset.addEventListener('change', () => void prepare({ autoRun: false }));
+ui.size.addEventListener('change', () => void prepare({ autoRun: false }));
+ui.signed.addEventListener('change', drawGrid);
+ui.run.addEventListener('click', () => void explain());
+ui.cancel.addEventListener('click', () => void cancel());
+ui.backendChoice.addEventListener('change', () => void cancel(ui.backendChoice.value as BackendChoice));
+
+// Drops: on a zone it goes there; anywhere else by file name (.onnx is a model, else an input).
+for (const zone of document.querySelectorAll<HTMLElement>('[data-drop]')) {
+  zone.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    zone.classList.add('over');
+  });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (e) => {
+    e.preventDefault();
+    e.stopPropagation();
+    zone.classList.remove('over');
+    const f = e.dataTransfer?.files[0];
+    if (f) openFile(f, zone.dataset.drop === 'model' ? 'model' : 'input');
+  });
+}
+window.addEventListener('dragover', (e) => e.preventDefault());
+window.addEventListener('drop', (e) => {
+  e.preventDefault();
+  const f = e.dataTransfer?.files[0];
+  if (f) openFile(f, 'auto');
+});
+
+buildMethodList();
+engine.ready.then(showBackend, showError);
+void loadDemo();
