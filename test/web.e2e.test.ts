@@ -1,0 +1,306 @@
+/**
+ * The explorer page (web/) in a real browser: builds it with Vite, serves the build with Vite's
+ * preview server (COOP/COEP headers, so wasm threads), and drives Debian's Chromium with
+ * playwright-core. The page's raw attributions (read from its `window.__backlight` hook) must
+ * match Node's for the same input, its error messages must be the command line's, and a run must
+ * be cancellable. Saves a screenshot to out/web/explorer.png (BACKLIGHT_WEB_SCREENSHOT overrides,
+ * e.g. docs/images/web-explorer.png for the README).
+ *
+ * A second browser gets WebGPU from SwiftShader (a CPU implementation of Vulkan): a model without
+ * max-pooling runs on WebGPU, the demo model (whose max-pooling backward onnxruntime's WebGPU
+ * cannot run) falls back to wasm; both still match Node. Skipped where Chromium offers no adapter.
+ *
+ * Skipped when Chromium is absent (`apt-get install -y chromium`; BACKLIGHT_CHROMIUM names another
+ * binary).
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { build, preview, type PreviewServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildGraph } from '../src/builder/index.js';
+import { Explainer, type ExplainMethodName, type MethodParams } from '../src/index.js';
+import { decodeNpy } from '../src/io/npy.js';
+import { encodeModel } from '../src/onnx/encode.js';
+import { cli } from './helpers/cli.js';
+import { REPO } from './helpers/paths.js';
+import type {} from '../web/src/hook.js';
+
+const CHROMIUM = process.env.BACKLIGHT_CHROMIUM ?? '/usr/bin/chromium';
+const HAS_CHROMIUM = existsSync(CHROMIUM);
+const QUIET = ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', ...QUIET];
+const WEBGPU_FLAGS = ['--headless', '--no-sandbox', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan', ...QUIET];
+const SCREENSHOT = path.resolve(REPO, process.env.BACKLIGHT_WEB_SCREENSHOT ?? 'out/web/explorer.png');
+const asset = (p: string): string => path.join(REPO, 'assets', p);
+
+/** What the test reads of the page's hook (typed arrays as plain arrays). */
+interface PageState {
+  status: string;
+  error: string | null;
+  backend: { providers: string[]; threads: number; simd: boolean; crossOriginIsolated: boolean; fallback?: string } | null;
+  input: { data: number[]; dims: number[] } | null;
+  targets: number[];
+  results: { method: ExplainMethodName; targets: number[]; params: MethodParams; dims: number[]; data: number[] }[];
+}
+
+const readState = (page: Page): Promise<PageState> =>
+  page.evaluate(() => {
+    const h = window.__backlight;
+    return {
+      status: h.status,
+      error: h.error,
+      backend: h.backend,
+      input: h.input && { data: Array.from(h.input.data), dims: h.input.dims },
+      targets: h.targets,
+      results: h.results.map((r) => ({ method: r.method, targets: r.targets, params: r.params, dims: r.attribution.dims, data: Array.from(r.attribution.data) })),
+    };
+  });
+
+const waitForStatus = (page: Page, status: string, timeout = 30_000): Promise<unknown> =>
+  page.waitForFunction((s) => window.__backlight?.status === s, status, { timeout });
+
+/** Drops a file with these bytes on an element, as a user dragging it from their desktop. */
+async function dropFile(page: Page, selector: string, name: string, bytes: Uint8Array): Promise<void> {
+  const transfer = await page.evaluateHandle(
+    ({ name, data }) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(data)], name));
+      return dt;
+    },
+    { name, data: Array.from(bytes) },
+  );
+  await page.dispatchEvent(selector, 'drop', { dataTransfer: transfer });
+}
+
+/** Waits until the page shows `expected` as its error (and then compares, for a readable failure). */
+async function expectPageError(page: Page, expected: string): Promise<void> {
+  await page.waitForFunction((t) => window.__backlight.error === t, expected, { timeout: 20_000 }).catch(() => undefined);
+  const shown = await page.evaluate(() => ({ hook: window.__backlight.error, text: document.getElementById('error')!.textContent }));
+  expect(shown.hook).toBe(expected);
+  expect(shown.text).toBe(expected);
+}
+
+/** The page's attributions equal Node's (onnxruntime-node) for the same model, input, targets and parameters, to 1e-4 of the map's largest value. */
+async function expectNodeResults(s: PageState, model: string | Uint8Array): Promise<void> {
+  const ex = await Explainer.load(model);
+  const x = { data: Float32Array.from(s.input!.data), dims: s.input!.dims };
+  expect(s.results.length).toBeGreaterThan(0);
+  for (const r of s.results) {
+    const ref = await ex.explain(x, { method: r.method, target: r.targets, params: r.params });
+    expect(ref.targets[0]).toEqual(s.targets);
+    expect(r.dims).toEqual(ref.attribution.dims);
+    let worst = 0;
+    let scale = 0;
+    ref.attribution.data.forEach((v, i) => {
+      worst = Math.max(worst, Math.abs(v - r.data[i]!));
+      scale = Math.max(scale, Math.abs(v));
+    });
+    expect(scale).toBeGreaterThan(0);
+    expect(worst / scale, `${r.method}: max |browser − node| / max |node|`).toBeLessThanOrEqual(1e-4);
+  }
+}
+
+/** A model whose input takes the demo digits ([1, 1, 28, 28], 10 classes), with or without max-pooling. */
+const digitNet = (maxPool: boolean): Uint8Array => encodeModel(buildGraph({ model: 'cnn3', filters: 8, inputSize: 28, channels: 1, kernel: 3, classes: 10, maxPool, seed: 1 }));
+
+/** The command line's error line for a file, as the page names files: by their base name. */
+function cliMessage(stderr: string, file: string): string {
+  const line = stderr.trim().split('\n')[0]!;
+  expect(line.startsWith('backlight: ')).toBe(true);
+  return line.slice('backlight: '.length).replaceAll(file, path.basename(file));
+}
+
+describe.skipIf(!HAS_CHROMIUM)(`explorer page in Chromium${HAS_CHROMIUM ? '' : ` (skipped: no ${CHROMIUM}; apt-get install -y chromium)`}`, () => {
+  let outDir: string;
+  let work: string;
+  let server: PreviewServer;
+  let url: string;
+  /** The WebGPU browser starts with the server and loads its page while the wasm tests run. */
+  let gpu: Promise<{ browser: Browser; page: Page; adapter: boolean }>;
+
+  beforeAll(async () => {
+    outDir = mkdtempSync(path.join(tmpdir(), 'backlight-web-build-'));
+    work = mkdtempSync(path.join(tmpdir(), 'backlight-web-files-'));
+    const configFile = path.join(REPO, 'web/vite.config.ts');
+    await build({ configFile, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+    server = await preview({ configFile, logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port: 0 } });
+    url = server.resolvedUrls!.local[0]!;
+    gpu = (async () => {
+      const browser = await chromium.launch({ executablePath: CHROMIUM, args: WEBGPU_FLAGS });
+      const page = await browser.newPage({ viewport: { width: 1320, height: 1000 } });
+      await page.goto(url);
+      const adapter = await page.evaluate(async () => !!(await (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu?.requestAdapter()));
+      return { browser, page, adapter };
+    })();
+    gpu.catch(() => undefined); // reported by the WebGPU tests
+  }, 120_000);
+
+  afterAll(async () => {
+    await gpu?.then((g) => g.browser.close()).catch(() => undefined);
+    await server?.close();
+    if (outDir) rmSync(outDir, { recursive: true, force: true });
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  describe('wasm', () => {
+    let browser: Browser;
+    let page: Page;
+    const pageErrors: string[] = [];
+
+    beforeAll(async () => {
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+      page = await browser.newPage({ viewport: { width: 1320, height: 1000 } });
+      page.on('pageerror', (e) => pageErrors.push(e.message));
+      await page.goto(url);
+      // The page starts with the demo model and digit, explained with its default methods.
+      await waitForStatus(page, 'done', 60_000);
+    }, 120_000);
+
+    afterAll(async () => {
+      await browser?.close();
+    });
+
+    it('runs on wasm with threads and SIMD in a cross-origin isolated page', async () => {
+      const s = await readState(page);
+      expect(s.error).toBeNull();
+      expect(s.backend).toMatchObject({ providers: ['wasm'], simd: true, crossOriginIsolated: true });
+      expect(s.backend!.threads).toBeGreaterThanOrEqual(1);
+      expect(await page.locator('#backend').textContent()).toMatch(/^wasm · \d+ threads? · SIMD$/);
+    });
+
+    it('explains the demo digit with gradient, Guided Backprop and LRP as Node does (≤ 1e-4)', async () => {
+      // A click on the runner-up class adds it as a second target and explains again.
+      const before = (await readState(page)).targets;
+      await page.locator('#predictions li:nth-child(2) button').click();
+      await page.waitForFunction(() => window.__backlight.status === 'done' && window.__backlight.targets.length === 2, null, { timeout: 30_000 });
+      const s = await readState(page);
+      expect(s.results.map((r) => r.method)).toEqual(['gradient', 'guided-backprop', 'lrp']);
+      expect(s.targets[0]).toBe(before[0]);
+      expect(s.targets).toHaveLength(2);
+
+      // The input is the first demo digit, exactly.
+      const digits = decodeNpy(readFileSync(asset('demo/digits.npy')));
+      const per = digits.data.length / digits.dims[0]!;
+      expect(s.input!.dims).toEqual([1, ...digits.dims.slice(1)]);
+      expect(Float32Array.from(s.input!.data)).toEqual(digits.data.slice(0, per));
+      // LRP (gu2018) takes its zB box from the mnist preprocessing, as `backlight explain --preset mnist`.
+      expect(s.results[2]!.params).toMatchObject({ composite: 'gu2018', box: { low: [0], high: [1] } });
+      await expectNodeResults(s, asset('models/digits-cnn.onnx'));
+
+      // The grid shows a map and an overlay per method and class, with their downloads.
+      expect(await page.locator('td.cell canvas').count()).toBe(3 * 2 * 2);
+      expect(await page.locator('td.cell .downloads button').count()).toBe(3 * 2 * 3);
+      mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    });
+
+    it('downloads a map as .npy with the raw attribution', async () => {
+      const s = await readState(page);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.locator('td.cell[data-method="gradient"] .downloads button', { hasText: '.npy' }).first().click()]);
+      expect(download.suggestedFilename()).toBe(`gradient__${s.targets[0]}.npy`);
+      const npy = decodeNpy(readFileSync(await download.path()));
+      expect(npy.dims).toEqual([1, 1, 28, 28]);
+      expect(Array.from(npy.data)).toEqual(s.results[0]!.data.slice(0, 28 * 28));
+    });
+
+    it('cancels a run, then runs again', async () => {
+      const methods = page.locator('#methods');
+      await methods.locator('input[value="gradcam"]').check();
+      expect(await page.locator('#layer-row').isVisible()).toBe(true);
+      // Run and cancel at once: the worker is still busy with the first methods.
+      await page.evaluate(() => {
+        document.getElementById('run')!.click();
+        document.getElementById('cancel')!.click();
+      });
+      await waitForStatus(page, 'cancelled');
+      expect((await readState(page)).results.map((r) => r.method)).not.toContain('gradcam');
+      // The fresh worker has the model again: a (small) run works.
+      for (const m of ['guided-backprop', 'lrp', 'gradcam']) await methods.locator(`input[value="${m}"]`).uncheck();
+      expect(await page.locator('#layer-row').isVisible()).toBe(false);
+      await page.locator('#run').click();
+      await waitForStatus(page, 'done');
+      const s = await readState(page);
+      expect(s.results.map((r) => r.method)).toEqual(['gradient']);
+      expect(s.error).toBeNull();
+    });
+
+    it('a file that is not ONNX: the command line\'s message', async () => {
+      const file = path.join(work, 'notes.txt');
+      writeFileSync(file, 'these are notes, not a model\n');
+      const run = await cli('explain', '--model', file, '--input-npy', asset('demo/digits.npy'), '--out', path.join(work, 'out'));
+      expect(run.code).toBe(1);
+      await dropFile(page, '#model-zone', 'notes.txt', readFileSync(file));
+      await expectPageError(page, cliMessage(run.stderr, file));
+    });
+
+    it('an unsupported op: the command line\'s message', async () => {
+      const g = buildGraph({ model: 'cnn3', filters: 4, inputSize: 28, channels: 1, kernel: 3, classes: 10, seed: 1 });
+      g.nodes.find((n) => n.op === 'Relu')!.op = 'Sin';
+      const file = path.join(work, 'sin.onnx');
+      writeFileSync(file, encodeModel(g));
+      const run = await cli('explain', '--model', file, '--input-npy', asset('demo/digits.npy'), '--out', path.join(work, 'out'));
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/no backward rule for op 'Sin'/);
+      await dropFile(page, 'body', 'sin.onnx', readFileSync(file));
+      await expectPageError(page, cliMessage(run.stderr, file));
+    });
+
+    it('an image that cannot be decoded: named, with the reason', async () => {
+      await dropFile(page, '#input-zone', 'broken.png', new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3, 4, 5]));
+      await page.waitForFunction(() => window.__backlight.error?.startsWith("cannot decode image 'broken.png'"), null, { timeout: 20_000 }).catch(() => undefined);
+      expect((await readState(page)).error).toMatch(/^cannot decode image 'broken\.png': not an image in a supported format \(PNG, JPEG, WebP, GIF, AVIF…\), or the file is damaged$/);
+    });
+
+    it('a model whose input size cannot be inferred: the command line\'s message', async () => {
+      const g = buildGraph({ model: 'cnn3', filters: 4, inputSize: 28, channels: 1, kernel: 3, classes: 10, seed: 1 });
+      g.inputs[0]!.shape = ['batch', 1, 'height', 'width'];
+      const file = path.join(work, 'any-size.onnx');
+      writeFileSync(file, encodeModel(g));
+      const run = await cli('explain', '--model', file, '--image', asset('demo/digit-0-0.png'), '--out', path.join(work, 'out'));
+      expect(run.code).toBe(2);
+      await dropFile(page, '#model-zone', 'any-size.onnx', readFileSync(file));
+      await expectPageError(page, cliMessage(run.stderr, file));
+      // With a size the same model runs.
+      await page.locator('#size').fill('28');
+      await page.locator('#size').dispatchEvent('change');
+      await page.waitForFunction(() => window.__backlight.status === 'ready' && window.__backlight.error === null, null, { timeout: 20_000 });
+      expect(pageErrors).toEqual([]);
+    });
+  });
+
+  describe('WebGPU (SwiftShader)', () => {
+    let page: Page;
+    let adapter = false;
+
+    beforeAll(async () => {
+      ({ page, adapter } = await gpu);
+      if (adapter) await page.waitForFunction(() => ['done', 'error'].includes(window.__backlight?.status), null, { timeout: 60_000 });
+    }, 120_000);
+
+    it('the demo model falls back to wasm and matches Node', async (ctx) => {
+      ctx.skip(!adapter, 'this Chromium offers no WebGPU adapter (SwiftShader)');
+      const s = await readState(page);
+      expect(s.status).toBe('done');
+      expect(s.backend).toMatchObject({ providers: ['wasm'], fallback: expect.stringMatching(/^WebGPU could not run this model's graphs: /) });
+      expect(await page.locator('#backend').textContent()).toMatch(/\(WebGPU failed\)$/);
+      await expectNodeResults(s, asset('models/digits-cnn.onnx'));
+    });
+
+    it('a model without max-pooling runs on WebGPU and matches Node', async (ctx) => {
+      ctx.skip(!adapter, 'this Chromium offers no WebGPU adapter (SwiftShader)');
+      const model = digitNet(false);
+      await dropFile(page, '#model-zone', 'cnn.onnx', model);
+      await page.waitForFunction(() => window.__backlight.model === 'cnn.onnx' && window.__backlight.status === 'ready', null, { timeout: 30_000 });
+      await page.locator('#run').click();
+      await waitForStatus(page, 'done');
+      const s = await readState(page);
+      expect(s.backend).toMatchObject({ providers: ['webgpu', 'wasm'] });
+      expect(s.backend!.fallback).toBeUndefined();
+      expect(await page.locator('#backend').textContent()).toMatch(/^WebGPU \(wasm · \d+ threads? · SIMD for the rest\)$/);
+      expect(s.results.map((r) => r.method)).toEqual(['gradient', 'guided-backprop', 'lrp']);
+      await expectNodeResults(s, model);
+    });
+  });
+});
