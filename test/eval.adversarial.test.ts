@@ -195,6 +195,7 @@ describe('eval adversarial', () => {
         const b = await map(adversarial, r.after.predicted);
         const m = r.methods[method]!;
         expect(m.l2, method).toBeCloseTo(normalizedL2Distance(a, b), 5);
+        expect(a.data.some((v) => v !== 0) && b.data.some((v) => v !== 0)).toBe(true);
         expect(m.spearman, method).toBeCloseTo(classSensitivitySpearman(a, b), 5);
         expect(m.ssim, method).toBeCloseTo(ssim(a, b), 5);
       }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModel } from '../src/builder/index.js';
-import { mapOf, reductionOf } from '../src/eval/maps.js';
+import { mapDistance, mapOf, reductionOf } from '../src/eval/maps.js';
 import { runEvaluation } from '../src/eval/runner.js';
 import { CSV_HEADER } from '../src/eval/report.js';
 import { imageSeed } from '../src/eval/runner.js';
@@ -87,7 +87,9 @@ describe('eval sensitivity', () => {
         for (const pair of ['random', 'maxmin', 'top2'] as const) {
           const [a, b] = [await mapFor(r.classes[pair][0]), await mapFor(r.classes[pair][1])];
           const got = r.methods[method]![pair];
-          expect(got.l2, `${method} ${pair}`).toBeCloseTo(normalizedL2Distance(a, b), 5);
+          // Undefined (null in JSON) when a map is all zeros, e.g. Grad-CAM without positive evidence.
+          if (a.data.every((v) => v === 0) || b.data.every((v) => v === 0)) expect(got.l2).toBeNull();
+          else expect(got.l2, `${method} ${pair}`).toBeCloseTo(normalizedL2Distance(a, b), 5);
           // An undefined ρ (a constant map) is null in JSON.
           const rho = classSensitivitySpearman(a, b);
           if (Number.isNaN(rho)) expect(got.spearman).toBeNull();
@@ -108,7 +110,7 @@ describe('eval sensitivity', () => {
     expect(s.rows.map((r) => r.name)).toEqual([...METHODS]);
     for (const row of s.rows) {
       for (const pair of ['random', 'maxmin', 'top2'] as const) {
-        expect(row.pairs[pair].l2).toEqual(summarize(records.map((r) => r.methods[row.name]![pair].l2)));
+        expect(row.pairs[pair].l2).toEqual(summarize(records.map((r) => r.methods[row.name]![pair].l2 ?? NaN)));
         const rho = summarize(records.map((r) => r.methods[row.name]![pair].spearman ?? NaN));
         expect(row.pairs[pair].spearman).toEqual(rho);
       }
@@ -203,6 +205,20 @@ describe('a model whose classes share one map', () => {
     const s = summarizeSensitivity(recs, config);
     expect(s.rows.every((row) => row.pairs.random.l2.mean === 0 && row.pairs.maxmin.spearman.mean === 1)).toBe(true);
     await explainer.release();
+  });
+});
+
+describe('mapDistance', () => {
+  it('is the normalized l2 distance, undefined when a map is all zeros', () => {
+    const a = { data: Float32Array.from([0, 3, 4, 0]), width: 2, height: 2 };
+    const b = { data: Float32Array.from([0, 0, 8, 6]), width: 2, height: 2 };
+    const zero = { data: new Float32Array(4), width: 2, height: 2 };
+    // (0, .6, .8, 0) vs (0, 0, .8, .6): √(.36 + .36).
+    expect(mapDistance(a, b)).toBeCloseTo(Math.sqrt(0.72), 12);
+    expect(mapDistance(a, { ...a, data: a.data.map((v) => 2 * v) })).toBe(0);
+    expect(normalizedL2Distance(a, zero)).toBe(1);
+    expect(mapDistance(a, zero)).toBeNaN();
+    expect(mapDistance(zero, zero)).toBeNaN();
   });
 });
 

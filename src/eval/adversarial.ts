@@ -11,8 +11,9 @@
  * the values of a black and a white pixel. A second forward pass gives the class predicted on x'.
  * Then each method explains x (its predicted class) and x' (its own predicted class) in one call,
  * and the record holds, per method, the distance between the two maps: the l2 distance of the
- * l2-normalized maps, Spearman's ρ and SSIM (min-max normalized, 11×11 Gaussian window; NaN for
- * maps smaller than the window). x' is not quantized to 8 bits.
+ * l2-normalized maps (NaN when a map is all zeros, `mapDistance`), Spearman's ρ (NaN when a map is
+ * constant) and SSIM (min-max normalized, 11×11 Gaussian window; NaN for maps smaller than the
+ * window). NaN values are left out of the means and counted. x' is not quantized to 8 bits.
  *
  * For the first `grid` images (by index) a figure is drawn while the image is evaluated: rows = x
  * and x', columns = the image and each method's map (drawn as in `backlight explain`), written to
@@ -24,13 +25,13 @@ import { writeFileAtomic } from '../io/files.js';
 import { gridPng } from '../io/png.js';
 import { pixelBounds, tensorToImage, type Preprocess } from '../io/preprocess.js';
 import type { Explainer, TensorLike } from '../methods/explainer.js';
-import { normalizedL2Distance, classSensitivitySpearman } from '../metrics/classSensitivity.js';
+import { classSensitivitySpearman } from '../metrics/classSensitivity.js';
 import { crossEntropy, crossEntropySeeds, fgsmStep } from '../metrics/fgsm.js';
 import { ssim } from '../metrics/similarity.js';
 import { summarize, type Summary } from '../metrics/stats.js';
 import { DEFAULT_MAGNITUDE_COLORMAP, heatmapRGBA, layoutGrid, type RGBAImage } from '../render/index.js';
 import { argmaxRow, softmaxAt, type Forward } from './forward.js';
-import { mapKind, mapOf, methodLabel, paramsOf, reductionOf, type EvalMethodName, type MapKind } from './maps.js';
+import { mapDistance, mapKind, mapOf, methodLabel, paramsOf, reductionOf, type EvalMethodName, type MapKind } from './maps.js';
 import type { BaseRecord } from './records.js';
 import { round, type Batch, type Evaluation } from './runner.js';
 
@@ -100,7 +101,7 @@ const SSIM_WINDOW = 11;
 
 function mapChange(a: ReturnType<typeof mapOf>, b: ReturnType<typeof mapOf>): MapChange {
   const s = a.width >= SSIM_WINDOW && a.height >= SSIM_WINDOW ? ssim(a, b) : NaN;
-  return { l2: round(normalizedL2Distance(a, b)), spearman: round(classSensitivitySpearman(a, b)), ssim: round(s) };
+  return { l2: round(mapDistance(a, b)), spearman: round(classSensitivitySpearman(a, b)), ssim: round(s) };
 }
 
 /** The side of a figure tile: inputs scaled to 128 px on their longer side. */

@@ -15,6 +15,7 @@ import { pixelBounds, type Preprocess } from '../io/preprocess.js';
 import type { ExplainMethodName, Explanation, TensorLike } from '../methods/explainer.js';
 import { FRAMEWORK_METHOD_NAMES, FRAMEWORK_METHODS, isFrameworkMethod } from '../methods/framework.js';
 import { METHOD_NAMES, METHODS, type MethodName, type MethodParams } from '../methods/methods.js';
+import { normalizedL2Distance } from '../metrics/classSensitivity.js';
 import type { MetricMap } from '../metrics/types.js';
 import type { Reduction } from '../compile/compile.js';
 
@@ -64,4 +65,18 @@ export function mapOf(explanation: Pick<Explanation<EvalMethodName>, 'maps'>, me
   const data = Float32Array.from(t.data.subarray(start, start + size));
   if (mapKind(method) === 'positive-sum') for (let j = 0; j < size; j++) if (data[j]! < 0) data[j] = 0;
   return { data, width: w, height: h };
+}
+
+/**
+ * The l2 distance between two l2-normalized maps (Nie et al.), or NaN when either map is all zeros
+ * (e.g. the Grad-CAM map of a class with no positive evidence): such a map has no direction, and
+ * the library's convention (it normalizes to zeros, at distance 1 from any unit map) would count
+ * it as a change. Evaluations skip NaN values in their means and report how many.
+ */
+export function mapDistance(a: MetricMap, b: MetricMap): number {
+  const zero = (m: MetricMap): boolean => {
+    for (let i = 0; i < m.data.length; i++) if (m.data[i] !== 0) return false;
+    return true;
+  };
+  return zero(a) || zero(b) ? NaN : normalizedL2Distance(a, b);
 }

@@ -10,7 +10,8 @@
  * For each pair: the l2 distance between the l2-normalized maps (src/metrics/classSensitivity.ts;
  * 0 = the same map up to scale, √2 = maps on disjoint pixels) and Spearman's ρ of the maps (1 = the
  * same ranking of pixels; lower = more class-sensitive; NaN when a map is constant, then left out of
- * the mean and counted as skipped). Maps: see maps.ts.
+ * the mean and counted as skipped; the distance likewise when a map is all zeros, `mapDistance`).
+ * Maps: see maps.ts.
  *
  * Every class is explained with a unit seed on its logit (`seed: 'one'` for the LRP family, whose
  * default seed is the logit's value): the maps of a class with a negative logit, such as the
@@ -21,12 +22,12 @@ import type { Preprocess } from '../io/preprocess.js';
 import type { Explainer } from '../methods/explainer.js';
 import { isFrameworkMethod } from '../methods/framework.js';
 import { METHODS, type MethodParams } from '../methods/methods.js';
-import { classSensitivitySpearman, normalizedL2Distance } from '../metrics/classSensitivity.js';
+import { classSensitivitySpearman } from '../metrics/classSensitivity.js';
 import { mulberry32, randomPair } from '../metrics/random.js';
 import { summarize, type Summary } from '../metrics/stats.js';
 import { BacklightError } from '../errors.js';
 import { argmaxRow, type Forward } from './forward.js';
-import { mapKind, mapOf, methodLabel, paramsOf, reductionOf, type EvalMethodName, type MapKind } from './maps.js';
+import { mapDistance, mapKind, mapOf, methodLabel, paramsOf, reductionOf, type EvalMethodName, type MapKind } from './maps.js';
 import type { BaseRecord } from './records.js';
 import { imageSeed, round, type Batch, type Evaluation } from './runner.js';
 
@@ -96,7 +97,7 @@ export function sensitivityEvaluation(explainer: Explainer, forward: Forward, pr
           const measures = {} as Record<SensitivityPair, PairMeasures>;
           for (const pair of SENSITIVITY_PAIRS) {
             const [a, b] = slotOf[pair].map((k) => maps[k]!) as [ReturnType<typeof mapOf>, ReturnType<typeof mapOf>];
-            measures[pair] = { l2: round(normalizedL2Distance(a, b)), spearman: round(classSensitivitySpearman(a, b)) };
+            measures[pair] = { l2: round(mapDistance(a, b)), spearman: round(classSensitivitySpearman(a, b)) };
           }
           methods[i]![method] = measures;
         }

@@ -37,7 +37,7 @@ export function sensitivityHtml(s: SensitivitySummary): string {
   parts.push(
     `<h2>Class sensitivity</h2><p>For each image, each method's maps of two classes are compared: <b>random</b> = ${esc(PAIR_TEXT.random)}, <b>max–min</b> = ${esc(PAIR_TEXT.maxmin)}, <b>top-2</b> = ${esc(PAIR_TEXT.top2)}. ` +
       `l2 = the distance between the two maps after each is divided by its l2 norm (0: the same map up to scale; √2 ≈ 1.414: no pixel in common). ρ = Spearman's rank correlation of the two maps (1: the same ranking of pixels). ` +
-      `A class-sensitive method has a large distance and a low ρ. Mean ± standard error over ${s.images} images (${s.classes} class${s.classes === 1 ? '' : 'es'}; top-1 of the model ${fmt(100 * s.top1, 1)} %); ρ is undefined for a constant map (skipped).</p>`,
+      `A class-sensitive method has a large distance and a low ρ. Mean ± standard error over ${s.images} images (${s.classes} class${s.classes === 1 ? '' : 'es'}; top-1 of the model ${fmt(100 * s.top1, 1)} %); skipped: pairs where a measure is undefined — ρ for a constant map, l2 for an all-zero map (e.g. the Grad-CAM map of a class with no positive evidence).</p>`,
   );
   const head = ['', ...SENSITIVITY_PAIRS.flatMap((p) => [`l2, ${SHORT[p]}`, `ρ, ${SHORT[p]}`])];
   parts.push(table(head, s.rows.map((r) => [esc(r.label), ...SENSITIVITY_PAIRS.flatMap((p) => [pm(r.pairs[p].l2), pm(r.pairs[p].spearman)])])));
