@@ -57,6 +57,21 @@ describe('random networks (Nie et al.)', () => {
     for (const r of [cnn, pool, fcn]) expect(Math.abs(r.gradient!)).toBeLessThan(0.2);
   });
 
+  it('DeconvNet without max-pooling ignores the input entirely; max-pooling brings it in (§3.2.1)', async () => {
+    // Its backward pass gates on the signal only (no forward masks), so without max-pooling
+    // switches the attribution of a class is the same for every image.
+    const x = await digits(2);
+    const per = 28 * 28;
+    for (const kind of ['cnn', 'cnn-maxpool'] as const) {
+      const ex = await Explainer.load(buildModel(randomNetSpec(kind, { size: 28, channels: 1, width: 32, seed: 1 })), { threads: 1 });
+      const r = await ex.explain(x, { method: 'deconvnet', target: 3, reductions: [] });
+      await ex.release();
+      const [a, b] = [r.attribution.data.subarray(0, per), r.attribution.data.subarray(per)];
+      if (kind === 'cnn') expect(Array.from(a)).toEqual(Array.from(b));
+      else expect(Array.from(a).filter((v, i) => v !== b[i]).length).toBeGreaterThan(per / 4);
+    }
+  });
+
   it('explains in fixed-size batches: padding the last one (3 images in batches of 2) changes nothing', async () => {
     const x = await digits(3);
     const ex = await Explainer.load(buildModel(randomNetSpec('cnn', { size: 28, channels: 1, width: 16, seed: 3 })), { threads: 1 });

@@ -26,6 +26,7 @@
  * ([images, methods, H, W], the scored maps) for the report's figure grids.
  */
 import { access } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { randomizeLayers, type LearnableLayer, type ReinitKind } from '../builder/randomize.js';
 import type { Graph } from '../ir/graph.js';
@@ -283,6 +284,7 @@ export async function runSanity(o: SanityRunOptions): Promise<SanityRunStats> {
       skipped: done.size - processed,
       seconds: Math.round(seconds * 100) / 100,
       batch: o.batch,
+      loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
       ...o.runInfo,
     });
   }

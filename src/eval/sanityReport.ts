@@ -197,8 +197,8 @@ export function sanityHtml(config: SanityConfig, s: SanitySummary, figures: { fi
   const figs = figures.map((f) => `<figure><img src="${esc(f.file)}" alt="${esc(f.caption)}"><figcaption>${esc(f.caption)}</figcaption></figure>`).join('\n');
   const layers = config.settings.layers.map((l) => `${l.index}: ${esc(l.name)} (${esc(l.op)}${l.batchNorm ? ` + ${esc(l.batchNorm)}` : ''})`).join(', ');
   const timing = runs
-    .map((r) => r as { processed?: number; seconds?: number; finished?: string })
-    .map((r) => `${r.processed} image × stage pairs in ${r.seconds} s${r.finished ? ` — ${esc(r.finished)}` : ''}`);
+    .map((r) => r as { processed?: number; seconds?: number; finished?: string; loadAverage?: number[] })
+    .map((r) => `${r.processed} image × stage pairs in ${r.seconds} s${r.loadAverage ? `, load ${r.loadAverage.join(' / ')}` : ''}${r.finished ? ` — ${esc(r.finished)}` : ''}`);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
 <style>
