@@ -552,8 +552,8 @@ function commonOptions(cmd: Command, defaults: readonly EvalMethodName[] = GRADI
 export function registerEval(program: Command, io: CliIO): void {
   const evalCmd = program
     .command('eval')
-    .summary('evaluate explanations on a labelled image set: pointing game, ablation, class sensitivity, adversarial')
-    .description('Evaluate explanation methods on a labelled image set (resumable, shardable): the pointing game and its energy variant, patch ablation with deletion/insertion curves, class sensitivity, the FGSM adversarial test, and merging shard results.');
+    .summary('evaluate explanations: pointing game, ablation, class sensitivity, adversarial, sanity checks, random networks')
+    .description('Evaluate explanation methods on a labelled image set (resumable, shardable): the pointing game and its energy variant, patch ablation with deletion/insertion curves, class sensitivity, the FGSM adversarial test, and merging shard results; model-randomization sanity checks and Nie et al.\'s random-network experiments.');
 
   commonOptions(evalCmd.command('pointing'))
     .summary('pointing game and energy-threshold pointing game (needs boxes)')

@@ -14,3 +14,4 @@ export * from './spearman.js';
 export * from './classSensitivity.js';
 export * from './similarity.js';
 export * from './fgsm.js';
+export * from './randomization.js';
