@@ -202,6 +202,15 @@ describe('eval sanity usage errors', () => {
     });
   }
 
+  it('refuses labels the model does not have, before writing anything', async () => {
+    const list = join(dir, 'bad-labels.json');
+    writeFileSync(list, JSON.stringify([{ file: 'x0.png', label: 1 }, { file: 'x1.png', label: 7 }]));
+    const r = await cli(...args(join(dir, 'bad-labels'), '--annotations', list));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^backlight: annotations '.*bad-labels\.json', entry 1: label 7 is not a class of the model \(3 classes\)/);
+    expect(existsSync(join(dir, 'bad-labels', 'run.json'))).toBe(false);
+  });
+
   it('needs --data and --out (but not for --list-layers)', async () => {
     const noData = await cli('eval', 'sanity', '--model', model, '--out', join(dir, 'bad'));
     expect(noData.code).toBe(2);

@@ -165,6 +165,9 @@ export async function sanityCommand(plan: SanityPlan, io?: CliIO): Promise<Sanit
   const preprocess = resolvePreprocess(plan.preprocess.preset, plan.preprocess.overrides, inputShape);
   if (preprocess.layout !== 'nchw') throw usage('eval supports NCHW models only (the maps are [C, H, W])');
   if (preprocess.width < 11 || preprocess.height < 11) throw usage(`eval sanity needs inputs of at least 11×11 pixels (the SSIM window); this one is ${preprocess.width}×${preprocess.height}`);
+  const classes = graph.outputs[0]!.shape[1];
+  const outside = plan.target === 'label' && typeof classes === 'number' ? dataset.entries.find((e) => e.label >= classes) : undefined;
+  if (outside) throw new BacklightError(`annotations '${dataset.annotations}', entry ${outside.index}: label ${outside.label} is not a class of the model (${classes} classes); give the model's own labels, or --target predicted`);
   const stages = sanityStages(layers, plan.modes, selected);
   const settings: SanitySettings = {
     modes: plan.modes,
