@@ -104,8 +104,19 @@ function mapChange(a: ReturnType<typeof mapOf>, b: ReturnType<typeof mapOf>): Ma
   return { l2: round(mapDistance(a, b)), spearman: round(classSensitivitySpearman(a, b)), ssim: round(s) };
 }
 
-/** The side of a figure tile: inputs scaled to 128 px on their longer side. */
-const TILE = 128;
+/**
+ * Figure tiles: inputs smaller than 96 px are scaled up by an integer factor to at least 96 px
+ * (nearest: pixels stay sharp, and the PNG small), larger ones down to 128 px (bilinear).
+ */
+export function figureTile(width: number, height: number): { width: number; height: number; resample: 'nearest' | 'bilinear' } {
+  const side = Math.max(width, height);
+  if (side < 96) {
+    const f = Math.ceil(96 / side);
+    return { width: width * f, height: height * f, resample: 'nearest' };
+  }
+  const f = Math.min(1, 128 / side);
+  return { width: Math.round(width * f), height: Math.round(height * f), resample: 'bilinear' };
+}
 
 export function adversarialEvaluation(explainer: Explainer, forward: Forward, preprocess: Preprocess, config: AdversarialConfig, out: string, labels: readonly string[] | null): Evaluation<AdversarialRecord> {
   const geometry = fgsmGeometry(preprocess, config.epsilon);
@@ -158,8 +169,7 @@ export function adversarialEvaluation(explainer: Explainer, forward: Forward, pr
         if (drawn[i]) {
           record.figure = `adversarial-${s.entry.index}.png`;
           const images = [tensorToImage(x, preprocess, i), tensorToImage(adversarial, preprocess, i)];
-          const side = Math.max(preprocess.width, preprocess.height);
-          const tile = { width: Math.round((preprocess.width * TILE) / side), height: Math.round((preprocess.height * TILE) / side) };
+          const { resample, ...tile } = figureTile(preprocess.width, preprocess.height);
           const rowLabel = (what: string, r: AdversarialRecord['before']): string => `${what}: ${className(r.predicted)} (p=${r.prob.toFixed(3)})`;
           const layout = layoutGrid({
             rows: [rowLabel('x', record.before), rowLabel("x'", record.after)],
@@ -170,7 +180,7 @@ export function adversarialEvaluation(explainer: Explainer, forward: Forward, pr
             title: `${s.entry.file}: FGSM ε = ${config.epsilonText}${record.flip ? '' : ' (prediction unchanged)'}`,
             fontSize: 12,
           });
-          await writeFileAtomic(join(out, record.figure), await gridPng(layout, { input: images, cells: figures[i]! }, { resample: 'bilinear' }));
+          await writeFileAtomic(join(out, record.figure), await gridPng(layout, { input: images, cells: figures[i]! }, { resample }));
         }
         records.push(record);
       }
