@@ -88,7 +88,8 @@ describe('eval ablation', () => {
       expect(r.random.logit).toBeCloseTo((await logitsOf(random.data, 1))[r.target]!, 4);
       for (const method of ['gradient', 'guided-backprop', 'lrp-epsilon'] as const) {
         const lrp = method === 'lrp-epsilon';
-        const e = await explainer.explain(img.tensor, { method, target: [[r.target]], reductions: [lrp ? 'sum' : 'maxabs'] });
+        // LRP is seeded with 1, not the logit (paramsOf): a negative logit would negate the map.
+        const e = await explainer.explain(img.tensor, { method, target: [[r.target]], reductions: [lrp ? 'sum' : 'maxabs'], params: lrp ? { seed: 'one' } : {} });
         const raw = (lrp ? e.maps.sum! : e.maps.maxabs!).data;
         // LRP relevance: the positive part of the channel sum.
         const map = { data: Float32Array.from(raw, (v) => (lrp ? Math.max(0, v) : v)), width: SIZE, height: SIZE };

@@ -287,7 +287,7 @@ describe('eval pointing with LRP methods', () => {
     expect(r.code).toBe(0);
     const config = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
     // preset none: x/255, so black = 0 and white = 1 in every channel.
-    expect(config.params).toEqual({ lrp: { box: { low: [0, 0, 0], high: [1, 1, 1] } }, clrp1: { box: { low: [0, 0, 0], high: [1, 1, 1] } }, 'lrp-epsilon': {} });
+    expect(config.params).toEqual({ lrp: { seed: 'one', box: { low: [0, 0, 0], high: [1, 1, 1] } }, clrp1: { seed: 'one', box: { low: [0, 0, 0], high: [1, 1, 1] } }, 'lrp-epsilon': { seed: 'one' } });
     expect(config.maps).toEqual({ lrp: 'positive-sum', clrp1: 'maxabs', 'lrp-epsilon': 'positive-sum' });
     const recs = readRecords(join(out, 'results.jsonl'));
     expect(recs).toHaveLength(3);

@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModel } from '../src/builder/index.js';
-import { mapDistance, mapOf, reductionOf } from '../src/eval/maps.js';
+import { mapDistance, mapOf, paramsOf, reductionOf } from '../src/eval/maps.js';
 import { runEvaluation } from '../src/eval/runner.js';
 import { CSV_HEADER } from '../src/eval/report.js';
 import { imageSeed } from '../src/eval/runner.js';
-import { sensitivityParams, summarizeSensitivity, type SensitivityRecord, type SensitivitySummary } from '../src/eval/sensitivity.js';
+import { summarizeSensitivity, type SensitivityRecord, type SensitivitySummary } from '../src/eval/sensitivity.js';
 import { Explainer } from '../src/index.js';
 import { loadImage } from '../src/io/image.js';
 import { resolvePreprocess } from '../src/io/preprocess.js';
@@ -83,7 +83,7 @@ describe('eval sensitivity', () => {
       expect(r.classes.random).toEqual(randomPair(mulberry32(imageSeed(3, r.index)), CLASSES));
       if (logits[desc[CLASSES - 1]!]! < 0) negativeLogits++;
       for (const method of METHODS) {
-        const mapFor = async (c: number) => mapOf(await explainer.explain(img.tensor, { method, target: [[c]], params: sensitivityParams(method, p), reductions: [reductionOf(method)] }), method, 0);
+        const mapFor = async (c: number) => mapOf(await explainer.explain(img.tensor, { method, target: [[c]], params: paramsOf(method, p), reductions: [reductionOf(method)] }), method, 0);
         for (const pair of ['random', 'maxmin', 'top2'] as const) {
           const [a, b] = [await mapFor(r.classes[pair][0]), await mapFor(r.classes[pair][1])];
           const got = r.methods[method]![pair];
@@ -99,8 +99,8 @@ describe('eval sensitivity', () => {
     }
     // The min-scoring class has a negative logit here: LRP-family maps use a unit seed, not the logit.
     expect(negativeLogits).toBeGreaterThan(0);
-    expect(sensitivityParams('lrp', p)).toMatchObject({ seed: 'one' });
-    expect(sensitivityParams('gradient', p)).toEqual({});
+    expect(paramsOf('lrp', p)).toMatchObject({ seed: 'one' });
+    expect(paramsOf('gradient', p)).toEqual({});
     await explainer.release();
   });
 

@@ -34,7 +34,7 @@ import { DEFAULT_POINTING, POINTING_SUBSETS, pointingEvaluation, type PointingCo
 import { readRunConfig, type BaseRecord } from '../eval/records.js';
 import { adversarialEvaluation, DEFAULT_EPSILON, type AdversarialConfig } from '../eval/adversarial.js';
 import { adversarialText } from '../eval/adversarialReport.js';
-import { sensitivityEvaluation, sensitivityParams, SENSITIVITY_METHODS } from '../eval/sensitivity.js';
+import { sensitivityEvaluation, SENSITIVITY_METHODS } from '../eval/sensitivity.js';
 import { sensitivityText } from '../eval/sensitivityReport.js';
 import { readLabels } from './labels.js';
 import { finalizeRun, jsonReplacer, type AnySummary, type EvalKind, type FinalizeResult, type RunConfig } from '../eval/report.js';
@@ -312,7 +312,7 @@ export async function evalCommand(plan: EvalPlan, io?: CliIO): Promise<EvalRepor
     const classes = explainer.canonical([1, ...imageDims]).graph.outputs[0]!.shape[1];
     if (!(typeof classes === 'number' && classes >= 2)) throw usage(`class sensitivity needs a classifier with at least 2 classes; '${plan.model}' has output shape [${explainer.canonical([1, ...imageDims]).graph.outputs[0]!.shape}]`);
     const settings = { seed: plan.seed };
-    config = { evaluation: 'sensitivity', ...base, params: Object.fromEntries(plan.methods.map((m) => [m, sensitivityParams(m, preprocess)])), settings };
+    config = { evaluation: 'sensitivity', ...base, params: Object.fromEntries(plan.methods.map((m) => [m, paramsOf(m, preprocess)])), settings };
     forward = new Forward(explainer, imageDims, plan.batch, plan.threads);
     evaluation = sensitivityEvaluation(explainer, forward, preprocess, { ...settings, methods: plan.methods }) as Evaluation<BaseRecord>;
   } else if (plan.evaluation === 'adversarial') {

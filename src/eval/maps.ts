@@ -49,11 +49,21 @@ export function reductionOf(method: EvalMethodName): Reduction {
 /** Methods whose rules use the zB rule with the default composite. */
 const ZB_METHODS: readonly MethodName[] = ['lrp', 'clrp1', 'clrp2'];
 
-/** The parameters a method is run with: none, or for the zB composites the preprocessing's pixel box. */
+/**
+ * The parameters a method is run with in evaluations:
+ * - the zB composites get the preprocessing's pixel box;
+ * - methods seeded with the target's logit by default (the LRP family) get a unit seed: every rule
+ *   is positively homogeneous in the seed, so only its sign matters, and a class with a negative
+ *   logit would otherwise have its map negated (its positive part would be the evidence against it).
+ */
 export function paramsOf(method: EvalMethodName, preprocess: Preprocess): MethodParams {
-  if (!(ZB_METHODS as readonly string[]).includes(method)) return {};
-  const { low, high } = pixelBounds(preprocess);
-  return { box: { low, high } };
+  const params: MethodParams = {};
+  if (!isFrameworkMethod(method) && METHODS[method].seedScale === 'logit') params.seed = 'one';
+  if ((ZB_METHODS as readonly string[]).includes(method)) {
+    const { low, high } = pixelBounds(preprocess);
+    params.box = { low, high };
+  }
+  return params;
 }
 
 /** The map of image `i`, target `k` (default 0) of an explanation, as a metric map (non-negative). */

@@ -13,15 +13,13 @@
  * the mean and counted as skipped; the distance likewise when a map is all zeros, `mapDistance`).
  * Maps: see maps.ts.
  *
- * Every class is explained with a unit seed on its logit (`seed: 'one'` for the LRP family, whose
- * default seed is the logit's value): the maps of a class with a negative logit, such as the
+ * Every class is explained with a unit seed on its logit (paramsOf in maps.ts sets `seed: 'one'`
+ * for the LRP family, whose default seed is the logit's value): the maps of a class with a negative logit, such as the
  * min-scoring one, would otherwise be sign-flipped, and the positive part of a flipped relevance map
  * is another map — a difference that says nothing about the method.
  */
 import type { Preprocess } from '../io/preprocess.js';
 import type { Explainer } from '../methods/explainer.js';
-import { isFrameworkMethod } from '../methods/framework.js';
-import { METHODS, type MethodParams } from '../methods/methods.js';
 import { classSensitivitySpearman } from '../metrics/classSensitivity.js';
 import { mulberry32, randomPair } from '../metrics/random.js';
 import { summarize, type Summary } from '../metrics/stats.js';
@@ -61,12 +59,6 @@ export interface SensitivityRecord extends BaseRecord {
   methods: Record<string, Record<SensitivityPair, PairMeasures>>;
 }
 
-/** A method's parameters here: those of maps.ts, with a unit seed for methods seeded by the logit. */
-export function sensitivityParams(method: EvalMethodName, preprocess: Preprocess): MethodParams {
-  const params = paramsOf(method, preprocess);
-  return !isFrameworkMethod(method) && METHODS[method].seedScale === 'logit' ? { ...params, seed: 'one' } : params;
-}
-
 /** The two classes of each pair for row i of [n, classes] logits. */
 export function sensitivityClasses(logits: Float32Array, classes: number, i: number, seed: number, index: number): Record<SensitivityPair, [number, number]> {
   const row = Array.from(logits.subarray(i * classes, (i + 1) * classes));
@@ -91,7 +83,7 @@ export function sensitivityEvaluation(explainer: Explainer, forward: Forward, pr
       const slotOf: Record<SensitivityPair, [number, number]> = { random: [0, 1], maxmin: [2, 3], top2: [2, 4] };
       const methods: Record<string, Record<SensitivityPair, PairMeasures>>[] = batch.samples.map(() => ({}));
       for (const method of config.methods) {
-        const e = await explainer.explain(batch.input, { method, target: targets, params: sensitivityParams(method, preprocess), reductions: [reductionOf(method)] });
+        const e = await explainer.explain(batch.input, { method, target: targets, params: paramsOf(method, preprocess), reductions: [reductionOf(method)] });
         for (let i = 0; i < n; i++) {
           const maps = [0, 1, 2, 3, 4].map((k) => mapOf(e, method, i, k));
           const measures = {} as Record<SensitivityPair, PairMeasures>;
