@@ -173,6 +173,12 @@ describe('eval sanity', () => {
     expect(r.stderr).toMatch(/^backlight: .*another configuration \(settings differs\)/);
   });
 
+  it('says that a sanity run has nothing to merge', async () => {
+    const r = await cli('eval', 'merge', out);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^backlight: '.*' holds an 'eval sanity' run, which is not sharded: there is nothing to merge/);
+  });
+
   it('lists the learnable layers', async () => {
     const r = await cli('eval', 'sanity', '--model', model, '--list-layers');
     expect(r.code).toBe(0);

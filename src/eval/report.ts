@@ -257,6 +257,9 @@ export interface FinalizeResult {
 export async function finalizeRun(out: string): Promise<FinalizeResult> {
   const config = await readRunConfig<RunConfig>(out);
   if (!config) throw new BacklightError(`'${out}' holds no evaluation (no run.json): give the --out folder of an 'eval ${EVAL_KINDS.join('|')}' run`, 'usage');
+  if (String(config.evaluation) === 'sanity') {
+    throw new BacklightError(`'${out}' holds an 'eval sanity' run, which is not sharded: there is nothing to merge (rerun 'eval sanity' with the same options to resume it)`, 'usage');
+  }
   if (!(EVAL_KINDS as readonly string[]).includes(config.evaluation)) throw new BacklightError(`'${join(out, 'run.json')}' names an unknown evaluation '${String(config.evaluation)}'`);
   const { records, shards } = await mergeRecordFiles<BaseRecord>(out, true);
   const summary = summarizeRecords(config, records);
