@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates the reports under docs/eval from ../shared: `npm run report` (all of them, about
 # 45 minutes on 2 cores) or `npm run report -- sanity-resnet20 ablation-imagenet` (those named).
-# Each folder is deleted first: the commands resume into an existing folder instead of recomputing.
+# Each folder is emptied first (the commands resume into an existing folder instead of recomputing),
+# except its README.md: the text that reads the numbers, written by hand.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 shared=../shared
@@ -23,15 +24,20 @@ run() {
   shift
   local out="docs/eval/$name"
   echo "report: $name"
+  local readme
+  readme=$(mktemp)
+  [ -f "$out/README.md" ] && cp "$out/README.md" "$readme"
   rm -rf "$out"
   local start=$SECONDS
   bl "$@" --out "$out"
+  [ -s "$readme" ] && cp "$readme" "$out/README.md"
+  rm -f "$readme"
   echo "report: $name done in $((SECONDS - start)) s"
 }
 
 pointing-imagenet() { run pointing-imagenet eval pointing --model "$mobilenet" "${imagenet[@]}"; }
 pointing-imagenet-more() {
-  run pointing-imagenet-more eval pointing --model "$mobilenet_dyn" "${imagenet[@]}" --limit 300 --batch 4 \
+  run pointing-imagenet-more eval pointing --model "$mobilenet_dyn" "${imagenet[@]}" --batch 4 \
     --method lrp-epsilon,lrp,clrp1,clrp2,excitation,contrastive-excitation,gradcam,normgrad
 }
 ablation-imagenet() {
