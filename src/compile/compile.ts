@@ -14,10 +14,10 @@
  *            backward signal at that tensor
  */
 import { BacklightError, UnsupportedOpError } from '../errors.js';
-import { NameScope, cloneGraph, producers, shapeOf, type Graph, type Node, type ValueInfo } from '../ir/graph.js';
+import { NameScope, cloneGraph, producers, removeDeadNodes, shapeOf, type Graph, type Node, type ValueInfo } from '../ir/graph.js';
 import { asFloat32, int64 } from '../ir/tensor.js';
 import { CANONICALIZED_OPS, RULES, supportedOps } from '../rules/index.js';
-import type { RuleChoice, RuleContext } from '../rules/types.js';
+import type { MaxPoolSwitches, RuleChoice, RuleContext } from '../rules/types.js';
 import { Emitter } from './emitter.js';
 import { emitMetaStep } from './meta.js';
 
@@ -29,6 +29,8 @@ export interface CompileOptions {
   rules: (node: Node, graph: Graph) => RuleChoice;
   /** Stabilizer of LRP denominators (default 1e-6). */
   stabilizer?: number;
+  /** How max-pooling finds its switches (see RuleContext.maxPoolSwitches); default 'indices'. */
+  maxPoolSwitches?: MaxPoolSwitches;
   /** Seed value: 1 (default), or the logit of the target (LRP's convention: R = S_j at the output). */
   seedScale?: 'one' | 'logit';
   /**
@@ -264,6 +266,7 @@ export function compile(canonical: Graph, opts: CompileOptions): CompiledGraph {
       family,
       linear: choice.linear,
       stabilizer: opts.stabilizer ?? 1e-6,
+      maxPoolSwitches: opts.maxPoolSwitches,
       shape: (name) => shapeOf(g, name),
       constant: (name) => g.initializers.get(name),
     };
@@ -323,23 +326,7 @@ export function compile(canonical: Graph, opts: CompileOptions): CompiledGraph {
   g.nodes = [...g.nodes, ...emit.nodes];
   g.inputs = inputs;
   g.outputs = outputs;
-  dropDeadCode(g);
+  // Rules may emit values that a later rule regroups away (Emitter.products).
+  removeDeadNodes(g);
   return { graph: g, k, batch, classes, inputShape };
-}
-
-/**
- * Removes nodes no output depends on, and initializers no node reads: rules may emit values that
- * a later rule regroups away (see Emitter.products), and a smaller graph is faster to load.
- */
-function dropDeadCode(g: Graph): void {
-  const needed = new Set(g.outputs.map((o) => o.name));
-  const kept: Node[] = [];
-  for (let i = g.nodes.length - 1; i >= 0; i--) {
-    const node = g.nodes[i]!;
-    if (!node.outputs.some((o) => needed.has(o))) continue;
-    kept.push(node);
-    for (const input of node.inputs) if (input) needed.add(input);
-  }
-  g.nodes = kept.reverse();
-  for (const name of [...g.initializers.keys()]) if (!needed.has(name)) g.initializers.delete(name);
 }

@@ -13,6 +13,7 @@ import { encodeModel } from '../onnx/encode.js';
 import { Runtime, type OrtModule, type RuntimeOptions } from '../runtime/runtime.js';
 import { METHOD_NAMES, methodByName, type MethodName, type MethodParams } from './methods.js';
 import type { Aggregation, AggregationOutputs } from '../compile/aggregate.js';
+import type { MaxPoolSwitches } from '../rules/types.js';
 import {
   FRAMEWORK_METHOD_NAMES,
   compileFramework,
@@ -112,6 +113,13 @@ export interface ExplainerOptions extends RuntimeOptions {
    * copy of the weights, so large models want few. Default 4.
    */
   maxSessions?: number;
+  /**
+   * How compiled max-pooling backward passes find the switches: MaxPool's Indices output
+   * ('indices'), or ArgMax over windows that tile the input ('argmax', for onnxruntime's WebGPU,
+   * whose MaxPool has no Indices output). Default: 'argmax' when `executionProviders` includes
+   * 'webgpu', else 'indices'.
+   */
+  maxPoolSwitches?: MaxPoolSwitches;
 }
 
 interface CompiledSession {
@@ -296,8 +304,10 @@ export class Explainer {
     const seeds = { top: plan.top, given: plan.given };
     const reductions = options.reductions ?? REDUCTIONS;
     const spec = resolveFramework(options.method, graph, options);
+    // onnxruntime's WebGPU MaxPool has no Indices output: find the switches with ArgMax there.
+    const maxPoolSwitches = this.options.maxPoolSwitches ?? (this.options.executionProviders?.includes('webgpu') ? 'argmax' : 'indices');
     if (spec) {
-      const f = compileFramework(graph, spec, { seeds, reductions, taps: options.taps, params: options.params });
+      const f = compileFramework(graph, spec, { seeds, reductions, taps: options.taps, params: options.params, maxPoolSwitches });
       return { compiled: f.compiled, aggregation: { outputs: f.outputs, primary: spec.aggregations[0]! } };
     }
     const compiled = compile(graph, {
@@ -305,6 +315,7 @@ export class Explainer {
       seeds,
       reductions,
       taps: options.taps,
+      maxPoolSwitches,
     });
     return { compiled };
   }

@@ -10,6 +10,8 @@ import type { Graph, Node } from '../ir/graph.js';
 import type { Tensor } from '../ir/tensor.js';
 import type { Emitter } from '../compile/emitter.js';
 
+export type MaxPoolSwitches = 'indices' | 'argmax';
+
 /** Which variant of an op's backward pass a method asks for. */
 export type RuleFamily = 'gradient' | 'deconvnet' | 'guided' | 'lrp';
 
@@ -51,6 +53,11 @@ export interface RuleContext {
   readonly linear?: LinearRule;
   /** Added to denominators with the sign of the denominator (sign(0) = +1), as Zennit does. */
   readonly stabilizer: number;
+  /**
+   * How max-pooling finds its switches: MaxPool's Indices output (default), or ArgMax over windows
+   * that tile the input (for runtimes without the Indices output, as onnxruntime's WebGPU).
+   */
+  readonly maxPoolSwitches?: MaxPoolSwitches;
   /** Static forward shape of a tensor. */
   shape(name: string): number[];
   /** Value of a constant input (initializer), if it is one. */

@@ -34,8 +34,9 @@ function need(): Model {
 
 /**
  * Runs `f` on the model; when it fails on WebGPU with anything but a user error, the model goes to
- * wasm and `f` runs again. (onnxruntime's WebGPU MaxPool, for one, does not compute the indices
- * output that the compiled max-pooling backward reads.)
+ * wasm and `f` runs again. (onnxruntime's WebGPU MaxPool, for one, has no Indices output: on
+ * WebGPU the compiler finds the switches of pools that tile their input with ArgMax, and other
+ * pools still need the Indices output.)
  */
 async function onModel<T>(f: (m: Model) => Promise<T>): Promise<T> {
   try {
