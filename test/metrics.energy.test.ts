@@ -150,7 +150,7 @@ describe('energy pointing game (Gu et al. §5.2)', () => {
     }
   });
 
-  it('is fast enough for thousands of 224×224 maps', () => {
+  it('accumulates many 224×224 maps (speed: see the pointing report timings, not a timed test)', () => {
     const rng = mulberry32(3);
     const maps = Array.from({ length: 50 }, () => ({
       data: Float32Array.from({ length: 224 * 224 }, () => (rng() < 0.5 ? 0 : rng())),
@@ -158,12 +158,8 @@ describe('energy pointing game (Gu et al. §5.2)', () => {
       height: 224,
     }));
     const mask = boxesMask([[40, 50, 150, 180]], 224, 224);
-    const t0 = performance.now();
     const curve = new EnergyPointingCurve();
     for (const m of maps) curve.add(m, mask);
-    const perMap = (performance.now() - t0) / maps.length;
-    // Typically a few ms per map; generous bound for slow CI machines.
-    expect(perMap).toBeLessThan(100);
     expect(curve.result().images).toBe(50);
   });
 });
