@@ -43,6 +43,7 @@ import type { CliIO } from './errors.js';
 import { parsePreprocessOptions, type PreprocessCliOptions } from './inputs.js';
 import { registerRandomNets } from './evalRandomNetsCommand.js';
 import { registerSanity } from './evalSanityCommand.js';
+import { collect, integerOption, numberOption, usage } from './options.js';
 
 /** Options shared by `eval pointing` and `eval ablation`, as commander parses them. */
 export interface EvalCliOptions extends PreprocessCliOptions {
@@ -82,23 +83,6 @@ export interface EvalReport {
   /** Absent for a shard (run `eval merge`). */
   summary?: AnySummary;
   files?: string[];
-}
-
-const usage = (msg: string): BacklightError => new BacklightError(msg, 'usage');
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
-
-function parseInt_(flag: string, text: string | undefined, fallback: number, min: number): number {
-  if (text === undefined) return fallback;
-  const v = Number(text);
-  if (!/^\s*[0-9]+\s*$/.test(text) || !Number.isSafeInteger(v) || v < min) throw usage(`${flag} '${text}' must be an integer ≥ ${min}`);
-  return v;
-}
-
-function parseNum(flag: string, text: string | undefined, fallback: number, ok: (v: number) => boolean, range: string): number {
-  if (text === undefined) return fallback;
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v) || !ok(v)) throw usage(`${flag} '${text}' must be a number ${range}`);
-  return v;
 }
 
 /** The methods of `--method` (comma-separated, repeatable); default: the gradient family. */
@@ -178,11 +162,11 @@ export function planEval(evaluation: EvalPlan['evaluation'], opts: EvalCliOption
     annotations: opts.annotations,
     methods: parseMethods(opts.method, evaluation === 'sensitivity' || evaluation === 'adversarial' ? SENSITIVITY_METHODS : GRADIENT_FAMILY),
     out: opts.out,
-    limit: opts.limit === undefined ? undefined : parseInt_('--limit', opts.limit, 0, 1),
-    batch: parseInt_('--batch', opts.batch, 1, 1),
+    limit: opts.limit === undefined ? undefined : integerOption('--limit', opts.limit, 0, 1),
+    batch: integerOption('--batch', opts.batch, 1, 1),
     shard: opts.shard === undefined ? null : parseShard(opts.shard),
-    threads: opts.threads === undefined ? undefined : parseInt_('--threads', opts.threads, 0, 1),
-    seed: parseInt_('--seed', opts.seed, 0, 0),
+    threads: opts.threads === undefined ? undefined : integerOption('--threads', opts.threads, 0, 1),
+    seed: integerOption('--seed', opts.seed, 0, 0),
     format: opts.json ? 'json' : opts.quiet ? 'quiet' : 'text',
     preprocess: parsePreprocessOptions(opts),
   };
@@ -190,15 +174,15 @@ export function planEval(evaluation: EvalPlan['evaluation'], opts: EvalCliOption
   if (evaluation === 'adversarial') {
     const target = (opts.target ?? 'predicted').trim().toLowerCase();
     if (target !== 'label' && target !== 'predicted') throw usage(`--target '${opts.target}' must be 'predicted' (the model's class on x) or 'label' (the ground truth)`);
-    plan.adversarial = { ...parseEpsilon(opts.epsilon), target, grid: parseInt_('--grid', opts.grid, 3, 0), labels: opts.labels };
+    plan.adversarial = { ...parseEpsilon(opts.epsilon), target, grid: integerOption('--grid', opts.grid, 3, 0), labels: opts.labels };
     return plan;
   }
   if (evaluation === 'pointing') {
     plan.pointing = {
-      tolerance: parseNum('--tolerance', opts.tolerance, DEFAULT_POINTING.tolerance, (v) => v >= 0, '≥ 0 (pixels)'),
+      tolerance: numberOption('--tolerance', opts.tolerance, DEFAULT_POINTING.tolerance, (v) => v >= 0, '≥ 0 (pixels)'),
       levels: parseLevels(opts.levels),
       seed: plan.seed,
-      smallThreshold: parseNum('--small', opts.small, DEFAULT_POINTING.smallThreshold, (v) => v > 0 && v <= 1, 'in (0, 1] (share of the image)'),
+      smallThreshold: numberOption('--small', opts.small, DEFAULT_POINTING.smallThreshold, (v) => v > 0 && v <= 1, 'in (0, 1] (share of the image)'),
     };
   } else {
     let fill: 'preset' | 'dataset' | number[] = 'preset';
@@ -217,9 +201,9 @@ export function planEval(evaluation: EvalPlan['evaluation'], opts: EvalCliOption
     const target = (opts.target ?? 'label').trim().toLowerCase();
     if (target !== 'label' && target !== 'predicted') throw usage(`--target '${opts.target}' must be 'label' (the ground-truth class) or 'predicted'`);
     plan.ablation = {
-      patchSize: opts.patch === undefined ? undefined : parseInt_('--patch', opts.patch, 0, 1),
+      patchSize: opts.patch === undefined ? undefined : integerOption('--patch', opts.patch, 0, 1),
       fill,
-      steps: parseInt_('--steps', opts.steps, 16, 0),
+      steps: integerOption('--steps', opts.steps, 16, 0),
       target,
     };
   }

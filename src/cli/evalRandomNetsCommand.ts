@@ -14,7 +14,6 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { buildModel } from '../builder/models.js';
-import { BacklightError } from '../errors.js';
 import { Explainer } from '../index.js';
 import { checkWritableFolder } from '../io/files.js';
 import { loadImage } from '../io/image.js';
@@ -30,6 +29,7 @@ import { asset } from './demo.js';
 import type { CliIO } from './errors.js';
 import { evalProgress } from './evalCommand.js';
 import { parsePreprocessOptions, type PreprocessCliOptions } from './inputs.js';
+import { collect, integerOption, usage } from './options.js';
 
 export interface RandomNetsCliOptions extends PreprocessCliOptions {
   data?: string;
@@ -49,9 +49,6 @@ export interface RandomNetsCliOptions extends PreprocessCliOptions {
   json?: boolean;
 }
 
-const usage = (msg: string): BacklightError => new BacklightError(msg, 'usage');
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
-
 export const DEFAULT_FILTERS = [8, 16, 32, 64, 128, 256, 512];
 export const DEFAULT_HIDDEN = [64, 256, 1024, 4096];
 /** The widths of Nie et al.'s Figure 4 (CNN filters, FCN hidden units). */
@@ -59,13 +56,6 @@ const PAPER_FILTERS = 256;
 const PAPER_HIDDEN = 4096;
 /** An FCN whose first weight matrix holds more values than this (1 GiB of float32) is refused. */
 const MAX_FCN_WEIGHTS = 2 ** 28;
-
-function intOption(flag: string, text: string | undefined, fallback: number, min: number): number {
-  if (text === undefined) return fallback;
-  const v = Number(text);
-  if (!/^\s*[0-9]+\s*$/.test(text) || !Number.isSafeInteger(v) || v < min) throw usage(`${flag} '${text}' must be an integer ≥ ${min}`);
-  return v;
-}
 
 function intList(flag: string, text: string | undefined, fallback: number[]): number[] {
   if (text === undefined) return fallback;
@@ -112,14 +102,14 @@ export function planRandomNets(opts: RandomNetsCliOptions): RandomNetsPlan {
   }
   const filters = intList('--filters', opts.filters, DEFAULT_FILTERS);
   const hidden = intList('--hidden', opts.hidden, DEFAULT_HIDDEN);
-  const seedsCount = intOption('--seeds', opts.seeds, 3, 1);
-  const seed = intOption('--seed', opts.seed, 0, 0);
+  const seedsCount = integerOption('--seeds', opts.seeds, 3, 1);
+  const seed = integerOption('--seed', opts.seed, 0, 0);
   return {
     data: opts.data ?? null,
     annotations: opts.annotations,
     out: opts.out,
-    limit: opts.limit === undefined ? undefined : intOption('--limit', opts.limit, 0, 1),
-    threads: opts.threads === undefined ? undefined : intOption('--threads', opts.threads, 0, 1),
+    limit: opts.limit === undefined ? undefined : integerOption('--limit', opts.limit, 0, 1),
+    threads: opts.threads === undefined ? undefined : integerOption('--threads', opts.threads, 0, 1),
     seedsCount,
     seed,
     settings: {
@@ -130,8 +120,8 @@ export function planRandomNets(opts: RandomNetsCliOptions): RandomNetsPlan {
       gridFilters: filters.includes(PAPER_FILTERS) ? PAPER_FILTERS : filters[filters.length - 1]!,
       gridHidden: hidden.includes(PAPER_HIDDEN) ? PAPER_HIDDEN : hidden[hidden.length - 1]!,
       vgg: opts.vgg === true,
-      batch: intOption('--batch', opts.batch, 16, 1),
-      figureImages: intOption('--figures', opts.figures, 3, 0),
+      batch: integerOption('--batch', opts.batch, 16, 1),
+      figureImages: integerOption('--figures', opts.figures, 3, 0),
     },
     // Natural images: the ImageNet normalization at 64×64 (Nie et al.'s FCN sweep size) unless told otherwise.
     preprocess: opts.data === undefined ? null : parsePreprocessOptions({ ...opts, preset: opts.preset ?? 'imagenet', size: opts.size ?? '64' }),

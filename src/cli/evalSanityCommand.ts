@@ -25,6 +25,7 @@ import { stageLabel, writeSanityReport, type SanityConfig } from '../eval/sanity
 import type { CliIO } from './errors.js';
 import { evalProgress, parseMethods } from './evalCommand.js';
 import { parsePreprocessOptions, type PreprocessCliOptions } from './inputs.js';
+import { collect, integerOption, usage } from './options.js';
 
 export interface SanityCliOptions extends PreprocessCliOptions {
   model: string;
@@ -44,16 +45,6 @@ export interface SanityCliOptions extends PreprocessCliOptions {
   listLayers?: boolean;
   quiet?: boolean;
   json?: boolean;
-}
-
-const usage = (msg: string): BacklightError => new BacklightError(msg, 'usage');
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
-
-function intOption(flag: string, text: string | undefined, fallback: number, min: number): number {
-  if (text === undefined) return fallback;
-  const v = Number(text);
-  if (!/^\s*[0-9]+\s*$/.test(text) || !Number.isSafeInteger(v) || v < min) throw usage(`${flag} '${text}' must be an integer ≥ ${min}`);
-  return v;
 }
 
 export interface SanityPlan {
@@ -102,11 +93,11 @@ export function planSanity(opts: SanityCliOptions): SanityPlan {
     layers,
     init: init as ReinitKind,
     target: target as 'label' | 'predicted',
-    seed: intOption('--seed', opts.seed, 0, 0),
-    limit: opts.limit === undefined ? undefined : intOption('--limit', opts.limit, 0, 1),
-    batch: intOption('--batch', opts.batch, 16, 1),
-    threads: opts.threads === undefined ? undefined : intOption('--threads', opts.threads, 0, 1),
-    figures: intOption('--figures', opts.figures, 2, 0),
+    seed: integerOption('--seed', opts.seed, 0, 0),
+    limit: opts.limit === undefined ? undefined : integerOption('--limit', opts.limit, 0, 1),
+    batch: integerOption('--batch', opts.batch, 16, 1),
+    threads: opts.threads === undefined ? undefined : integerOption('--threads', opts.threads, 0, 1),
+    figures: integerOption('--figures', opts.figures, 2, 0),
     format: opts.json ? 'json' : opts.quiet ? 'quiet' : 'text',
     preprocess: parsePreprocessOptions(opts),
   };

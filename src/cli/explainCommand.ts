@@ -82,6 +82,7 @@ import {
   type TargetUse,
 } from './summary.js';
 import { parseTargetList, positionLabel, targetPositions, validateTargets, type TargetPosition } from './targets.js';
+import { collect, numberOption } from './options.js';
 
 export { fitInput, stemOf, type InputBatch } from './inputs.js';
 export type { ExplainReport, InputReport, TargetSlot } from './summary.js';
@@ -206,8 +207,6 @@ export function parseLayerOptions(opts: ExplainCliOptions, methods: readonly Exp
   }
   return { layers, aggregations, ...(combine ? { combine } : {}), ...(upsample ? { upsample } : {}) };
 }
-
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 /** Wraps `text` to `width` columns, indenting continuation lines by `indent` spaces. */
 function wrap(text: string, width: number, indent: number): string {
@@ -360,13 +359,6 @@ export function registerExplain(program: Command, io: CliIO, argv: readonly stri
     });
 }
 
-function parseFraction(flag: string, text: string | undefined, fallback: number, ok: (v: number) => boolean, range: string): number {
-  if (text === undefined) return fallback;
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v) || !ok(v)) throw new BacklightError(`${flag} '${text}' must be a number ${range}`, 'usage');
-  return v;
-}
-
 /** `--list-layers`: prints the layers one can compute layer maps at, and writes nothing. */
 async function listLayers(opts: ExplainCliOptions, io: CliIO): Promise<void> {
   const explainer = await Explainer.load(opts.model);
@@ -414,8 +406,8 @@ export function planExplain(opts: ExplainCliOptions, argv: readonly string[] = [
   const pictures: PictureOptions = {
     png: opts.png !== false,
     signed: opts.signed === true,
-    clip: parseFraction('--clip', opts.clip, DEFAULT_PERCENTILE, (v) => v > 0 && v <= 100, 'in (0, 100], e.g. 99.5'),
-    opacity: parseFraction('--opacity', opts.opacity, 0.6, (v) => v >= 0 && v <= 1, 'from 0 to 1'),
+    clip: numberOption('--clip', opts.clip, DEFAULT_PERCENTILE, (v) => v > 0 && v <= 100, 'in (0, 100], e.g. 99.5'),
+    opacity: numberOption('--opacity', opts.opacity, 0.6, (v) => v >= 0 && v <= 1, 'from 0 to 1'),
   };
   let threads: number | undefined;
   if (opts.threads !== undefined) {

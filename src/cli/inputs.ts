@@ -27,6 +27,7 @@ import {
 import type { Dim } from '../ir/graph.js';
 import type { TensorLike } from '../methods/explainer.js';
 import { minMaxGray, type ImageGeometry, type PixelImage } from '../render/index.js';
+import { usage } from './options.js';
 
 export type InputKind = 'npy' | 'image';
 
@@ -79,8 +80,6 @@ export interface PreprocessRequest {
   /** Whether any preprocessing option was given (for .npy inputs: draw with `tensorToImage`). */
   explicit: boolean;
 }
-
-const usage = (msg: string): BacklightError => new BacklightError(msg, 'usage');
 
 function parseNumbers(flag: string, text: string): number[] {
   const parts = text.split(',').map((s) => s.trim());

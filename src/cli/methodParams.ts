@@ -10,13 +10,13 @@
  * input has a preprocessing only when a preprocessing option was given; without one, a method
  * that uses zB is a usage error that asks for `--box` or `--preset`.
  */
-import { BacklightError } from '../errors.js';
 import { pixelBounds, type Preprocess } from '../io/preprocess.js';
 import { COMPOSITE_NAMES, namedComposite, type CompositeName, type PixelBox } from '../methods/composites.js';
 import type { ExplainMethodName } from '../methods/explainer.js';
 import { isFrameworkMethod } from '../methods/framework.js';
 import { GRADIENT_FAMILY, METHODS, type MethodName, type MethodParams } from '../methods/methods.js';
 import type { LinearRule } from '../rules/types.js';
+import { parseNumber, usage } from './options.js';
 
 /** The flags as commander parses them. */
 export interface MethodParamCliOptions {
@@ -56,14 +56,6 @@ export interface ParamRequest {
   zbMethods: MethodName[];
   /** `--meta-lr`: meta-saliency learning rate of the gradient-family methods. */
   metaLearningRate?: number;
-}
-
-const usage = (msg: string): BacklightError => new BacklightError(msg, 'usage');
-
-function parseNumber(flag: string, text: string, ok: (v: number) => boolean, range: string): number {
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v) || !ok(v)) throw usage(`${flag} '${text}' must be a number ${range}`);
-  return v;
 }
 
 /** `LOW,HIGH` (all channels) or `l1,l2,l3:h1,h2,h3` (per channel). */

@@ -39,7 +39,6 @@ export interface PictureOptions {
   opacity: number;
 }
 
-
 // How methods are drawn (shared with the browser page): src/methods/display.ts.
 export { OVERLAY_STYLE, displayOf, formatProbability, type MethodDisplay } from '../methods/display.js';
 

@@ -15,24 +15,18 @@ import { writeFilesAtomic, type FileToWrite } from '../io/files.js';
 import { loadImage } from '../io/image.js';
 import { decodeNpy } from '../io/npy.js';
 import { gridPng } from '../io/png.js';
-import { describePreprocess, type Preprocess } from '../io/preprocess.js';
-import type { MethodParams } from '../methods/methods.js';
+import { describePreprocess } from '../io/preprocess.js';
 import { heatmapRGBA, layoutGrid, type PixelImage } from '../render/index.js';
 import type { Dataset } from './datasets.js';
-import { MAP_KIND_TEXT, methodLabel, type EvalMethodName, type MapKind } from './maps.js';
+import { MAP_KIND_TEXT, methodLabel, type EvalMethodName } from './maps.js';
 import type { Figure } from './plots.js';
+import type { RunConfig } from './report.js';
 import { readRecords, readRunLog, RESULTS_FILE } from './records.js';
 import { mapsFile, SANITY_METRICS, summarizeSanity, type SanityMetric, type SanityMode, type SanityRecord, type SanitySettings, type SanityStage, type SanitySummary } from './sanity.js';
 
-/** What run.json of a sanity run holds. */
-export interface SanityConfig {
+/** What run.json of a sanity run holds: the other evaluations' fields, with its own settings. */
+export interface SanityConfig extends Omit<RunConfig, 'evaluation' | 'settings'> {
   evaluation: 'sanity';
-  model: { file: string; sha256: string; inputShape: (number | string)[] };
-  data: { folder: string; annotations: string };
-  preprocess: Preprocess;
-  methods: EvalMethodName[];
-  maps: Record<string, MapKind>;
-  params: Record<string, MethodParams>;
   settings: SanitySettings;
 }
 
