@@ -11,7 +11,7 @@ export {
   type Aggregation, type CombineSpec, type FrameworkMethodName, type LayerInfo, type Upsampling,
 } from './methods/framework.js';
 export type { Explanation, ExplainMethodName, ExplainOptions, ExplainerOptions, Target, TargetSpec, TensorLike } from './methods/explainer.js';
-export type { LinearRule } from './rules/types.js';
+export type { GateLowering, LinearRule, Lowering, MaxPoolSwitches } from './rules/types.js';
 export { REDUCTIONS, type Reduction } from './compile/compile.js';
 export { supportedOps } from './rules/index.js';
 export * as metrics from './metrics/index.js';

@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { Explainer } from '../src/index.js';
 import { GRADIENT_FAMILY as METHOD_NAMES, type GradientFamilyName as MethodName } from '../src/methods/methods.js';
 import { backward, forward, type RefMethod } from './reference/eager.js';
-import { allTinyModels, randomInput, Rng, tinyMaxPoolNet, type TinyModel } from './reference/tinyModels.js';
+import { allTinyModels, randomInput, Rng, TinyGraphBuilder, tinyMaxPoolNet, type TinyModel } from './reference/tinyModels.js';
+import { intsAttr } from '../src/ir/graph.js';
 import { buildModel } from '../src/builder/index.js';
 import { relL2 } from './helpers/compare.js';
 
@@ -76,7 +77,7 @@ describe('max-pooling switches by ArgMax equal the eager reference', () => {
   for (const model of models) {
     for (const method of METHOD_NAMES) {
       it(`${model.name}: ${method}`, async () => {
-        const ex = await Explainer.load(model.bytes, { maxPoolSwitches: 'argmax' });
+        const ex = await Explainer.load(model.bytes, { lowering: { maxPoolSwitches: 'argmax' } });
         const ref = await Explainer.load(model.bytes);
         const dims = ex.inputShape.map((d) => (typeof d === 'number' ? d : 1));
         const x = randomInput(dims, 11);
@@ -97,5 +98,70 @@ describe('max-pooling switches by ArgMax equal the eager reference', () => {
         }
       });
     }
+  }
+});
+
+/**
+ * Rectifier gates at their edges. An identity 1×1 Conv makes the pre-activation equal to the
+ * input, so y takes chosen values: exact zeros, the upper bound and the float just below it,
+ * subnormal and huge values. The 'ramp' gates (per-channel 1×1 convolutions with saturating
+ * activations) must open and close exactly where the comparisons do, with 8 channels (onnxruntime's
+ * blocked NCHWc layout) and with 3 (plain layout).
+ */
+describe('rectifier gates are exact at their edges', () => {
+  const below = (v: number): number => {
+    const f = new Float32Array([v]);
+    new Uint32Array(f.buffer)[0]! -= 1; // the next float toward zero (v > 0)
+    return f[0]!;
+  };
+  const rectifiers = [
+    { name: 'Relu', hi: undefined },
+    { name: 'ReLU6', hi: 6 },
+    { name: 'Clip(0, 0.3)', hi: Math.fround(0.3) },
+  ];
+  for (const { name, hi } of rectifiers) {
+    for (const channels of [8, 3]) {
+      const b = new TinyGraphBuilder(`gate_${name}_${channels}`, [1, channels, 4, 4], 5);
+      const eye = new Float32Array(channels * channels).map((_, i) => (i % (channels + 1) === 0 ? 1 : 0));
+      const pre = b.op('Conv', [b.input, b.floatConst('eye', [channels, channels, 1, 1], eye), b.floatConst('zero', [channels], new Float32Array(channels))], { kernel_shape: intsAttr([1, 1]) });
+      const y = hi === undefined ? b.op('Relu', [pre]) : b.op('Clip', [pre, b.floatConst('min', [], [0]), b.floatConst('max', [], [hi])]);
+      const model = b.finish(b.op('Relu', [b.conv(y, channels, channels)]), 4);
+      const top = hi ?? 3e38;
+      const edges = [0, -0, -1, 2 ** -149, 2 ** -140, 2 ** -126, 1e-30, 0.5, top, below(top), 1e30, 3e38, hi === undefined ? 7 : hi * 2];
+      const x = randomInput(model.inputShape, 13, 2);
+      for (let i = 0; i < x.length; i += 2) x[i] = edges[(i >> 1) % edges.length]!;
+      for (const gates of ['ramp', 'compare'] as const) {
+        it(`${name}, ${channels} channels, ${gates} gates`, async () => {
+          const ex = await Explainer.load(model.bytes, { lowering: { gates } });
+          const onnx = new TextDecoder('latin1').decode(ex.compileToOnnx(model.inputShape, { method: 'gradient', target: 'max', reductions: [] }));
+          expect(onnx.includes('HardSigmoid')).toBe(gates === 'ramp');
+          for (const method of ['gradient', 'guided-backprop'] as const) {
+            const r = await ex.explain({ data: x, dims: model.inputShape }, { method, target: { seeds: new Float32Array([1, -2, 0.5, 3]), k: 1 } });
+            const ref = eager(model, x, Float64Array.from([1, -2, 0.5, 3]), method);
+            for (let i = 0; i < x.length; i++) {
+              // Every gate the reference closes must be closed (exact zero), and the rest agree.
+              if (ref[i] === 0) expect(r.attribution.data[i], `${method}, x = ${x[i]}`).toBe(0);
+              else expect(Math.abs(r.attribution.data[i]! - ref[i]!), `${method}, x = ${x[i]}`).toBeLessThan(1e-5 * Math.abs(ref[i]!) + 1e-12);
+            }
+          }
+        });
+      }
+    }
+  }
+});
+
+/**
+ * The zero-inserted signal is s·out long per axis; a geometry whose input needs less than that
+ * (the [9, 8] case: 8 columns, stride 3, 3 outputs) keeps ConvTranspose.
+ */
+describe('strided depthwise convs run backward as zero insertion and a stride-1 Conv', () => {
+  for (const model of allTinyModels().filter((m) => /_s[23]x[23]_.*_g[234]$/.test(m.name))) {
+    const fallback = model.inputShape[3] === 8 && model.name.includes('s2x3');
+    it(`${model.name}: ${fallback ? 'ConvTranspose' : 'zero insertion'}`, async () => {
+      const ex = await Explainer.load(model.bytes);
+      const onnx = new TextDecoder('latin1').decode(ex.compileToOnnx(model.inputShape, { method: 'gradient', target: 'max', reductions: [] }));
+      expect(onnx.includes('Resize')).toBe(!fallback);
+      expect(onnx.includes('ConvTranspose')).toBe(fallback);
+    });
   }
 });

@@ -17,7 +17,7 @@ import { BacklightError, UnsupportedOpError } from '../errors.js';
 import { NameScope, cloneGraph, producers, removeDeadNodes, shapeOf, type Graph, type Node, type ValueInfo } from '../ir/graph.js';
 import { asFloat32, int64 } from '../ir/tensor.js';
 import { CANONICALIZED_OPS, RULES, supportedOps } from '../rules/index.js';
-import type { MaxPoolSwitches, RuleChoice, RuleContext } from '../rules/types.js';
+import { CPU_LOWERING, type Lowering, type RuleChoice, type RuleContext } from '../rules/types.js';
 import { Emitter } from './emitter.js';
 import { emitMetaStep } from './meta.js';
 
@@ -29,8 +29,8 @@ export interface CompileOptions {
   rules: (node: Node, graph: Graph) => RuleChoice;
   /** Stabilizer of LRP denominators (default 1e-6). */
   stabilizer?: number;
-  /** How max-pooling finds its switches (see RuleContext.maxPoolSwitches); default 'indices'. */
-  maxPoolSwitches?: MaxPoolSwitches;
+  /** Op choices for the runtime that will run the graph (see Lowering); default CPU_LOWERING. */
+  lowering?: Lowering;
   /** Seed value: 1 (default), or the logit of the target (LRP's convention: R = S_j at the output). */
   seedScale?: 'one' | 'logit';
   /**
@@ -119,6 +119,7 @@ function renameTensor(g: Graph, from: string, to: string): void {
 
 export function compile(canonical: Graph, opts: CompileOptions): CompiledGraph {
   const g = cloneGraph(canonical);
+  const lowering = opts.lowering ?? CPU_LOWERING;
   const k = opts.seeds.top + opts.seeds.given;
   if (![opts.seeds.top, opts.seeds.given].every((x) => Number.isInteger(x) && x >= 0) || k < 1) {
     throw new BacklightError(`the number of targets must be a positive integer (got ${opts.seeds.top} + ${opts.seeds.given})`, 'usage');
@@ -183,7 +184,7 @@ export function compile(canonical: Graph, opts: CompileOptions): CompiledGraph {
   let explained = logitsName;
   if (opts.meta) {
     if (k !== 1 || opts.contrastive) throw new BacklightError('meta-saliency explains one target per run (and is not contrastive)', 'usage');
-    const step = emitMetaStep(emit, g, g.nodes, inputAlias, logitsName, seedsPerImage, opts.meta.learningRate);
+    const step = emitMetaStep(emit, g, g.nodes, inputAlias, logitsName, seedsPerImage, opts.meta.learningRate, lowering);
     walkNodes = step.nodes;
     explained = step.logits;
     live.clear();
@@ -266,7 +267,7 @@ export function compile(canonical: Graph, opts: CompileOptions): CompiledGraph {
       family,
       linear: choice.linear,
       stabilizer: opts.stabilizer ?? 1e-6,
-      maxPoolSwitches: opts.maxPoolSwitches,
+      lowering,
       shape: (name) => shapeOf(g, name),
       constant: (name) => g.initializers.get(name),
     };

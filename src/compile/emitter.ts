@@ -33,7 +33,7 @@ export class Emitter {
     private prefix = 'bwd',
   ) {}
 
-  /** Emits one node and returns its output names. Float attributes that are integral need `floatAttr`. */
+  /** Emits one node and returns its output names. Float attributes that are integral need `floatAttr` (ir/graph.ts). */
   ops(op: string, inputs: string[], attrs: Record<string, AttrValue> = {}, outputs = 1, hint = op): string[] {
     const outs = Array.from({ length: outputs }, () => this.scope.fresh(`${this.prefix}/${hint}`));
     const converted: Record<string, Attr> = {};
@@ -75,4 +75,3 @@ export class Emitter {
   }
 }
 
-export const floatAttr = (value: number): Attr => ({ type: 'float', value });

@@ -10,7 +10,7 @@
 import { BacklightError } from '../errors.js';
 import { attrFloat, attrInt, attrInts, shapeOf, type Graph, type Node } from '../ir/graph.js';
 import { RULES } from '../rules/index.js';
-import type { RuleContext } from '../rules/types.js';
+import type { Lowering, RuleContext } from '../rules/types.js';
 import type { Emitter } from './emitter.js';
 
 export interface MetaStep {
@@ -71,7 +71,7 @@ function gemmWeightGradient(emit: Emitter, node: Node, signal: string): string {
  * Emits the SGD step and the updated forward pass. `forward` are the model's nodes (already in the
  * compiled graph), `onehot` the target one-hot [1, classes].
  */
-export function emitMetaStep(emit: Emitter, g: Graph, forward: Node[], input: string, logits: string, onehot: string, learningRate: number): MetaStep {
+export function emitMetaStep(emit: Emitter, g: Graph, forward: Node[], input: string, logits: string, onehot: string, learningRate: number, lowering: Lowering): MetaStep {
   const classes = shapeOf(g, logits)[1]!;
   if (shapeOf(g, input)[0] !== 1) throw new BacklightError('meta-saliency explains one image per run', 'usage');
   // d CE / d logits = softmax(logits) − onehot
@@ -109,7 +109,7 @@ export function emitMetaStep(emit: Emitter, g: Graph, forward: Node[], input: st
     if (!needs.some(Boolean)) continue;
     const rules = RULES.get(node.op)!;
     const ctx: RuleContext = {
-      graph: g, node, emit, k: 1, signals, needs, family: 'gradient', stabilizer: 1e-6,
+      graph: g, node, emit, k: 1, signals, needs, family: 'gradient', stabilizer: 1e-6, lowering,
       shape: (name) => shapeOf(g, name),
       constant: (name) => g.initializers.get(name),
     };

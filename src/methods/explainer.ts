@@ -13,7 +13,7 @@ import { encodeModel } from '../onnx/encode.js';
 import { Runtime, type OrtModule, type RuntimeOptions } from '../runtime/runtime.js';
 import { METHOD_NAMES, methodByName, type MethodName, type MethodParams } from './methods.js';
 import type { Aggregation, AggregationOutputs } from '../compile/aggregate.js';
-import type { MaxPoolSwitches } from '../rules/types.js';
+import { CPU_LOWERING, WEBGPU_LOWERING, type Lowering } from '../rules/types.js';
 import {
   FRAMEWORK_METHOD_NAMES,
   compileFramework,
@@ -114,12 +114,12 @@ export interface ExplainerOptions extends RuntimeOptions {
    */
   maxSessions?: number;
   /**
-   * How compiled max-pooling backward passes find the switches: MaxPool's Indices output
-   * ('indices'), or ArgMax over windows that tile the input ('argmax', for onnxruntime's WebGPU,
-   * whose MaxPool has no Indices output). Default: 'argmax' when `executionProviders` includes
-   * 'webgpu', else 'indices'.
+   * Op choices for the runtime that runs the compiled graphs (same values, different ops; see
+   * `Lowering`). Default: onnxruntime's CPU provider's, or WebGPU's when `executionProviders`
+   * includes 'webgpu' (max-pooling switches by ArgMax, since its MaxPool has no Indices output,
+   * and rectifier gates by comparisons).
    */
-  maxPoolSwitches?: MaxPoolSwitches;
+  lowering?: Partial<Lowering>;
 }
 
 interface CompiledSession {
@@ -304,10 +304,9 @@ export class Explainer {
     const seeds = { top: plan.top, given: plan.given };
     const reductions = options.reductions ?? REDUCTIONS;
     const spec = resolveFramework(options.method, graph, options);
-    // onnxruntime's WebGPU MaxPool has no Indices output: find the switches with ArgMax there.
-    const maxPoolSwitches = this.options.maxPoolSwitches ?? (this.options.executionProviders?.includes('webgpu') ? 'argmax' : 'indices');
+    const lowering = { ...(this.options.executionProviders?.includes('webgpu') ? WEBGPU_LOWERING : CPU_LOWERING), ...this.options.lowering };
     if (spec) {
-      const f = compileFramework(graph, spec, { seeds, reductions, taps: options.taps, params: options.params, maxPoolSwitches });
+      const f = compileFramework(graph, spec, { seeds, reductions, taps: options.taps, params: options.params, lowering });
       return { compiled: f.compiled, aggregation: { outputs: f.outputs, primary: spec.aggregations[0]! } };
     }
     const compiled = compile(graph, {
@@ -315,7 +314,7 @@ export class Explainer {
       seeds,
       reductions,
       taps: options.taps,
-      maxPoolSwitches,
+      lowering,
     });
     return { compiled };
   }

@@ -23,7 +23,7 @@ import { Emitter } from '../compile/emitter.js';
 import { BacklightError } from '../errors.js';
 import { NameScope, removeDeadNodes, type Graph } from '../ir/graph.js';
 import { methodByName, type Method, type MethodParams } from './methods.js';
-import type { MaxPoolSwitches } from '../rules/types.js';
+import type { Lowering } from '../rules/types.js';
 
 export { AGGREGATIONS, type Aggregation, type CombineSpec, type Upsampling } from '../compile/aggregate.js';
 
@@ -262,7 +262,7 @@ export interface FrameworkCompileOptions {
   /** Taps the caller wants as outputs (the layers' own taps are dropped unless listed). */
   taps?: readonly string[];
   params?: MethodParams;
-  maxPoolSwitches?: MaxPoolSwitches;
+  lowering?: Lowering;
 }
 
 export interface CompiledFramework {
@@ -286,7 +286,7 @@ export function compileFramework(canonical: Graph, spec: FrameworkSpec, o: Frame
     seeds: o.seeds,
     reductions: spec.attribution === 'extraction' ? o.reductions : [],
     taps,
-    maxPoolSwitches: o.maxPoolSwitches,
+    lowering: o.lowering,
   });
   const g = compiled.graph;
   const outputs = appendAggregations(compiled, { layers: spec.layers, aggregations: spec.aggregations, upsample: spec.upsample, combine: spec.combine });
@@ -313,7 +313,7 @@ export function compileFramework(canonical: Graph, spec: FrameworkSpec, o: Frame
         ...extractionOptions(methodByName('guided-backprop')),
         seeds: o.seeds,
         reductions: [],
-        maxPoolSwitches: o.maxPoolSwitches,
+        lowering: o.lowering,
       });
       const rename = mergeBackward(g, guided.graph, canonical.nodes.length, 'guided|');
       attribution = emit.op('Mul', [rename('attribution'), mapChannel], {}, 'guidedGradcam');

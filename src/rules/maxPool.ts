@@ -3,7 +3,7 @@
  * window, as PyTorch and onnxruntime pick it). The switches come from MaxPool's Indices output
  * (flat indices into the input); ScatterElements with reduction 'add' places the signal, so that
  * overlapping windows that share a winner add up instead of overwriting each other.
- * onnxruntime's WebGPU MaxPool has no Indices output: for it (`maxPoolSwitches: 'argmax'`), pools
+ * onnxruntime's WebGPU MaxPool has no Indices output: for it (lowering `maxPoolSwitches: 'argmax'`), pools
  * whose windows tile the input find their switches with ArgMax instead (10–15 % slower than the
  * scatter on VGG-16 on the CPU, so not the default); other pools keep the Indices output.
  */
@@ -69,7 +69,7 @@ function routeTiled(ctx: RuleContext, [kh, kw]: [number, number]): string[] {
 function routeToSwitches(ctx: RuleContext): string[] {
   const { node, emit, k } = ctx;
   if (attrInt(node, 'storage_order', 0) !== 0) refuse(ctx, 'storage_order=1 is not supported');
-  const tiles = ctx.maxPoolSwitches === 'argmax' ? tilingKernel(ctx) : undefined;
+  const tiles = ctx.lowering.maxPoolSwitches === 'argmax' ? tilingKernel(ctx) : undefined;
   if (tiles) return routeTiled(ctx, tiles);
   const xs = ctx.shape(node.inputs[0]!);
   const ys = ctx.shape(node.outputs[0]!);

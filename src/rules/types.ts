@@ -10,7 +10,33 @@ import type { Graph, Node } from '../ir/graph.js';
 import type { Tensor } from '../ir/tensor.js';
 import type { Emitter } from '../compile/emitter.js';
 
+/**
+ * How max-pooling finds its switches: MaxPool's Indices output, or ArgMax over windows that tile
+ * the input (for runtimes without the Indices output, as onnxruntime's WebGPU); see maxPool.ts.
+ */
 export type MaxPoolSwitches = 'indices' | 'argmax';
+
+/**
+ * How rectifier gates R ⊙ 1[0 < y < hi] are built (masks.ts): 'ramp', from saturating per-channel
+ * 1×1 convolutions that onnxruntime's CPU provider fuses and keeps in its blocked layout; or
+ * 'compare', from comparisons, a Cast and a Mul (for WebGPU, whose float arithmetic need not
+ * overflow to infinity as IEEE 754 does, which the ramps rely on).
+ */
+export type GateLowering = 'ramp' | 'compare';
+
+/**
+ * Op choices for the runtime that will run a compiled graph. Every choice computes the same
+ * values; they differ in which ops the runtime has and runs fast.
+ */
+export interface Lowering {
+  maxPoolSwitches: MaxPoolSwitches;
+  gates: GateLowering;
+}
+
+/** For onnxruntime's CPU provider (and its WebAssembly build). */
+export const CPU_LOWERING: Lowering = { maxPoolSwitches: 'indices', gates: 'ramp' };
+/** For onnxruntime's WebGPU provider. */
+export const WEBGPU_LOWERING: Lowering = { maxPoolSwitches: 'argmax', gates: 'compare' };
 
 /** Which variant of an op's backward pass a method asks for. */
 export type RuleFamily = 'gradient' | 'deconvnet' | 'guided' | 'lrp';
@@ -53,11 +79,8 @@ export interface RuleContext {
   readonly linear?: LinearRule;
   /** Added to denominators with the sign of the denominator (sign(0) = +1), as Zennit does. */
   readonly stabilizer: number;
-  /**
-   * How max-pooling finds its switches: MaxPool's Indices output (default), or ArgMax over windows
-   * that tile the input (for runtimes without the Indices output, as onnxruntime's WebGPU).
-   */
-  readonly maxPoolSwitches?: MaxPoolSwitches;
+  /** Op choices for the runtime that will run the graph. */
+  readonly lowering: Lowering;
   /** Static forward shape of a tensor. */
   shape(name: string): number[];
   /** Value of a constant input (initializer), if it is one. */

@@ -429,6 +429,10 @@ export function allTinyModels(): TinyModel[] {
     tinyConvNet({ inChannels: 4, outChannels: 6, group: 2 }),
     tinyConvNet({ inChannels: 3, outChannels: 6, group: 3, kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }),
     tinyConvNet({ inChannels: 3, outChannels: 3, group: 3, size: [5, 5] }),
+    // strided depthwise convs (backward by zero insertion + stride-1 Conv): MobileNet's, and odd geometries
+    tinyConvNet({ inChannels: 4, outChannels: 4, group: 4, strides: [2, 2], pads: [1, 1, 1, 1], size: [8, 7] }),
+    tinyConvNet({ inChannels: 2, outChannels: 2, group: 2, kernel: [3, 2], strides: [2, 3], dilations: [2, 1], pads: [2, 0, 1, 1], size: [9, 8] }),
+    tinyConvNet({ inChannels: 2, outChannels: 2, group: 2, kernel: [5, 5], strides: [3, 3], pads: [2, 2, 2, 2], size: [10, 11] }),
     tinyMaxPoolNet({ kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }),
     tinyMaxPoolNet({ kernel: [3, 3], strides: [2, 2], pads: [0, 0, 1, 1], ceilMode: true, size: [8, 8] }),
     tinyMaxPoolNet({ kernel: [2, 2], strides: [1, 1], dilations: [2, 2] }),
