@@ -89,10 +89,10 @@ const n = model.dims.reduce((a, b) => a * b, 1);
 const data = new Float32Array(n).map((_, i) => Math.sin(i * 0.013) + 0.5 * Math.cos(i * 0.0007));
 const x = { data, dims: model.dims };
 
-// The same session options as the Explainer's (src/runtime/runtime.ts), spinning off included.
+// The same session options as the Explainer's (src/runtime/runtime.ts), spinning stopped after each run included.
 const fwd = await ort.InferenceSession.create(model.bytes, {
   intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3,
-  extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+  extra: { session: { force_spinning_stop: '1' } },
 });
 const feeds = { [fwd.inputNames[0]!]: new ort.Tensor('float32', data, model.dims) };
 const forwardMs = await timeIt(() => fwd.run(feeds));

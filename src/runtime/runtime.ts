@@ -35,9 +35,12 @@ export class Runtime {
       ...(o.threads ? { intraOpNumThreads: o.threads, interOpNumThreads: 1 } : {}),
       ...(o.executionProviders ? { executionProviders: o.executionProviders } : {}),
       ...(o.profile ? { enableProfiling: true } : {}),
-      // An Explainer keeps several sessions; threads of an idle one that spin-wait for work steal
-      // the cores of the one running (measured: 2–3× slower runs with two sessions on 2 cores).
-      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+      // Worker threads spin-wait for work during a run: a compiled backward pass has hundreds of
+      // small ops, and waking a sleeping worker for each cost MobileNetV2's gradient 15–25 %. They
+      // stop spinning when the run ends, since an Explainer keeps several sessions and an idle
+      // one's spinning threads steal the cores of the one running (measured: 2–3× slower runs
+      // with two sessions on 2 cores, with spinning left on).
+      extra: { session: { force_spinning_stop: '1' } },
     });
   }
 
