@@ -1,7 +1,8 @@
 /**
  * Benchmarks one model in its own process (so peak RSS is the model's own):
  *   tsx bench/model.ts <vgg16|mobilenetv2|resnet20> [runs] [--methods a,b]
- * Prints one JSON line. Times are medians of `runs` runs after warm-up, onnxruntime with 2 threads.
+ * Prints one JSON line. Times are medians of `runs` runs (at least) after warm-up, onnxruntime with
+ * 2 threads; an explanation's ratio to the forward time comes from pairs run in alternation.
  *
  * Rows: the gradient family, then LRP rows with their parameters (ImageNet pixel bounds for the
  * zB rule, as `--preset imagenet` gives; the models here are 224×224 RGB with ImageNet
@@ -69,6 +70,31 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
+/**
+ * An explanation's time and its ratio to the forward time, measured in alternation (forward,
+ * explain, forward, explain, …) so that both see the same machine: on a shared machine the speed
+ * drifts by ±20 % within a minute, and ratios of medians measured minutes apart swung with it.
+ * `runs` pairs at least, more for fast models (until about a second of explaining).
+ */
+async function timePaired(explainOnce: () => Promise<unknown>): Promise<{ ms: number; ratio: number }> {
+  await explainOnce();
+  const ms: number[] = [];
+  const ratios: number[] = [];
+  for (let i = 0, spent = 0; i < runs || (spent < 1000 && i < 200); i++) {
+    let t0 = performance.now();
+    await fwd.run(feeds);
+    const f = performance.now() - t0;
+    t0 = performance.now();
+    await explainOnce();
+    const e = performance.now() - t0;
+    forwardSamples.push(f);
+    ms.push(e);
+    ratios.push(e / f);
+    spent += e;
+  }
+  return { ms: median(ms), ratio: median(ratios) };
+}
+
 async function timeIt(f: () => Promise<unknown>, warmup = 2): Promise<number> {
   for (let i = 0; i < warmup; i++) await f();
   const ts: number[] = [];
@@ -95,7 +121,8 @@ const fwd = await ort.InferenceSession.create(model.bytes, {
   extra: { session: { force_spinning_stop: '1' } },
 });
 const feeds = { [fwd.inputNames[0]!]: new ort.Tensor('float32', data, model.dims) };
-const forwardMs = await timeIt(() => fwd.run(feeds));
+const forwardSamples: number[] = [];
+await timeIt(() => fwd.run(feeds)); // warm-up
 
 const ex = await Explainer.load(model.bytes, { threads: THREADS });
 const explain = (method: ExplainMethodName, target: Target, params?: MethodParams) => ex.explain(x, { method, target, reductions: [], params });
@@ -113,8 +140,8 @@ for (const row of rowsToRun) {
     await ex.release();
     continue;
   }
-  const ms = await timeIt(() => explain(row.method, 'max', row.params), 1);
-  rows[row.label] = { method: row.method, ms, ratio: ms / forwardMs, compileMs: first.timings.compileMs };
+  const { ms, ratio } = await timePaired(() => explain(row.method, 'max', row.params));
+  rows[row.label] = { method: row.method, ms, ratio, compileMs: first.timings.compileMs };
   if (row.label === 'lrp gu2018' && rowsToRun.some((r) => r.label === 'clrp2 gu2018')) {
     // The backward batch of CLRP holds the target and its dual: the same size as two LRP targets.
     const lrpTwoTargetsMs = await timeIt(() => explain('lrp', ['max', 1], row.params));
@@ -135,7 +162,7 @@ console.log(JSON.stringify({
   dims: model.dims,
   threads: THREADS,
   runs,
-  forwardMs,
+  forwardMs: median(forwardSamples.length ? forwardSamples : [await timeIt(() => fwd.run(feeds))]),
   methods: rows,
   clrp,
   eightTargets: { oneRunMs, separateMs, ratio: oneRunMs / separateMs },

@@ -74,7 +74,7 @@ for (const r of results) {
     continue;
   }
   const limits = TARGET_RATIO[r.model] ?? {};
-  console.log(`\n${r.model}: forward ${r.forwardMs.toFixed(1)} ms (median of ${runs}, 2 threads), peak RSS ${r.peakRssMiB.toFixed(0)} MiB, load average at the end ${load(r.loadAvg)}`);
+  console.log(`\n${r.model}: forward ${r.forwardMs.toFixed(1)} ms (median, 2 threads; × forward: median of forward/explain pairs run in alternation, ≥ ${runs} per row), peak RSS ${r.peakRssMiB.toFixed(0)} MiB, load average at the end ${load(r.loadAvg)}`);
   console.log(`  ${'method'.padEnd(24)}${'ms'.padStart(9)}  ${'× forward'.padStart(9)}  ${'target'.padStart(7)}        ${'compile ms'.padStart(10)}`);
   for (const [m, v] of Object.entries(r.methods)) {
     const limit = limits[m];

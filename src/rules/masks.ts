@@ -5,8 +5,12 @@
  * each factor is a per-channel 1×1 convolution of y with a saturating activation, which
  * onnxruntime fuses into one convolution and runs, like the Mul that applies the gate, in its
  * blocked NCHWc layout. The backward convolutions then read and write that layout directly;
- * comparisons (bool outputs) would force a reorder to NCHW and back around every gate. On
- * MobileNetV2 this took the gradient from 4.0× to 3.5× the forward time, on VGG-16 from 2.24× to 2.08×.
+ * comparisons (bool outputs) would force a reorder to NCHW and back around every gate. Measured
+ * in pairs with the forward pass (bench/model.ts): MobileNetV2's gradient 3.42× → 3.23× the forward
+ * time, VGG-16's 2.26× → 2.14×. On MobileNetV2 the gates still cost about 1.2× the forward time
+ * (its 35 ReLU6 need both ramps, a product and the gating Mul on the expanded tensors); a gate
+ * needs at least one saturating op per bound, since one affine map cannot tell y = 0 from the
+ * smallest positive y and y = hi at once, and onnxruntime fuses no Clip after a fused Sum.
  * The ramps are exact, not approximations of the steps:
  *   1[y > 0] = HardSigmoid_{α=2^100}(2^64·y): both scalings are by powers of two, so 2^64·y is
  *     exact, and α·2^64·y ≥ 2^164·2^-149 ≥ 1 for every positive float y, subnormal ones included
