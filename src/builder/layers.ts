@@ -11,7 +11,7 @@
  */
 import { intAttr, intsAttr, floatAttr, type Attr, type Graph } from '../ir/graph.js';
 import type { Tensor } from '../ir/tensor.js';
-import { heStd, Rng } from './random.js';
+import { Rng } from './random.js';
 
 /** How weights are drawn. */
 export type Init =

@@ -13,14 +13,11 @@
  * figures and index.html (src/eval/report.ts). Everything that can be checked is checked before
  * the first image: options, model, preprocessing, data list, output folder, configuration.
  */
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { BacklightError } from '../errors.js';
 import { Explainer } from '../index.js';
-import { checkWritableFolder, fsReason } from '../io/files.js';
+import { checkWritableFolder, readHashed } from '../io/files.js';
 import { loadImage } from '../io/image.js';
 import { PRESET_NAMES, resolvePreprocess, type Preprocess } from '../io/preprocess.js';
 import type { Explainer as CoreExplainer } from '../methods/explainer.js';
@@ -29,7 +26,7 @@ import { ENERGY_LEVELS } from '../metrics/energyPointing.js';
 import { ablationEvaluation, defaultPatchSize, type AblationConfig } from '../eval/ablation.js';
 import { loadDataset, parseShard, shardEntries, type Dataset, type Shard } from '../eval/datasets.js';
 import { Forward } from '../eval/forward.js';
-import { EVAL_METHOD_NAMES, mapKind, paramsOf, MAP_KIND_TEXT, type EvalMethodName } from '../eval/maps.js';
+import { EVAL_METHOD_NAMES, mapKind, paramsOf, type EvalMethodName } from '../eval/maps.js';
 import { DEFAULT_POINTING, POINTING_SUBSETS, pointingEvaluation, type PointingConfig, type PointingRecord } from '../eval/pointing.js';
 import { readRunConfig, type BaseRecord } from '../eval/records.js';
 import { adversarialEvaluation, DEFAULT_EPSILON, type AdversarialConfig } from '../eval/adversarial.js';
@@ -259,22 +256,12 @@ async function datasetMean(dataset: Dataset, preprocess: Preprocess): Promise<nu
   return Array.from(sums, (s) => s / count);
 }
 
-async function sha256(file: string): Promise<{ bytes: Uint8Array; hash: string }> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch (e) {
-    throw new BacklightError(`cannot read model file '${file}': ${fsReason(e)}`);
-  }
-  return { bytes, hash: createHash('sha256').update(bytes).digest('hex') };
-}
-
 /** Runs `eval pointing` or `eval ablation` for a checked plan. */
 export async function evalCommand(plan: EvalPlan, io?: CliIO): Promise<EvalReport> {
   await checkWritableFolder(plan.out);
   const dataset = await loadDataset({ data: plan.data, annotations: plan.annotations, limit: plan.limit });
   const model = resolve(plan.model);
-  const { bytes, hash } = await sha256(model);
+  const { bytes, hash } = await readHashed(model);
   // A compiled session per method (and the FGSM gradient), kept across batches.
   const explainer: CoreExplainer = await Explainer.load(bytes, { source: plan.model, threads: plan.threads, maxSessions: plan.methods.length + 2 });
   const preprocess = resolvePreprocess(plan.preprocess.preset, plan.preprocess.overrides, explainer.inputShape);

@@ -16,6 +16,7 @@ import type { Command } from 'commander';
 import { buildModel } from '../builder/models.js';
 import { Explainer } from '../index.js';
 import { checkWritableFolder } from '../io/files.js';
+import { nonFiniteAsNull } from '../eval/report.js';
 import { loadImage } from '../io/image.js';
 import { decodeNpy } from '../io/npy.js';
 import { resolvePreprocess, type Preprocess } from '../io/preprocess.js';
@@ -288,7 +289,7 @@ export function registerRandomNets(evalCmd: Command, io: CliIO): void {
       const report = await randomNetsCommand(plan, io);
       if (plan.format === 'quiet') return;
       if (plan.format === 'json') {
-        io.stdout(`${JSON.stringify(report, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))}\n`);
+        io.stdout(`${JSON.stringify(report, nonFiniteAsNull)}\n`);
         return;
       }
       io.stdout(`random-nets: ${report.networks} networks × ${report.images} images (${report.seconds.toFixed(1)} s)\n`);

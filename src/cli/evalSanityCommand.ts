@@ -8,14 +8,13 @@
  * Everything that can be checked is checked before the first image: options, model, layers,
  * preprocessing, data list, output folder, configuration.
  */
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { learnableLayers, type LearnableLayer, type ReinitKind } from '../builder/randomize.js';
 import { BacklightError } from '../errors.js';
 import { Explainer } from '../index.js';
-import { checkWritableFolder, fsReason } from '../io/files.js';
+import { checkWritableFolder, readHashed } from '../io/files.js';
+import { nonFiniteAsNull } from '../eval/report.js';
 import { resolvePreprocess } from '../io/preprocess.js';
 import { decodeModel } from '../onnx/decode.js';
 import { loadDataset } from '../eval/datasets.js';
@@ -113,18 +112,8 @@ export function selectLayers(layers: readonly LearnableLayer[], given: readonly 
   });
 }
 
-async function readModel(file: string): Promise<{ bytes: Uint8Array; hash: string }> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch (e) {
-    throw new BacklightError(`cannot read model file '${file}': ${fsReason(e)}`);
-  }
-  return { bytes, hash: createHash('sha256').update(bytes).digest('hex') };
-}
-
 async function modelLayers(file: string): Promise<{ bytes: Uint8Array; hash: string; graph: ReturnType<typeof decodeModel>['graph']; layers: LearnableLayer[] }> {
-  const { bytes, hash } = await readModel(file);
+  const { bytes, hash } = await readHashed(file);
   const { graph } = decodeModel(bytes, file);
   const layers = learnableLayers(graph);
   if (layers.length === 0) throw new BacklightError(`${file}: the model has no Conv, Gemm or MatMul layer with float32 weights to randomize`);
@@ -282,7 +271,7 @@ export function registerSanity(evalCmd: Command, io: CliIO): void {
       const report = await sanityCommand(plan, io);
       if (plan.format === 'quiet') return;
       if (plan.format === 'json') {
-        io.stdout(`${JSON.stringify(report, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))}\n`);
+        io.stdout(`${JSON.stringify(report, nonFiniteAsNull)}\n`);
         return;
       }
       const r = report.run;

@@ -16,7 +16,7 @@
  * and missed by the centre point), and the energy curves (accuracy and mean inside share per p).
  */
 import type { Explainer } from '../methods/explainer.js';
-import { boxesAreaFraction, boxesMask, type Box } from '../metrics/boxes.js';
+import { boxesAreaFraction, boxesMask } from '../metrics/boxes.js';
 import { energyPointingSweep, ENERGY_LEVELS } from '../metrics/energyPointing.js';
 import { centerPoint, expectedRandomHit, HitAccumulator, pointingHit, pointingTrial, randomPoint, type PointingAccuracy } from '../metrics/pointingGame.js';
 import { mulberry32 } from '../metrics/random.js';

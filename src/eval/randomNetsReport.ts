@@ -12,6 +12,7 @@
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { writeFilesAtomic, type FileToWrite } from '../io/files.js';
+import { nonFiniteAsNull } from './report.js';
 import { gridPng } from '../io/png.js';
 import { describePreprocess, type Preprocess } from '../io/preprocess.js';
 import { METHODS, type MethodName } from '../methods/methods.js';
@@ -204,7 +205,7 @@ export async function writeRandomNetsReport(
   seconds: number,
 ): Promise<string[]> {
   const { renderPng } = await import('./plots.js');
-  const json = (v: unknown): string => `${JSON.stringify(v, (_, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? null : x), 2)}\n`;
+  const json = (v: unknown): string => `${JSON.stringify(v, nonFiniteAsNull, 2)}\n`;
   const files: FileToWrite[] = [
     { path: join(out, 'results.json'), data: json({ evaluation: 'random-nets', config, runs }) },
     { path: join(out, 'summary.json'), data: json({ evaluation: 'random-nets', config, rows, seconds: Math.round(seconds * 100) / 100 }) },

@@ -219,6 +219,11 @@ ${configHtml(config, summary, runs)}
  */
 export function jsonReplacer(key: string, value: unknown): unknown {
   if (key === 'perClass') return 'per-class.csv';
+  return nonFiniteAsNull(key, value);
+}
+
+/** JSON.stringify replacer: NaN and ±∞ (which JSON cannot hold) as null. */
+export function nonFiniteAsNull(_key: string, value: unknown): unknown {
   return typeof value === 'number' && !Number.isFinite(value) ? null : value;
 }
 

@@ -20,7 +20,7 @@ import { heatmapRGBA, layoutGrid, type PixelImage } from '../render/index.js';
 import type { Dataset } from './datasets.js';
 import { MAP_KIND_TEXT, methodLabel, type EvalMethodName } from './maps.js';
 import type { Figure } from './plots.js';
-import type { RunConfig } from './report.js';
+import { nonFiniteAsNull, type RunConfig } from './report.js';
 import { readRecords, readRunLog, RESULTS_FILE } from './records.js';
 import { mapsFile, SANITY_METRICS, summarizeSanity, type SanityMetric, type SanityMode, type SanityRecord, type SanitySettings, type SanityStage, type SanitySummary } from './sanity.js';
 
@@ -224,7 +224,7 @@ export async function writeSanityReport(out: string, config: SanityConfig, stage
   const runs = await readRunLog(out);
   const title = basename(config.model.file).replace(/\.onnx$/i, '');
   const files: FileToWrite[] = [
-    { path: join(out, 'summary.json'), data: `${JSON.stringify({ evaluation: 'sanity', config, summary, runs }, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n` },
+    { path: join(out, 'summary.json'), data: `${JSON.stringify({ evaluation: 'sanity', config, summary, runs }, nonFiniteAsNull, 2)}\n` },
     { path: join(out, 'summary.csv'), data: sanityCsv(summary) },
   ];
   const shown: { file: string; caption: string }[] = [];

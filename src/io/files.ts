@@ -5,9 +5,9 @@
  * remove the temporary files of writes in flight (see `installSignalCleanup`). `writeFilesAtomic`
  * writes a set of files all or none. Folders are created as needed, and `checkWritableFolder` tells before any work is done whether they can be.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { mkdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { BacklightError } from '../errors.js';
 
@@ -38,6 +38,17 @@ function tmpName(file: string): string {
 }
 
 /** Creates a folder and its parents; throws a BacklightError naming the folder. */
+/** A file's bytes and their SHA-256 (hex), with a one-line error naming the file. */
+export async function readHashed(file: string, what = 'model file'): Promise<{ bytes: Uint8Array; hash: string }> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (e) {
+    throw new BacklightError(`cannot read ${what} '${file}': ${fsReason(e)}`);
+  }
+  return { bytes, hash: createHash('sha256').update(bytes).digest('hex') };
+}
+
 export async function makeFolder(dir: string): Promise<void> {
   try {
     await mkdir(dir, { recursive: true });
