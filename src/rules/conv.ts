@@ -72,21 +72,20 @@ export function convInputGradient(ctx: RuleContext, signal: string, weightName: 
   const xs = ctx.shape(node.inputs[0]!);
   const ys = ctx.shape(node.outputs[0]!);
   const r = geo.kernel.length;
-  const flippedPads = geo.pads.map((p, i) => geo.dilations[i % r]! * (geo.kernel[i % r]! - 1) - p);
+  // As a correlation with the flipped kernel over the signal (stride 1) or over the signal with
+  // zeros inserted (length s·out per axis): the start padding is d·(k−1) − pad, the end padding what
+  // brings the input size back (at stride 1 that is d·(k−1) − end pad).
+  const pads = [
+    ...geo.pads.slice(0, r).map((p, i) => geo.dilations[i]! * (geo.kernel[i]! - 1) - p),
+    ...xs.slice(2).map((x, i) => x + geo.pads[i]! - geo.strides[i]! * ys[2 + i]!),
+  ];
+  const stride1 = geo.strides.every((s) => s === 1);
+  const depthwise = r === 2 && geo.group > 1 && weight?.dims[1] === 1;
   // A computed weight (meta-saliency's updated network) cannot be flipped once per compile.
-  if (weight && geo.strides.every((s) => s === 1) && flippedPads.every((p) => p >= 0)) {
+  if (weight && (stride1 || depthwise) && pads.every((p) => p >= 0)) {
     const wt = emit.constant(flipTransposeWeight(weight, geo.group), `${node.name}/w_flipT`);
-    return emit.op('Conv', [signal, wt], { pads: flippedPads, dilations: geo.dilations, group: geo.group, kernel_shape: geo.kernel }, 'ConvT');
-  }
-  if (weight && r === 2 && geo.group > 1 && weight.dims[1] === 1 && geo.strides.some((s) => s > 1)) {
-    // Correlating the zero-inserted signal (length s·out per axis) with the flipped kernel needs
-    // the same start padding as the stride-1 case, and this much at the end.
-    const endPads = xs.slice(2).map((x, i) => x + geo.pads[i]! - geo.strides[i]! * ys[2 + i]!);
-    if (flippedPads.slice(0, r).every((p) => p >= 0) && endPads.every((p) => p >= 0)) {
-      const wt = emit.constant(flipTransposeWeight(weight, geo.group), `${node.name}/w_flipT`);
-      const z = insertZeros(ctx, signal, geo.strides, ys.slice(2));
-      return emit.op('Conv', [z, wt], { pads: [...flippedPads.slice(0, r), ...endPads], dilations: geo.dilations, group: geo.group, kernel_shape: geo.kernel }, 'ConvT');
-    }
+    const input = stride1 ? signal : insertZeros(ctx, signal, geo.strides, ys.slice(2));
+    return emit.op('Conv', [input, wt], { pads, dilations: geo.dilations, group: geo.group, kernel_shape: geo.kernel }, 'ConvT');
   }
   // output = s·(in−1) + op + d·(k−1) + 1 − pads: choose output_padding so the input size comes back.
   const outputPadding = xs.slice(2).map((x, i) => x - (geo.strides[i]! * (ys[2 + i]! - 1) + geo.dilations[i]! * (geo.kernel[i]! - 1) + 1 - geo.pads[i]! - geo.pads[i + r]!));
