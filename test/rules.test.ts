@@ -135,18 +135,56 @@ describe('rectifier gates are exact at their edges', () => {
           const ex = await Explainer.load(model.bytes, { lowering: { gates } });
           const onnx = new TextDecoder('latin1').decode(ex.compileToOnnx(model.inputShape, { method: 'gradient', target: 'max', reductions: [] }));
           expect(onnx.includes('HardSigmoid')).toBe(gates === 'ramp');
-          for (const method of ['gradient', 'guided-backprop'] as const) {
-            const r = await ex.explain({ data: x, dims: model.inputShape }, { method, target: { seeds: new Float32Array([1, -2, 0.5, 3]), k: 1 } });
-            const ref = eager(model, x, Float64Array.from([1, -2, 0.5, 3]), method);
+          // Seeds scaled by 2^90 bring signals near the offset gate's bound (|R| < 2^100).
+          for (const [method, scale] of [['gradient', 1], ['guided-backprop', 1], ['guided-backprop', 2 ** 90]] as const) {
+            const seeds = [1, -2, 0.5, 3].map((v) => v * scale);
+            const r = await ex.explain({ data: x, dims: model.inputShape }, { method, target: { seeds: Float32Array.from(seeds), k: 1 } });
+            const ref = eager(model, x, Float64Array.from(seeds), method);
             for (let i = 0; i < x.length; i++) {
               // Every gate the reference closes must be closed (exact zero), and the rest agree.
               if (ref[i] === 0) expect(r.attribution.data[i], `${method}, x = ${x[i]}`).toBe(0);
-              else expect(Math.abs(r.attribution.data[i]! - ref[i]!), `${method}, x = ${x[i]}`).toBeLessThan(1e-5 * Math.abs(ref[i]!) + 1e-12);
+              else expect(Math.abs(r.attribution.data[i]! - ref[i]!), `${method}, x = ${x[i]}`).toBeLessThan(1e-5 * Math.abs(ref[i]!) + 1e-12 * scale);
             }
           }
         });
       }
     }
+  }
+});
+
+/**
+ * Guided Backprop at a two-sided rectifier (ReLU6) with the ramps and one seed is Relu(R + S), S
+ * from the forward pass, so that onnxruntime fuses the gate into the backward convolution; with
+ * several seeds, comparisons, or a one-sided gate it is the Relu and then the gate.
+ */
+describe('Guided Backprop takes the offset gate where it can fuse', () => {
+  const model = (act: 'ReLU6' | 'Relu') => {
+    const b = new TinyGraphBuilder(`offset_${act}`, [1, 8, 6, 6], 4);
+    const pre = b.conv(b.input, 8, 8);
+    const y = act === 'Relu' ? b.op('Relu', [pre]) : b.op('Clip', [pre, b.floatConst('min', [], [0]), b.floatConst('max', [], [6])]);
+    return b.finish(b.conv(y, 8, 8), 4);
+  };
+  const cases = [
+    { act: 'ReLU6', gates: 'ramp', target: 'max', offset: true },
+    { act: 'ReLU6', gates: 'ramp', target: [0, 2], offset: false },
+    { act: 'ReLU6', gates: 'compare', target: 'max', offset: false },
+    { act: 'Relu', gates: 'ramp', target: 'max', offset: false },
+  ] as const;
+  for (const { act, gates, target, offset } of cases) {
+    it(`${act}, ${gates} gates, target ${JSON.stringify(target)}: ${offset ? 'offset' : 'product'} form`, async () => {
+      const m = model(act);
+      const ex = await Explainer.load(m.bytes, { lowering: { gates } });
+      const text = new TextDecoder('latin1').decode(ex.compileToOnnx(m.inputShape, { method: 'guided-backprop', target, reductions: [] }));
+      expect(text.includes('closedOffset')).toBe(offset);
+      const x = randomInput(m.inputShape, 5, 3);
+      const r = await ex.explain({ data: x, dims: m.inputShape }, { method: 'guided-backprop', target });
+      const size = x.length;
+      r.targets[0]!.forEach((t, j) => {
+        const seed = new Float64Array(4);
+        seed[t] = 1;
+        expect(relL2(r.attribution.data.subarray(j * size, (j + 1) * size), eager(m, x, seed, 'guided-backprop'))).toBeLessThan(1e-5);
+      });
+    });
   }
 });
 

@@ -8,7 +8,7 @@
  * For LeakyRelu/PRelu σ' is the slope on the negative side, for ReLU6 it is 1[0 < x < 6].
  */
 import { passRelevance } from './lrp.js';
-import { gateBetween } from './masks.js';
+import { gateBetween, positivePartBetween } from './masks.js';
 import { mulFact } from './signal.js';
 import type { OpRules, RuleContext } from './types.js';
 
@@ -29,10 +29,15 @@ export function rectifierRules(local: LocalDerivative): OpRules {
     return gateBetween(ctx, signal, ctx.node.outputs[0]!, lo, hi);
   };
   const positive = (ctx: RuleContext): string => ctx.emit.op('Relu', [ctx.signals[0]!], {}, 'Rectify');
+  const guided = (ctx: RuleContext): string => {
+    if ('derivative' in local) return gate(ctx, positive(ctx));
+    const { lo, hi } = local.between(ctx);
+    return positivePartBetween(ctx, ctx.signals[0]!, ctx.node.outputs[0]!, lo, hi);
+  };
   return {
     lrp: passRelevance,
     gradient: (ctx) => [gate(ctx, ctx.signals[0]!)],
     deconvnet: (ctx) => [positive(ctx)],
-    guided: (ctx) => [gate(ctx, positive(ctx))],
+    guided: (ctx) => [guided(ctx)],
   };
 }
