@@ -20,6 +20,7 @@ import { CANONICALIZED_OPS, RULES, supportedOps } from '../rules/index.js';
 import { CPU_LOWERING, type Lowering, type RuleChoice, type RuleContext } from '../rules/types.js';
 import { Emitter } from './emitter.js';
 import { emitMetaStep } from './meta.js';
+import { gatesBelowPools } from './poolGates.js';
 
 export type Reduction = 'maxabs' | 'sum' | 'l2';
 export const REDUCTIONS: readonly Reduction[] = ['maxabs', 'sum', 'l2'];
@@ -246,31 +247,50 @@ export function compile(canonical: Graph, opts: CompileOptions): CompiledGraph {
     return s;
   };
 
-  for (let i = walkNodes.length - 1; i >= 0; i--) {
-    const node = walkNodes[i]!;
-    const signals = node.outputs.map((o) => (o ? signalOf(o) : undefined));
-    if (signals.every((s) => s === undefined)) continue;
-    const needs = node.inputs.map((n) => n !== '' && live.has(n));
-    if (!needs.some(Boolean)) continue;
+  /** The rule the method picks for a node, and its context for the given output signals. */
+  const ruleFor = (node: Node, signals: (string | undefined)[]): { ctx: RuleContext; rule: (c: RuleContext) => (string | undefined)[] } => {
     const rules = RULES.get(node.op);
     if (!rules) throw new UnsupportedOpError(node.name, node.op, `no backward rule for op '${node.op}' (supported: ${supportedOps().join(', ')})`);
     const choice = opts.rules(node, g);
-    const family = choice.family;
-    const rule = rules[family] ?? rules.gradient;
     const ctx: RuleContext = {
       graph: g,
       node,
       emit,
       k: kb,
       signals,
-      needs,
-      family,
+      needs: node.inputs.map((n) => n !== '' && live.has(n)),
+      family: choice.family,
       linear: choice.linear,
       stabilizer: opts.stabilizer ?? 1e-6,
       lowering,
       shape: (name) => shapeOf(g, name),
       constant: (name) => g.initializers.get(name),
     };
+    return { ctx, rule: rules[choice.family] ?? rules.gradient };
+  };
+
+  // Rectifiers whose gate runs on the pooled signal, keyed by their MaxPool (see poolGates.ts).
+  const gateBelow = opts.meta ? new Map<Node, Node>() : gatesBelowPools(g, walkNodes, opts.rules, new Set(opts.taps ?? []));
+  const gatesMoved = new Set(gateBelow.values());
+
+  for (let i = walkNodes.length - 1; i >= 0; i--) {
+    const node = walkNodes[i]!;
+    let signals = node.outputs.map((o) => (o ? signalOf(o) : undefined));
+    if (signals.every((s) => s === undefined)) continue;
+    const needs = node.inputs.map((n) => n !== '' && live.has(n));
+    if (!needs.some(Boolean)) continue;
+    if (gatesMoved.has(node)) {
+      // Its gate already ran below the pool that reads it: the signal passes unchanged.
+      contributions.set(node.inputs[0]!, [signals[0]!]);
+      continue;
+    }
+    const gate = gateBelow.get(node);
+    if (gate && signals[0]) {
+      // The rectifier's rule on the pooled signal, with the pool's output standing for its own.
+      const atPool = ruleFor({ ...gate, outputs: [node.outputs[0]!] }, [signals[0]]);
+      signals = [atPool.rule(atPool.ctx)[0], ...signals.slice(1)];
+    }
+    const { ctx, rule } = ruleFor(node, signals);
     const back = contrastive?.kind === 'clrp2' && node === lastLinear() ? splitLastLayer(node, ctx, rule) : rule(ctx);
     back.forEach((s, j) => {
       const target = node.inputs[j];
