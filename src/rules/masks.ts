@@ -8,7 +8,7 @@
  * comparisons (bool outputs) would force a reorder to NCHW and back around every gate. Measured
  * in pairs with the forward pass (bench/model.ts): MobileNetV2's gradient 3.42× → 3.23× the forward
  * time, VGG-16's 2.26× → 2.14×. On MobileNetV2 the gates still cost about 1.2× the forward time
- * (its 35 ReLU6 need both ramps, a product and the gating Mul on the expanded tensors); a gate
+ * (its 35 ReLU6 need both ramps, their product and the gating Mul on the expanded tensors); a gate
  * needs at least one saturating op per bound, since one affine map cannot tell y = 0 from the
  * smallest positive y and y = hi at once, and onnxruntime fuses no Clip after a fused Sum.
  * The ramps are exact, not approximations of the steps:
@@ -18,6 +18,7 @@
  *   1[y < hi] = Clip(s·hi − s·y, 0, 1) with s = 2^(26 − ⌊log2 hi⌋): both products are exact, and
  *     any float y < hi lies at least 2^(⌊log2 hi⌋ − 24) below hi, so the one rounded difference is
  *     ≥ 4 there and exactly 0 at y = hi.
+ *   Their product a·b = Relu(a + b − 1), exact on {0, 1}.
  * 'compare' lowering (and every other gate): Greater/Less, And, Cast to float, Mul. A Where on the
  * boolean measured no faster, and masks as Sign(y) (ReLU) and Sign(y·(hi − y)) (ReLU6) made
  * MobileNetV2's gradient 30 % slower (onnxruntime's Sign is not vectorized).
@@ -64,7 +65,10 @@ function below(ctx: RuleContext, y: string, hi: number, top: number): string {
 function rampGate(ctx: RuleContext, y: string, hi: number | undefined): string {
   const positive = above(ctx, y);
   if (hi === undefined) return positive;
-  return ctx.emit.op('Mul', [positive, below(ctx, y, hi, 1)], {}, 'mask');
+  const { emit } = ctx;
+  // a·b as Relu(a + b − 1): a 1×1 convolution of a with b as its fused Sum input and a fused Relu,
+  // measured 2 % faster on MobileNetV2's gradient than the Mul of the two ramps.
+  return emit.op('Relu', [emit.op('Add', [channelAffine(ctx, positive, ctx.shape(y)[1]!, 1, -1), below(ctx, y, hi, 1)], {}, 'both')], {}, 'mask');
 }
 
 /** Whether the ramps apply: the CPU lowering, a rectifier (lo = 0) and a 4-D forward tensor. */
