@@ -39,8 +39,12 @@ def vgg16():
 
 
 def onnx_model(path, shape):
-    import onnx
-    from onnx import numpy_helper
+    try:
+        import onnx
+        from onnx import numpy_helper
+    except ImportError:
+        sys.stderr.write("python3-onnx is not installed (apt-get install python3-onnx): it reads the shared ONNX models\n")
+        sys.exit(3)
 
     m = onnx.load(path)
     init = {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()) for t in m.graph.initializer}
