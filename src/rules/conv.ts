@@ -6,7 +6,8 @@
  * lattice) and run a stride-1 depthwise Conv: onnxruntime's grouped ConvTranspose loops over the
  * groups, and on MobileNetV2 this took the four strided depthwise layers from 5.2 to about 3.2 ms
  * (profiled, Resize, reorders and products included).
- * Zeros inserted with Concat measured no faster than ConvTranspose, and with Pad 25 % slower.
+ * Zeros inserted with Concat measured no faster than ConvTranspose, with Pad 25 % slower, and with
+ * MaxUnpool (constant indices) 20 % slower on MobileNetV2's gradient.
  * Other strided convs use ConvTranspose, whose one GEMM per group does no work on the zeros.
  */
 import { attrInt, attrInts } from '../ir/graph.js';
