@@ -39,7 +39,8 @@ export class Runtime {
       // small ops, and waking a sleeping worker for each cost MobileNetV2's gradient 15–25 %. They
       // stop spinning when the run ends, since an Explainer keeps several sessions and an idle
       // one's spinning threads steal the cores of the one running (measured: 2–3× slower runs
-      // with two sessions on 2 cores, with spinning left on).
+      // with two sessions on 2 cores, with spinning left on). The parallel executor (independent
+      // branches such as the gate ramps on their own threads) measured 30–100 % slower.
       extra: { session: { force_spinning_stop: '1' } },
     });
   }
