@@ -253,6 +253,23 @@ describe('rectifier gates move below max-pooling', () => {
     }
   }
 
+  it('the rectifier input keeps the signals of its other readers', async () => {
+    // x feeds the moved Relu and a Sigmoid branch: both signals must meet at x.
+    const b = new TinyGraphBuilder('gatepool_shared_input', [1, 2, 8, 8], 9);
+    const x = b.conv(b.input, 2, 8, { kernel: [1, 1], pads: [0, 0, 0, 0] });
+    const pool = { kernel_shape: intsAttr([2, 2]), strides: intsAttr([2, 2]) };
+    const p = b.op('MaxPool', [b.op('Relu', [x])], pool);
+    const q = b.op('MaxPool', [b.op('Sigmoid', [x])], pool);
+    const m = b.finish(b.op('Relu', [b.conv(b.op('Add', [p, q]), 8, 8)]), 4);
+    const ex = await Explainer.load(m.bytes);
+    for (const method of ['gradient', 'guided-backprop'] as const) {
+      const input = randomInput(m.inputShape, 8, 2);
+      const seeds = Float64Array.from([1, -2, 0.5, 3]);
+      const r = await ex.explain({ data: input, dims: m.inputShape }, { method, target: { seeds: Float32Array.from(seeds), k: 1 } });
+      expect(relL2(r.attribution.data, eager(m, input, seeds, method)), method).toBeLessThan(1e-5);
+    }
+  });
+
   it('a tapped gate output keeps its gate, and its signal arrives ungated', async () => {
     const { m, y, p } = model('Relu', pools[0]!);
     const ex = await Explainer.load(m.bytes);

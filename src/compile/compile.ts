@@ -269,6 +269,13 @@ export function compile(canonical: Graph, opts: CompileOptions): CompiledGraph {
     return { ctx, rule: rules[choice.family] ?? rules.gradient };
   };
 
+  /** Adds a signal reaching tensor t; signals that meet there are summed by signalOf. */
+  const contribute = (t: string, s: string): void => {
+    let list = contributions.get(t);
+    if (!list) contributions.set(t, (list = []));
+    list.push(s);
+  };
+
   // Rectifiers whose gate runs on the pooled signal, keyed by their MaxPool (see poolGates.ts).
   const gateBelow = opts.meta ? new Map<Node, Node>() : gatesBelowPools(g, walkNodes, opts.rules, new Set(opts.taps ?? []));
   const gatesMoved = new Set(gateBelow.values());
@@ -281,7 +288,7 @@ export function compile(canonical: Graph, opts: CompileOptions): CompiledGraph {
     if (!needs.some(Boolean)) continue;
     if (gatesMoved.has(node)) {
       // Its gate already ran below the pool that reads it: the signal passes unchanged.
-      contributions.set(node.inputs[0]!, [signals[0]!]);
+      contribute(node.inputs[0]!, signals[0]!);
       continue;
     }
     const gate = gateBelow.get(node);
@@ -294,10 +301,7 @@ export function compile(canonical: Graph, opts: CompileOptions): CompiledGraph {
     const back = contrastive?.kind === 'clrp2' && node === lastLinear() ? splitLastLayer(node, ctx, rule) : rule(ctx);
     back.forEach((s, j) => {
       const target = node.inputs[j];
-      if (!s || !target || !needs[j]) return;
-      let list = contributions.get(target);
-      if (!list) contributions.set(target, (list = []));
-      list.push(s);
+      if (s && target && needs[j]) contribute(target, s);
     });
   }
 
