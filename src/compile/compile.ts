@@ -247,6 +247,8 @@ export function compile(canonical: Graph, opts: CompileOptions): CompiledGraph {
     return s;
   };
 
+  /** Which inputs of a node depend on the model input, and so need a signal. */
+  const needsOf = (node: Node): boolean[] => node.inputs.map((n) => n !== '' && live.has(n));
   /** The rule the method picks for a node, and its context for the given output signals. */
   const ruleFor = (node: Node, signals: (string | undefined)[]): { ctx: RuleContext; rule: (c: RuleContext) => (string | undefined)[] } => {
     const rules = RULES.get(node.op);
@@ -258,7 +260,7 @@ export function compile(canonical: Graph, opts: CompileOptions): CompiledGraph {
       emit,
       k: kb,
       signals,
-      needs: node.inputs.map((n) => n !== '' && live.has(n)),
+      needs: needsOf(node),
       family: choice.family,
       linear: choice.linear,
       stabilizer: opts.stabilizer ?? 1e-6,
@@ -284,7 +286,7 @@ export function compile(canonical: Graph, opts: CompileOptions): CompiledGraph {
     const node = walkNodes[i]!;
     let signals = node.outputs.map((o) => (o ? signalOf(o) : undefined));
     if (signals.every((s) => s === undefined)) continue;
-    const needs = node.inputs.map((n) => n !== '' && live.has(n));
+    const needs = needsOf(node);
     if (!needs.some(Boolean)) continue;
     if (gatesMoved.has(node)) {
       // Its gate already ran below the pool that reads it: the signal passes unchanged.
