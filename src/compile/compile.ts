@@ -16,7 +16,7 @@
 import { BacklightError, UnsupportedOpError } from '../errors.js';
 import { NameScope, cloneGraph, producers, removeDeadNodes, shapeOf, type Graph, type Node, type ValueInfo } from '../ir/graph.js';
 import { asFloat32, int64 } from '../ir/tensor.js';
-import { CANONICALIZED_OPS, RULES, supportedOps } from '../rules/index.js';
+import { CANONICALIZED_OPS, RULES } from '../rules/index.js';
 import { CPU_LOWERING, type Lowering, type RuleChoice, type RuleContext } from '../rules/types.js';
 import { Emitter } from './emitter.js';
 import { emitMetaStep } from './meta.js';
@@ -69,13 +69,23 @@ export interface CompiledGraph {
 export const INPUT = 'input';
 export const SEED = 'seed';
 
-/** Throws a one-line error naming every op of the model that Backlight cannot handle. */
+/**
+ * Throws a one-line error naming every op type of the model that Backlight cannot handle, with
+ * its node count and first node (short: the supported list is in the README and `supportedOps()`).
+ */
 export function checkSupported(g: Graph, source = 'model'): void {
   const known = new Set([...RULES.keys(), ...CANONICALIZED_OPS]);
-  const bad = g.nodes.find((n) => !known.has(n.op));
-  if (bad) {
-    throw new UnsupportedOpError(bad.name, bad.op, `no backward rule for op '${bad.op}' in ${source} (supported: ${supportedOps().join(', ')})`);
+  const bad = new Map<string, Node[]>();
+  for (const n of g.nodes) if (!known.has(n.op)) bad.set(n.op, [...(bad.get(n.op) ?? []), n]);
+  if (bad.size === 0) return;
+  const [[op, nodes]] = [...bad] as [[string, Node[]]];
+  const first = nodes[0]!;
+  if (bad.size === 1) {
+    const more = nodes.length > 1 ? ` (${nodes.length} nodes)` : '';
+    throw new UnsupportedOpError(first.name, op, `no backward rule for op '${op}' in ${source}${more}`);
   }
+  const list = [...bad].map(([o, ns]) => `${o} (${ns.length === 1 ? `node '${ns[0]!.name}'` : `${ns.length} nodes, first '${ns[0]!.name}'`})`);
+  throw new UnsupportedOpError(first.name, op, `no backward rule for ${bad.size} op types in ${source}: ${list.join(', ')}`);
 }
 
 /**
@@ -252,7 +262,7 @@ export function compile(canonical: Graph, opts: CompileOptions): CompiledGraph {
   /** The rule the method picks for a node, and its context for the given output signals. */
   const ruleFor = (node: Node, signals: (string | undefined)[]): { ctx: RuleContext; rule: (c: RuleContext) => (string | undefined)[] } => {
     const rules = RULES.get(node.op);
-    if (!rules) throw new UnsupportedOpError(node.name, node.op, `no backward rule for op '${node.op}' (supported: ${supportedOps().join(', ')})`);
+    if (!rules) throw new UnsupportedOpError(node.name, node.op, `no backward rule for op '${node.op}' on an input-dependent tensor`);
     const choice = opts.rules(node, g);
     const ctx: RuleContext = {
       graph: g,

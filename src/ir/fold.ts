@@ -3,7 +3,7 @@
  * (Shape → Gather → Unsqueeze → Concat → Reshape, PyTorch's flatten and option-A shortcuts); once
  * the input shape is fixed these subgraphs are constants, and folding them leaves a static graph.
  */
-import { attrFloat, attrInt, attrInts, type Node } from './graph.js';
+import { attrFloat, attrInt, attrInts, attrString, type Node } from './graph.js';
 import { fromNumbers, sizeOf, toNumbers, type DType, type Tensor, type TensorData } from './tensor.js';
 
 export function stridesOf(dims: readonly number[]): number[] {
@@ -261,10 +261,64 @@ export function foldNode(node: Node, ins: (Tensor | undefined)[]): Tensor[] | un
     case 'Sqrt': return x ? [elementwise(node, [x], (a) => Math.sqrt(a!))] : undefined;
     case 'Reciprocal': return x ? [elementwise(node, [x], (a) => 1 / a!)] : undefined;
     case 'Floor': return x ? [elementwise(node, [x], (a) => Math.floor(a!))] : undefined;
+    case 'Sin': return x ? [elementwise(node, [x], (a) => Math.sin(a!))] : undefined;
+    case 'Cos': return x ? [elementwise(node, [x], (a) => Math.cos(a!))] : undefined;
+    case 'Exp': return x ? [elementwise(node, [x], (a) => Math.exp(a!))] : undefined;
+    case 'Log': return x ? [elementwise(node, [x], (a) => Math.log(a!))] : undefined;
+    case 'Abs': return x ? [elementwise(node, [x], (a) => Math.abs(a!))] : undefined;
+    case 'Sign': return x ? [elementwise(node, [x], (a) => Math.sign(a!))] : undefined;
+    case 'Pow': return all(ins) ? [elementwise(node, ins as Tensor[], (a, b) => Math.pow(a!, b!))] : undefined;
+    case 'Mod': {
+      if (!all(ins)) return undefined;
+      // fmod=0 (integers): the result takes the divisor's sign, as Python's %.
+      const fmod = attrInt(node, 'fmod', 0) === 1;
+      return [elementwise(node, ins as Tensor[], fmod ? (a, b) => a! % b! : (a, b) => a! - b! * Math.floor(a! / b!))];
+    }
+    case 'ScatterND': {
+      if (!x || !ins[1] || !ins[2] || attrString(node, 'reduction', 'none') !== 'none') return undefined;
+      const idx = toNumbers(ins[1]);
+      const upd = toNumbers(ins[2]);
+      const q = ins[1].dims[ins[1].dims.length - 1]!;
+      const slice = sizeOf(x.dims.slice(q));
+      const str = stridesOf(x.dims);
+      const vals = toNumbers(x);
+      for (let u = 0; u < idx.length / q; u++) {
+        let off = 0;
+        for (let j = 0; j < q; j++) {
+          const i = idx[u * q + j]!;
+          off += (i < 0 ? i + x.dims[j]! : i) * str[j]!;
+        }
+        for (let e = 0; e < slice; e++) vals[off + e] = upd[u * slice + e]!;
+      }
+      return [fromNumbers(x.dtype, [...x.dims], vals)];
+    }
+    case 'Tile': {
+      if (!x || !ins[1]) return undefined;
+      const reps = c(1)!;
+      const dims = x.dims.map((d, i) => d * reps[i]!);
+      const n = sizeOf(dims);
+      const inStr = stridesOf(x.dims);
+      const map = new Int32Array(n);
+      const idx = new Array<number>(dims.length).fill(0);
+      for (let k = 0; k < n; k++) {
+        let off = 0;
+        for (let i = 0; i < dims.length; i++) off += (idx[i]! % x.dims[i]!) * inStr[i]!;
+        map[k] = off;
+        for (let i = dims.length - 1; i >= 0; i--) {
+          if (++idx[i]! < dims[i]!) break;
+          idx[i] = 0;
+        }
+      }
+      return [gather(x, dims, map)];
+    }
     case 'Ceil': return x ? [elementwise(node, [x], (a) => Math.ceil(a!))] : undefined;
     case 'Equal': return all(ins) ? [elementwise(node, ins as Tensor[], (a, b) => (a === b ? 1 : 0), 'bool')] : undefined;
     case 'Greater': return all(ins) ? [elementwise(node, ins as Tensor[], (a, b) => (a! > b! ? 1 : 0), 'bool')] : undefined;
     case 'Less': return all(ins) ? [elementwise(node, ins as Tensor[], (a, b) => (a! < b! ? 1 : 0), 'bool')] : undefined;
+    case 'GreaterOrEqual': return all(ins) ? [elementwise(node, ins as Tensor[], (a, b) => (a! >= b! ? 1 : 0), 'bool')] : undefined;
+    case 'LessOrEqual': return all(ins) ? [elementwise(node, ins as Tensor[], (a, b) => (a! <= b! ? 1 : 0), 'bool')] : undefined;
+    case 'And': return all(ins) ? [elementwise(node, ins as Tensor[], (a, b) => (a && b ? 1 : 0), 'bool')] : undefined;
+    case 'Or': return all(ins) ? [elementwise(node, ins as Tensor[], (a, b) => (a || b ? 1 : 0), 'bool')] : undefined;
     case 'Not': return x ? [elementwise(node, [x], (a) => (a ? 0 : 1), 'bool')] : undefined;
     case 'Where': return all(ins) ? [elementwise(node, ins as Tensor[], (cnd, a, b) => (cnd ? a! : b!), ins[1]!.dtype)] : undefined;
     case 'Max': return all(ins) ? [elementwise(node, ins as Tensor[], (...v) => Math.max(...v))] : undefined;

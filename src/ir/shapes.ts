@@ -94,15 +94,35 @@ export function inferShapes(node: Node, ins: (Known | undefined)[], constant: Co
     case 'Relu': case 'LeakyRelu': case 'PRelu': case 'Clip': case 'Sigmoid': case 'HardSigmoid': case 'HardSwish':
     case 'Tanh': case 'Softmax': case 'LogSoftmax': case 'Identity': case 'Dropout': case 'BatchNormalization':
     case 'Neg': case 'Abs': case 'Exp': case 'Sqrt': case 'Erf': case 'Elu': case 'Selu': case 'Softplus':
+    case 'Reciprocal': case 'Sin': case 'Cos': case 'Log': case 'Gelu': case 'Sign': case 'Floor': case 'Ceil':
+    case 'InstanceNormalization': case 'Not': case 'ScatterND':
       return same();
+    case 'LayerNormalization': {
+      const xs = need(0).shape;
+      const a = axisOf(attrInt(node, 'axis', -1));
+      const stats = xs.map((d, i) => (i < a ? d : 1));
+      const outs: Known[] = [{ shape: [...xs], dtype: need(0).dtype }, { shape: stats, dtype: 'float32' }, { shape: stats, dtype: 'float32' }];
+      return outs.slice(0, node.outputs.length);
+    }
+    case 'Expand':
+      return [{ shape: broadcastShapes(need(0).shape, constInts(1, 'the shape'), `node '${node.name}' (Expand)`), dtype: need(0).dtype }];
+    case 'Tile': {
+      const reps = constInts(1, 'the repeats');
+      return [{ shape: need(0).shape.map((d, i) => d * reps[i]!), dtype: need(0).dtype }];
+    }
+    case 'Gather': {
+      const xs = need(0).shape;
+      const a = axisOf(attrInt(node, 'axis', 0));
+      return [{ shape: [...xs.slice(0, a), ...need(1).shape, ...xs.slice(a + 1)], dtype: need(0).dtype }];
+    }
     case 'Cast':
       return [{ shape: [...need(0).shape], dtype: castType(node) }];
-    case 'Add': case 'Sub': case 'Mul': case 'Div': case 'Pow': case 'Max': case 'Min': case 'Sum': case 'Mean': {
+    case 'Add': case 'Sub': case 'Mul': case 'Div': case 'Pow': case 'Mod': case 'Max': case 'Min': case 'Sum': case 'Mean': {
       let s: number[] = [];
       for (const k of ins) if (k) s = broadcastShapes(s, k.shape, `node '${node.name}' (${node.op})`);
       return [{ shape: s, dtype: need(0).dtype }];
     }
-    case 'Equal': case 'Greater': case 'Less': case 'GreaterOrEqual': case 'LessOrEqual': {
+    case 'Equal': case 'Greater': case 'Less': case 'GreaterOrEqual': case 'LessOrEqual': case 'And': case 'Or': {
       return [{ shape: broadcastShapes(need(0).shape, need(1).shape), dtype: 'bool' }];
     }
     case 'Where': {
@@ -204,8 +224,9 @@ export function inferShapes(node: Node, ins: (Known | undefined)[], constant: Co
     }
     case 'ReduceMean': case 'ReduceSum': case 'ReduceMax': case 'ReduceMin': case 'ReduceL2': case 'ReduceSumSquare': {
       const xs = need(0).shape;
-      const axes = node.op === 'ReduceSum' ? (node.inputs[1] ? constInts(1, 'axes') : undefined) : attrInts(node, 'axes');
-      const ax = new Set((axes ?? xs.map((_, i) => i)).map(axisOf));
+      const axes = node.inputs[1] ? constInts(1, 'axes') : attrInts(node, 'axes');
+      if ((!axes || axes.length === 0) && attrInt(node, 'noop_with_empty_axes', 0) === 1) return [{ shape: [...xs], dtype: need(0).dtype }];
+      const ax = new Set((axes && axes.length ? axes : xs.map((_, i) => i)).map(axisOf));
       const keep = attrInt(node, 'keepdims', 1) === 1;
       const shape: number[] = [];
       xs.forEach((d, i) => {

@@ -18,6 +18,11 @@ import { slice } from './slice.js';
 import { hardSigmoid, hardSwish, sigmoid, tanh } from './smoothActivations.js';
 import { split } from './split.js';
 import { transpose } from './transpose.js';
+import { normalization } from './normalization.js';
+import { reduceL2, reduceMax, reduceMean, reduceMin, reduceSum, reduceSumSquare } from './reduce.js';
+import { expand, gather, tile, where } from './routing.js';
+import { logSoftmax, softmax } from './softmax.js';
+import { abs, cos, elu, erf, exp, gelu, identity, log, neg, pow, reciprocal, sin, softplus, sqrt } from './unary.js';
 import type { OpRules } from './types.js';
 
 export const RULES: ReadonlyMap<string, OpRules> = new Map<string, OpRules>([
@@ -51,13 +56,43 @@ export const RULES: ReadonlyMap<string, OpRules> = new Map<string, OpRules>([
   ['Unsqueeze', reshape],
   ['Transpose', transpose],
   ['BatchNormalization', batchNorm],
+  ['ReduceMean', reduceMean],
+  ['ReduceSum', reduceSum],
+  ['ReduceSumSquare', reduceSumSquare],
+  ['ReduceL2', reduceL2],
+  ['ReduceMax', reduceMax],
+  ['ReduceMin', reduceMin],
+  ['Erf', erf],
+  ['Gelu', gelu],
+  ['Exp', exp],
+  ['Log', log],
+  ['Sqrt', sqrt],
+  ['Reciprocal', reciprocal],
+  ['Neg', neg],
+  ['Abs', abs],
+  ['Sin', sin],
+  ['Cos', cos],
+  ['Pow', pow],
+  ['Softplus', softplus],
+  ['Elu', elu],
+  ['Identity', identity],
+  ['Cast', identity],
+  ['Dropout', identity],
+  ['Softmax', softmax],
+  ['LogSoftmax', logSoftmax],
+  ['LayerNormalization', normalization],
+  ['InstanceNormalization', normalization],
+  ['Gather', gather],
+  ['Expand', expand],
+  ['Tile', tile],
+  ['Where', where],
 ]);
 
 /** Ops removed by canonicalization or folded away once shapes are known; accepted at import. */
 export const CANONICALIZED_OPS: readonly string[] = [
   'Identity', 'Dropout', 'Softmax', 'LogSoftmax', 'Constant', 'Shape', 'Size', 'Gather', 'Cast', 'ConstantOfShape',
   'Range', 'Expand', 'Equal', 'Where', 'Neg', 'Sqrt', 'Reciprocal', 'Floor', 'Ceil', 'Greater', 'Less', 'Not', 'Max', 'Min',
-  'DequantizeLinear',
+  'DequantizeLinear', 'Mod', 'Sign', 'And', 'Or', 'GreaterOrEqual', 'LessOrEqual', 'ScatterND',
 ];
 
 export function supportedOps(): string[] {
