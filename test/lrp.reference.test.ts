@@ -319,7 +319,7 @@ describe('eager LRP reference: the rules of METHODS.md by hand', () => {
     ['z⁺: x⁺w⁺ + x⁻w⁻ over z⁺ + b⁺', { rule: 'zplus' }, [3 / 3.5, 0]],
     ['αβ (2, 1): 2·z⁺ part − 1·z⁻ part (x⁺w⁻ + x⁻w⁺ over z⁻ + b⁻)', { rule: 'alphabeta', alpha: 2, beta: 1 }, [6 / 3.5, -1]],
     ['zB (l = −1, h = 2): x w − l w⁺ − h w⁻', { rule: 'zbox', low: [-1], high: [2] }, [6 / 5, -1 / 5]],
-    ['γ = 0.25: w + γw⁺, b + γb⁺', { rule: 'gamma', gamma: 0.25 }, [3.75 / 1.875, -2.5 / 1.875]],
+    ['γ = 0.25, generalized, z > 0: x⁺(w + γw⁺) + x⁻(w + γw⁻), b + γb⁺', { rule: 'gamma', gamma: 0.25 }, [3.75 / 2.375, -2 / 2.375]],
     ['w²: w² over Σw² + b²', { rule: 'wsquare' }, [9 / 10.25, 1 / 10.25]],
     ['flat: 1 / fan-in', { rule: 'flat' }, [0.5, 0.5]],
     ['excitation: x⁺w⁺ without bias', { rule: 'excitation' }, [1, 0]],
@@ -328,6 +328,13 @@ describe('eager LRP reference: the rules of METHODS.md by hand', () => {
   it.each(cases)('%s', (_, rule, expected) => {
     const r = lrpBackward(gemm, fwd, [1], ruleEverywhere(rule));
     expected.forEach((v, i) => expect(r[i]).toBeCloseTo(v, 5));
+  });
+
+  it('γ = 0.25, generalized, z < 0: x⁺(w + γw⁻) + x⁻(w + γw⁺), b + γb⁻', () => {
+    // b = −2: z = 3 − 2 − 2 = −1 < 0; contributions [3, −2.5], bias −2.5, denominator −2.
+    const negative: Graph = { ...gemm, initializers: new Map([['w', float32([1, 2], [3, 1])], ['b', float32([1], [-2])]]) };
+    const r = lrpBackward(negative, forward(negative, [1, -2]), [1], ruleEverywhere({ rule: 'gamma', gamma: 0.25 }));
+    [3 / -2, -2.5 / -2].forEach((v, i) => expect(r[i]).toBeCloseTo(v, 5));
   });
 
   it('sums and average pooling split relevance in proportion to the contributions', () => {

@@ -6,7 +6,7 @@
  *   z⁺ (α1β0): z = W⁺x⁺ + b⁺ + W⁻x⁻;              R = x⁺ ⊙ W⁺ᵀs + x⁻ ⊙ W⁻ᵀs
  *   αβ:       α · (the z⁺ term) − β · (z = W⁻x⁺ + b⁻ + W⁺x⁻, R = x⁺ ⊙ W⁻ᵀs + x⁻ ⊙ W⁺ᵀs)
  *   zB:       z = Wx + b − (W⁺l + b⁺) − (W⁻h + b⁻); R = x ⊙ Wᵀs − l ⊙ W⁺ᵀs − h ⊙ W⁻ᵀs
- *   γ:        W' = W + γW⁺, b' = b + γb⁺;          R = x ⊙ W'ᵀs
+ *   γ (generalized): z > 0: x⁺ with W + γW⁺, x⁻ with W + γW⁻, bias b + γb⁺; z < 0: the parts exchanged
  *   w²:       z = W²·1 + b²;                       R = W²ᵀs
  *   flat:     z = 1·1 (the fan-in);                R = 1ᵀs
  *   excitation (Zhang et al.): z = W⁺x⁺;          R = x⁺ ⊙ W⁺ᵀs   (marginal winning probabilities)
@@ -256,10 +256,29 @@ export function linearRelevance(ctx: RuleContext, rule: LinearRule): string {
       return times(x, ops.backward(s, w, 'eps'));
     }
     case 'gamma': {
-      const wg = mapWeights(w, (v) => v + rule.gamma * positive(v));
-      const bg = b ? mapWeights(b, (v) => v + rule.gamma * positive(v)) : undefined;
-      const s = divideByStabilized(ctx, R, ops.forward(x, wg, bg, 'gamma'));
-      return times(x, ops.backward(s, wg, 'gamma'));
+      // Generalized γ (Andéol et al. 2021, as Zennit ≥ 0.5): where z > 0 the contributions that
+      // agree with z are enhanced, x⁺ with W + γW⁺ and x⁻ with W + γW⁻ (bias b + γb⁺); where z < 0
+      // the other way round (bias b + γb⁻); where z = 0 no relevance passes.
+      const g = rule.gamma;
+      const up = mapWeights(w, (v) => v + g * positive(v));
+      const down = mapWeights(w, (v) => v + g * Math.min(v, 0));
+      const bUp = b && mapWeights(b, (v) => v + g * positive(v));
+      const bDown = b && mapWeights(b, (v) => v + g * Math.min(v, 0));
+      const onlyPositiveInput = nonNegative(ctx.graph, x);
+      const xp = onlyPositiveInput ? x : emit.op('Relu', [x], {}, 'xPos');
+      const xn = onlyPositiveInput ? undefined : emit.op('Min', [x, emit.scalar(0)], {}, 'xNeg');
+      const z = ownOutput ?? ops.forward(x, w, b, 'gammaZ');
+      const zs = ctx.shape(node.outputs[0]!);
+      const side = (sign: 'Greater' | 'Less', wx: Tensor, wxn: Tensor, bx: Tensor | undefined, hint: string): { s: string; wx: Tensor; wxn: Tensor; hint: string } => {
+        const denominator = sumOf(ctx, [ops.forward(xp, wx, bx, `${hint}P`), xn && ops.forward(xn, wxn, undefined, `${hint}N`)], `${hint}Z`);
+        const mask = emit.op('Cast', [emit.op(sign, [z, emit.scalar(0)])], { to: 1 }, `${hint}Mask`);
+        return { s: mulFact(ctx, divideByStabilized(ctx, R, denominator), zs, mask, zs), wx, wxn, hint };
+      };
+      const sides = [side('Greater', up, down, bUp, 'gammaUp'), side('Less', down, up, bDown, 'gammaDown')];
+      const cp = emit.op('Add', sides.map((q) => ops.backward(q.s, q.wx, `${q.hint}P`)), {}, 'gammaPos');
+      const terms = [times(xp, cp)];
+      if (xn) terms.push(times(xn, emit.op('Add', sides.map((q) => ops.backward(q.s, q.wxn, `${q.hint}N`)), {}, 'gammaNeg')));
+      return sumOf(ctx, terms, 'gammaR');
     }
     case 'zplus':
     case 'alphabeta': {

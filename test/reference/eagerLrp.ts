@@ -58,7 +58,7 @@ export function stab(z: number, eps: number): number {
 // ───────────────────────────── linear layers ─────────────────────────────
 
 /** Kinds of per-connection contributions (see the table at the top of the file). */
-const XW = 0, PLUS = 1, MINUS = 2, BOX = 3, GAMMA = 4, SQUARE = 5, ONE = 6, EXCITE = 7;
+const XW = 0, PLUS = 1, MINUS = 2, BOX = 3, GAMMA_UP = 4, SQUARE = 5, ONE = 6, EXCITE = 7, GAMMA_DOWN = 8;
 
 /**
  * One term of a rule: per-connection contributions c_ij = contribution(term, x_i, w_ij, channel of
@@ -74,6 +74,8 @@ class RuleTerm {
     /** zB bounds per input channel. */
     readonly low: Float64Array = new Float64Array(0),
     readonly high: Float64Array = new Float64Array(0),
+    /** Only outputs whose plain pre-activation Σ x·w + b has this sign receive relevance (generalized γ); 0: all. */
+    readonly outputSign = 0,
   ) {}
 }
 
@@ -86,7 +88,8 @@ function contribution(t: RuleTerm, x: number, w: number, ch: number): number {
     case PLUS: return pos(x) * pos(w) + neg(x) * neg(w);
     case MINUS: return pos(x) * neg(w) + neg(x) * pos(w);
     case BOX: return x * w - t.low[ch]! * pos(w) - t.high[ch]! * neg(w);
-    case GAMMA: return x * (w + t.gamma * pos(w));
+    case GAMMA_UP: return pos(x) * (w + t.gamma * pos(w)) + neg(x) * (w + t.gamma * neg(w));
+    case GAMMA_DOWN: return pos(x) * (w + t.gamma * neg(w)) + neg(x) * (w + t.gamma * pos(w));
     case SQUARE: return w * w;
     case ONE: return 1;
     case EXCITE: return pos(x) * pos(w);
@@ -255,7 +258,11 @@ function ruleTerms(rule: LinearRule, channels: number, stabilizer: number): Rule
       return [new RuleTerm(BOX, bias((b) => b - pos(b) - neg(b)), 1, stabilizer, 0, per(rule.low), per(rule.high))];
     }
     case 'gamma':
-      return [new RuleTerm(GAMMA, bias((b) => b + rule.gamma * pos(b)), 1, stabilizer, rule.gamma)];
+      // Generalized γ (Andéol et al. 2021; Zennit ≥ 0.5): the enhanced parts follow the output's sign.
+      return [
+        new RuleTerm(GAMMA_UP, bias((b) => b + rule.gamma * pos(b)), 1, stabilizer, rule.gamma, undefined, undefined, 1),
+        new RuleTerm(GAMMA_DOWN, bias((b) => b + rule.gamma * neg(b)), 1, stabilizer, rule.gamma, undefined, undefined, -1),
+      ];
     case 'wsquare':
       return [new RuleTerm(SQUARE, bias((b) => b * b), 1, stabilizer)];
     case 'flat':
@@ -298,12 +305,20 @@ export function linearLayerRelevance(node: Node, fwd: Map<string, RefTensor>, R:
     }
     xw = sum;
   }
-  for (const t of ruleTerms(rule, layer.channels, stabilizer)) {
+  const terms = ruleTerms(rule, layer.channels, stabilizer);
+  let plain: Float64Array | undefined;
+  if (terms.some((t) => t.outputSign !== 0)) {
+    plain = new Float64Array(layer.outSize);
+    layer.run(new RuleTerm(XW, (b) => b), x, plain, undefined, Rin);
+    for (let j = 0; j < plain.length; j++) plain[j]! += rule.ignoreBias ? 0 : layer.bias(j);
+  }
+  for (const t of terms) {
     let z: Float64Array;
     if (t.kind === XW && xw) z = xw;
     else layer.run(t, x, (z = new Float64Array(layer.outSize)), undefined, Rin);
     const s = new Float64Array(layer.outSize);
     for (let j = 0; j < z.length; j++) s[j] = (t.coef * R[j]!) / stab(z[j]! + t.biasTerm(layer.bias(j)) + (delta ? delta[j]! : 0), t.epsilon);
+    if (plain && t.outputSign !== 0) for (let j = 0; j < s.length; j++) if (Math.sign(plain[j]!) !== t.outputSign) s[j] = 0;
     layer.run(t, x, z, s, Rin);
   }
   return Rin;
