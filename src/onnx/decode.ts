@@ -6,6 +6,8 @@
 import { BacklightError } from '../errors.js';
 import { IR_OPSET, type Attr, type Dim, type Graph, type Node, type ValueInfo } from '../ir/graph.js';
 import { int64, float32, toNumbers, type Tensor } from '../ir/tensor.js';
+import { functionTable, inlineCall } from './inline.js';
+import { decomposeGelu, decomposeGroupNorm, lowerToFloat32 } from './lower.js';
 import { dtypeFromCode, num, onnx, tensorFromProto, type OnnxNs } from './proto.js';
 
 export const MIN_OPSET = 7;
@@ -57,7 +59,11 @@ export function decodeModel(bytes: Uint8Array, source = 'model'): DecodedModel {
     values: new Map(),
   };
   const upgrader = new OpsetNormalizer(graph, opset, source);
-  (g.node ?? []).forEach((n, i) => upgrader.add(nodeFromProto(n, i)));
+  const functions = functionTable(model.functions ?? [], nodeFromProto);
+  (g.node ?? []).forEach((n, i) => {
+    for (const node of inlineCall(nodeFromProto(n, i), functions, source)) upgrader.add(node);
+  });
+  lowerToFloat32(graph);
   return { graph, opset, producer: `${model.producerName ?? ''} ${model.producerVersion ?? ''}`.trim() };
 }
 
@@ -197,6 +203,12 @@ class OpsetNormalizer {
       case 'Dropout':
         node.outputs = [node.outputs[0]!];
         break;
+      case 'Gelu':
+        for (const n of decomposeGelu(node, (suffix, t) => this.constInput(node, suffix, t))) this.g.nodes.push(n);
+        return;
+      case 'GroupNormalization':
+        for (const n of decomposeGroupNorm(node, v, (suffix, t) => this.constInput(node, suffix, t), this.source)) this.g.nodes.push(n);
+        return;
       case 'Gemm': case 'Add': case 'Sub': case 'Mul': case 'Div':
         delete node.attrs.broadcast;
         delete node.attrs.axis;

@@ -22,7 +22,7 @@ import { normalization } from './normalization.js';
 import { reduceL2, reduceMax, reduceMean, reduceMin, reduceSum, reduceSumSquare } from './reduce.js';
 import { expand, gather, tile, where } from './routing.js';
 import { logSoftmax, softmax } from './softmax.js';
-import { abs, cos, elu, erf, exp, gelu, identity, log, neg, pow, reciprocal, sin, softplus, sqrt } from './unary.js';
+import { abs, cos, elu, erf, exp, identity, log, neg, pow, reciprocal, sin, softplus, sqrt } from './unary.js';
 import type { OpRules } from './types.js';
 
 export const RULES: ReadonlyMap<string, OpRules> = new Map<string, OpRules>([
@@ -63,7 +63,6 @@ export const RULES: ReadonlyMap<string, OpRules> = new Map<string, OpRules>([
   ['ReduceMax', reduceMax],
   ['ReduceMin', reduceMin],
   ['Erf', erf],
-  ['Gelu', gelu],
   ['Exp', exp],
   ['Log', log],
   ['Sqrt', sqrt],

@@ -2,8 +2,11 @@
  * Softmax and LogSoftmax inside the graph (attention weights; a trailing softmax is removed by
  * canonicalization). Gradient, sums along the op's axis: softmax dx = y ⊙ (R − Σ R ⊙ y),
  * log-softmax dx = R − softmax(x) ⊙ Σ R.
+ * LRP (AttnLRP, Achtibat et al. 2024, Prop. 3.1): the ε rule on the first-order expansion of
+ * s = softmax(x) at x, whose Jacobian divided by s_j is δ_ij − s_i: R_x = x ⊙ (R − s ⊙ Σ R).
  */
 import { attrInt } from '../ir/graph.js';
+import { relevanceProduct } from './lrp.js';
 import { mulFact, refuse } from './signal.js';
 import type { OpRules, RuleContext } from './types.js';
 
@@ -27,6 +30,15 @@ export const softmax: OpRules = {
     const R = ctx.signals[0]!;
     const centred = ctx.emit.op('Sub', [R, rowSum(ctx, mulFact(ctx, R, s, y, s), axis)]);
     return [mulFact(ctx, centred, s, y, s)];
+  },
+  lrp(ctx) {
+    const { axis, s } = axisOf(ctx);
+    const { emit } = ctx;
+    const R = ctx.signals[0]!;
+    const rows = emit.op('Expand', [rowSum(ctx, R, axis), emit.int64s([ctx.k * s[0]!, ...s.slice(1)])]);
+    const back = emit.op('Sub', [R, mulFact(ctx, rows, s, ctx.node.outputs[0]!, s)], {}, 'softmaxRelevance');
+    const x = ctx.node.inputs[0]!;
+    return [relevanceProduct(ctx, x, back, ctx.shape(x))];
   },
 };
 

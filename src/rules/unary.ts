@@ -5,7 +5,7 @@
  * gate or a normalizer (SiLU's σ(x), GELU's Φ(x), LayerNorm's σ), the product or quotient that
  * uses them sends no relevance their way (see mul.ts).
  */
-import { attrFloat, attrString } from '../ir/graph.js';
+import { attrFloat } from '../ir/graph.js';
 import { toNumbers } from '../ir/tensor.js';
 import { passRelevance } from './lrp.js';
 import { mulFact, refuse } from './signal.js';
@@ -23,9 +23,7 @@ export function elementwise(derivative: (ctx: RuleContext, x: string, y: string)
   };
 }
 
-const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
-const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 /** erf'(x) = 2/√π · exp(−x²). */
 export const erf = elementwise(({ emit }, x) =>
@@ -57,28 +55,6 @@ export const elu = elementwise((ctx, x, y) => {
   const { emit } = ctx;
   const alpha = attrFloat(ctx.node, 'alpha', 1);
   return emit.op('Where', [emit.op('Greater', [x, emit.scalar(0)]), emit.scalar(1), emit.op('Add', [y, emit.scalar(alpha)])], {}, 'eluDeriv');
-});
-
-/**
- * GELU (opset 20): exact, x·Φ(x) with Φ'(x) = φ(x): d = Φ(x) + x·φ(x); tanh approximation,
- * y = ½x(1 + tanh(u)), u = √(2/π)(x + 0.044715x³): d = ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²).
- */
-export const gelu = elementwise((ctx, x) => {
-  const { emit } = ctx;
-  const mul = (a: string, b: string): string => emit.op('Mul', [a, b]);
-  const add = (a: string, b: string): string => emit.op('Add', [a, b]);
-  if (attrString(ctx.node, 'approximate', 'none') === 'tanh') {
-    const x2 = mul(x, x);
-    const u = mul(emit.scalar(SQRT_2_OVER_PI), add(x, mul(emit.scalar(0.044715), mul(x2, x))));
-    const t = emit.op('Tanh', [u]);
-    const du = mul(emit.scalar(SQRT_2_OVER_PI), add(emit.scalar(1), mul(emit.scalar(3 * 0.044715), x2)));
-    const first = mul(emit.scalar(0.5), add(emit.scalar(1), t));
-    const second = mul(mul(emit.scalar(0.5), x), mul(emit.op('Sub', [emit.scalar(1), mul(t, t)]), du));
-    return add(first, second);
-  }
-  const cdf = mul(emit.scalar(0.5), add(emit.scalar(1), emit.op('Erf', [mul(x, emit.scalar(Math.SQRT1_2))])));
-  const pdf = mul(emit.scalar(INV_SQRT_2PI), emit.op('Exp', [mul(mul(x, x), emit.scalar(-0.5))]));
-  return add(cdf, mul(x, pdf));
 });
 
 /** Neg: the signal negated. */
