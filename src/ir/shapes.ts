@@ -106,6 +106,12 @@ export function inferShapes(node: Node, ins: (Known | undefined)[], constant: Co
     }
     case 'Expand':
       return [{ shape: broadcastShapes(need(0).shape, constInts(1, 'the shape'), `node '${node.name}' (Expand)`), dtype: need(0).dtype }];
+    case 'Resize': {
+      const xs = need(0).shape;
+      if (node.inputs[3]) return [{ shape: constInts(3, 'sizes'), dtype: need(0).dtype }];
+      const sc = constInts(2, 'scales');
+      return [{ shape: xs.map((d, i) => Math.floor(d * sc[i]!)), dtype: need(0).dtype }];
+    }
     case 'Tile': {
       const reps = constInts(1, 'the repeats');
       return [{ shape: need(0).shape.map((d, i) => d * reps[i]!), dtype: need(0).dtype }];

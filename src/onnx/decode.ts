@@ -203,6 +203,23 @@ class OpsetNormalizer {
       case 'Dropout':
         node.outputs = [node.outputs[0]!];
         break;
+      case 'Upsample': {
+        // Upsample (opsets 7–9) and opset-10 Resize read output i at input floor(i / scale).
+        const scales = v < 9 ? node.attrs.scales : undefined;
+        const scaleInput = scales?.type === 'floats' ? this.constInput(node, 'scales', float32([scales.value.length], scales.value)) : node.inputs[1]!;
+        node.op = 'Resize';
+        node.inputs = [node.inputs[0]!, '', scaleInput];
+        node.attrs = { mode: node.attrs.mode ?? { type: 'string', value: 'nearest' }, coordinate_transformation_mode: { type: 'string', value: 'asymmetric' }, nearest_mode: { type: 'string', value: 'floor' } };
+        break;
+      }
+      case 'Resize':
+        if (v < 11) {
+          node.inputs = [node.inputs[0]!, '', node.inputs[1]!];
+          node.attrs = { mode: node.attrs.mode ?? { type: 'string', value: 'nearest' }, coordinate_transformation_mode: { type: 'string', value: 'asymmetric' }, nearest_mode: { type: 'string', value: 'floor' } };
+        } else if (node.attrs.axes || (node.attrs.antialias?.type === 'int' && node.attrs.antialias.value !== 0)) {
+          throw new BacklightError(`${this.source}: node '${node.name}' (Resize): the axes and antialias attributes (opset 18) are not supported`);
+        }
+        break;
       case 'Gelu':
         for (const n of decomposeGelu(node, (suffix, t) => this.constInput(node, suffix, t))) this.g.nodes.push(n);
         return;

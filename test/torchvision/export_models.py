@@ -22,8 +22,8 @@ from torchvision.models import swin_transformer, vision_transformer
 # smaller configuration of the same architecture (transformers), to keep the suite fast.
 MODELS = {
     'alexnet': (lambda: tvm.alexnet(num_classes=10), 224),
-    'vgg11': (lambda: tvm.vgg11(num_classes=10), 32),
-    'vgg11_bn': (lambda: tvm.vgg11_bn(num_classes=10), 32),
+    'vgg11': (lambda: tvm.vgg11(num_classes=10), 224),
+    'vgg11_bn': (lambda: tvm.vgg11_bn(num_classes=10), 224),
     'resnet18': (lambda: tvm.resnet18(num_classes=10), 64),
     'resnext50_32x4d': (lambda: tvm.resnext50_32x4d(num_classes=10), 64),
     'wide_resnet50_2': (lambda: tvm.wide_resnet50_2(num_classes=10), 32),
@@ -133,8 +133,9 @@ def export(name, out):
         model = seeded(name)
         size = MODELS[name][1]
         x = torch.randn(1, 3, size, size, generator=torch.Generator().manual_seed(2))
-        # AlexNet needs 224 px (its adaptive pool): one variant keeps the files small.
-        variants = [('op17', 17, False)] if name == 'alexnet' else [('op13', 13, False), ('op17', 17, False), ('op17dyn', 17, True)]
+        # AlexNet and VGG need 224 px (their adaptive pools divide the feature map): one variant
+        # keeps the files small.
+        variants = [('op17', 17, False)] if size >= 224 else [('op13', 13, False), ('op17', 17, False), ('op17dyn', 17, True)]
         for tag, opset, dynamic in variants:
             path = os.path.join(out, f'{name}-{tag}.onnx')
             # With gradients enabled: torch's fused attention fast path (no ONNX export) stays off.
