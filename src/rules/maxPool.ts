@@ -3,12 +3,10 @@
  * window, as PyTorch and onnxruntime pick it). The switches come from MaxPool's Indices output
  * (flat indices into the input); ScatterElements with reduction 'add' places the signal, so that
  * overlapping windows that share a winner add up instead of overwriting each other.
- * onnxruntime's WebGPU MaxPool has no Indices output: for it (lowering `maxPoolSwitches: 'argmax'`), pools
- * whose windows tile the input find their switches with ArgMax instead (10–15 % slower than the
- * scatter on VGG-16 on the CPU, so not the default); other pools keep the Indices output.
- * Also measured and rejected on the CPU for tiling pools: a winner mask from each index's offset
- * in its window (Div/Mod, Equal with the window phase) and a Where on the upsampled signal, 15 %
- * slower on VGG-16 than the scatter; a 1-D or non-adding ScatterElements measured the same.
+ * onnxruntime's WebGPU MaxPool has no Indices output: for it (lowering `maxPoolSwitches: 'argmax'`),
+ * pools whose windows tile the input find their switches with ArgMax instead (slower than the
+ * scatter on the CPU, so not the default); other pools keep the Indices output.
+ * Design history: docs/design/max-pool-switches.md
  */
 import { padsExplicit, windowAttributes } from '../ir/convGeometry.js';
 import { attrInt } from '../ir/graph.js';
