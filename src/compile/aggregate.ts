@@ -24,7 +24,7 @@ import { BacklightError } from '../errors.js';
 import { NameScope, attrInt, attrInts, shapeOf, type Graph, type Node } from '../ir/graph.js';
 import { float32 } from '../ir/tensor.js';
 import type { CompiledGraph } from './compile.js';
-import { Emitter } from './emitter.js';
+import { Emitter } from '../ir/emitter.js';
 
 export const AGGREGATIONS = [
   'gradient',

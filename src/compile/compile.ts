@@ -18,7 +18,7 @@ import { NameScope, cloneGraph, producers, removeDeadNodes, shapeOf, type Graph,
 import { asFloat32, int64 } from '../ir/tensor.js';
 import { CANONICALIZED_OPS, RULES } from '../rules/index.js';
 import { CPU_LOWERING, type Lowering, type RuleChoice, type RuleContext } from '../rules/types.js';
-import { Emitter } from './emitter.js';
+import { Emitter } from '../ir/emitter.js';
 import { emitMetaStep } from './meta.js';
 import { gatesBelowPools } from './poolGates.js';
 

@@ -11,7 +11,7 @@ import { BacklightError } from '../errors.js';
 import { attrFloat, attrInt, attrInts, shapeOf, type Graph, type Node } from '../ir/graph.js';
 import { RULES } from '../rules/index.js';
 import type { Lowering, RuleContext } from '../rules/types.js';
-import type { Emitter } from './emitter.js';
+import type { Emitter } from '../ir/emitter.js';
 
 export interface MetaStep {
   /** The forward nodes of the updated network (outputs renamed, weights replaced). */

@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import sharp, { type OutputInfo } from 'sharp';
 import { fsReason } from './files.js';
 import { BacklightError } from '../errors.js';
-import type { TensorLike } from '../methods/explainer.js';
+import type { TensorLike } from '../ir/tensor.js';
 import { inputDims, modelPicture, resizePlan, toTensor, type Preprocess } from './preprocess.js';
 
 /** 8-bit RGB pixels, row-major. */

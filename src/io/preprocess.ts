@@ -19,7 +19,7 @@
  * ink on black; a photo of a dark digit on white paper must be inverted first.
  */
 import { BacklightError } from '../errors.js';
-import type { TensorLike } from '../methods/explainer.js';
+import type { TensorLike } from '../ir/tensor.js';
 
 export const PRESET_NAMES = ['imagenet', 'cifar10', 'mnist', 'none'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];

@@ -10,6 +10,12 @@ export interface Tensor {
   data: TensorData;
 }
 
+/** A dense float32 tensor in row-major (C) order: the inputs and results of the public API. */
+export interface TensorLike {
+  data: Float32Array;
+  dims: number[];
+}
+
 export function sizeOf(dims: readonly number[]): number {
   let n = 1;
   for (const d of dims) n *= d;

@@ -4,7 +4,7 @@
  */
 import { BacklightError } from '../errors.js';
 import type { Graph, Node } from '../ir/graph.js';
-import { isFirstLinearLayer } from '../rules/lrp.js';
+import { isFirstLinearLayer } from '../rules/relevance.js';
 import type { LinearRule, RuleChoice } from '../rules/types.js';
 
 export interface Composite {

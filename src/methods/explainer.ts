@@ -7,7 +7,7 @@ import { canonicalize, type CanonicalModel } from '../canonicalize/index.js';
 import { checkSupported, compile, REDUCTIONS, SEED, INPUT, type CompiledGraph, type Reduction } from '../compile/compile.js';
 import { BacklightError } from '../errors.js';
 import type { Dim, Graph } from '../ir/graph.js';
-import { sizeOf } from '../ir/tensor.js';
+import { sizeOf, type TensorLike } from '../ir/tensor.js';
 import { decodeModel } from '../onnx/decode.js';
 import { encodeModel } from '../onnx/encode.js';
 import { Runtime, type OrtModule, type RuntimeOptions } from '../runtime/runtime.js';
@@ -30,11 +30,7 @@ import {
 /** Every name `explain` takes: the backward methods and the layer-map methods of the framework. */
 export type ExplainMethodName = MethodName | FrameworkMethodName;
 
-/** A dense float32 tensor in row-major (C) order. */
-export interface TensorLike {
-  data: Float32Array;
-  dims: number[];
-}
+export type { TensorLike } from '../ir/tensor.js';
 
 /** One target: a class index, `'max'` (the predicted class) or `'topK'` such as `'top3'` (the K best). */
 export type TargetSpec = number | 'max' | `top${number}`;

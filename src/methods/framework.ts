@@ -19,7 +19,7 @@ import {
   type Upsampling,
 } from '../compile/aggregate.js';
 import { compile, type CompiledGraph, type CompileOptions, type Reduction } from '../compile/compile.js';
-import { Emitter } from '../compile/emitter.js';
+import { Emitter } from '../ir/emitter.js';
 import { BacklightError } from '../errors.js';
 import { NameScope, removeDeadNodes, type Graph } from '../ir/graph.js';
 import { methodByName, type Method, type MethodParams } from './methods.js';

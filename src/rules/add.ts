@@ -3,7 +3,7 @@
  * subtrahend), summed over broadcast axes. Residual connections are Adds of two such operands;
  * the compiler sums the signals where the branches meet.
  */
-import { divideByStabilized } from './lrp.js';
+import { divideByStabilized } from './relevance.js';
 import { mulFact, unbroadcast } from './signal.js';
 import type { OpRules, RuleContext } from './types.js';
 

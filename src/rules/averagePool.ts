@@ -3,9 +3,10 @@
  * (count_include_pad, or no padding) this is a depthwise ConvTranspose with weights 1/|window|;
  * otherwise the signal is first divided by each window's count of real (unpadded) inputs.
  */
-import { attrInt, attrInts } from '../ir/graph.js';
+import { windowAttributes } from '../ir/convGeometry.js';
+import { attrInt } from '../ir/graph.js';
 import { float32 } from '../ir/tensor.js';
-import { proportionalThrough } from './lrp.js';
+import { proportionalThrough } from './relevance.js';
 import { refuse } from './signal.js';
 import type { OpRules } from './types.js';
 
@@ -24,9 +25,8 @@ export const averagePool: OpRules = {
     const xs = ctx.shape(node.inputs[0]!);
     const ys = ctx.shape(node.outputs[0]!);
     if (xs.length !== 4) refuse(ctx, 'only 2-D average pooling is supported');
-    const kernel = attrInts(node, 'kernel_shape')!;
-    const strides = attrInts(node, 'strides') ?? [1, 1];
-    const pads = attrInts(node, 'pads') ?? [0, 0, 0, 0];
+    const { kernel: k, strides, pads } = windowAttributes(node, 2);
+    const kernel = k!;
     const includePad = attrInt(node, 'count_include_pad', 0) === 1;
     const c = xs[1]!;
     const area = kernel[0]! * kernel[1]!;

@@ -4,7 +4,7 @@
  */
 import { attrFloat } from '../ir/graph.js';
 import { asFloat32, float32 } from '../ir/tensor.js';
-import { passRelevance } from './lrp.js';
+import { passRelevance } from './relevance.js';
 import { refuse } from './signal.js';
 import type { OpRules } from './types.js';
 

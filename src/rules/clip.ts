@@ -5,7 +5,7 @@
  */
 import { toNumbers } from '../ir/tensor.js';
 import { rectifierRules } from './rectifier.js';
-import { passRelevance } from './lrp.js';
+import { passRelevance } from './relevance.js';
 import { gateBetween } from './masks.js';
 import { gateFact, refuse } from './signal.js';
 import type { OpRules, RuleContext } from './types.js';

@@ -1,12 +1,11 @@
 /** Gemm (Y = α·A'B' + β·C): the signal goes to A through B'ᵀ, reusing B's initializer via transB. */
 import { attrFloat, attrInt } from '../ir/graph.js';
-import { lrpRule } from './conv.js';
-import { linearRelevance } from './lrp.js';
+import { linearLrp } from './linearRules/index.js';
 import { refuse } from './signal.js';
 import type { OpRules } from './types.js';
 
 export const gemm: OpRules = {
-  lrp: (ctx) => [linearRelevance(ctx, lrpRule(ctx))],
+  lrp: linearLrp,
   gradient(ctx) {
     const { node, emit } = ctx;
     if (ctx.needs[1] || ctx.needs[2]) refuse(ctx, 'only the first Gemm input may depend on the model input (B and C must be constants)');

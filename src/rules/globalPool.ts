@@ -4,7 +4,7 @@
  */
 import { sizeOf } from '../ir/tensor.js';
 import { int64 } from '../ir/tensor.js';
-import { proportionalThrough } from './lrp.js';
+import { proportionalThrough } from './relevance.js';
 import { kShape, mulFact } from './signal.js';
 import type { OpRules } from './types.js';
 

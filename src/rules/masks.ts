@@ -3,15 +3,9 @@
  *
  * 'ramp' lowering (onnxruntime's CPU provider), for rectifiers (lo = 0, y ≥ 0) of 4-D tensors:
  * each factor is a per-channel 1×1 convolution of y with a saturating activation, which
- * onnxruntime fuses into one convolution and runs, like the Mul that applies the gate, in its
- * blocked NCHWc layout. The backward convolutions then read and write that layout directly;
- * comparisons (bool outputs) would force a reorder to NCHW and back around every gate. Measured
- * in pairs with the forward pass (bench/model.ts): MobileNetV2's gradient 3.42× → 3.23× the forward
- * time, VGG-16's 2.26× → 2.14×. On MobileNetV2 the gates still cost about 1.2× the forward time
- * (its 35 ReLU6 need both ramps, their product and the gating Mul on the expanded tensors); a gate
- * needs at least one saturating op per bound, since one affine map cannot tell y = 0 from the
- * smallest positive y and y = hi at once, and onnxruntime fuses no Clip after a fused Sum.
- * The ramps are exact, not approximations of the steps:
+ * onnxruntime fuses and runs, like the gating Mul, in its blocked NCHWc layout; comparisons (bool
+ * outputs) would force a reorder to NCHW and back around every gate. The ramps are exact, not
+ * approximations of the steps:
  *   1[y > 0] = HardSigmoid_{α=2^100}(2^64·y): both scalings are by powers of two, so 2^64·y is
  *     exact, and α·2^64·y ≥ 2^164·2^-149 ≥ 1 for every positive float y, subnormal ones included
  *     (larger values overflow to +∞, which saturates to 1).
@@ -19,22 +13,12 @@
  *     any float y < hi lies at least 2^(⌊log2 hi⌋ − 24) below hi, so the one rounded difference is
  *     ≥ 4 there and exactly 0 at y = hi.
  *   Their product a·b = Relu(a + b − 1), exact on {0, 1}.
- * 'compare' lowering (and every other gate): Greater/Less, And, Cast to float, Mul. A Where on the
- * boolean measured no faster, and masks as Sign(y) (ReLU) and Sign(y·(hi − y)) (ReLU6) made
- * MobileNetV2's gradient 30 % slower (onnxruntime's Sign is not vectorized).
+ * 'compare' lowering (and every other gate): Greater/Less, And, Cast to float, Mul.
  *
- * Guided Backprop at a two-sided gate (ReLU6) needs max(0, R) ⊙ 1[0 < y < hi], and with the ramps
- * this is Relu(R + S) for a forward tensor S that is 0 where the gate is open and ≤ −B where it is
- * closed: onnxruntime fuses the Add (as the convolution's Sum input) and the Relu into the backward
- * convolution that produces R, so the signal path has no gate op left. Measured in pairs on
- * MobileNetV2: 3.62× → 3.31× the forward time (the mask product and the gating Mul disappear, one
- * affine map of the ramps appears). Exact for every signal R < B (B = 2^100, or 2^(100 + ⌊log2 hi⌋)
- * ≥ 2^64 for hi < 1); see offsetGate. At one-sided gates (ReLU) the same form, S = B·(a − 1),
- * measured no faster on VGG-16 and 3 % slower on ResNet-20, whose signals often arrive as sums that
- * the Add cannot fuse into, so ReLU keeps the Relu and the gating Mul. Also measured without gain:
- * the lower ramp as a Clip (exact with a 2^-22 top folded into the product) instead of the
- * HardSigmoid, and the ramp nodes placed next to their forward tensors (onnxruntime keeps its own
- * order and runs them in the backward part).
+ * Guided Backprop at a two-sided gate (ReLU6) with the ramps is Relu(R + S) for a forward tensor S
+ * that is 0 where the gate is open and ≤ −B where it is closed, so that onnxruntime fuses the gate
+ * into the backward convolution that produces R; exact for every signal R < B (see offsetGate).
+ * Design history: docs/design/rectifier-gates.md
  */
 import { floatAttr } from '../ir/graph.js';
 import { float32 } from '../ir/tensor.js';
@@ -72,7 +56,7 @@ function rampGate(ctx: RuleContext, y: string, hi: number | undefined): string {
   if (hi === undefined) return positive;
   const { emit } = ctx;
   // a·b as Relu(a + b − 1): a 1×1 convolution of a with b as its fused Sum input and a fused Relu,
-  // measured 2 % faster on MobileNetV2's gradient than the Mul of the two ramps.
+  // faster than the Mul of the two ramps.
   return emit.op('Relu', [emit.op('Add', [channelAffine(ctx, positive, ctx.shape(y)[1]!, 1, -1), below(ctx, y, hi, 1)], {}, 'both')], {}, 'mask');
 }
 

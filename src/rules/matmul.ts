@@ -6,11 +6,11 @@
  * R_A = ½ A ⊙ (s·Bᵀ), R_B = ½ B ⊙ (Aᵀ·s), s = R / stab(y).
  */
 import { broadcastShapes } from '../ir/fold.js';
-import { asFloat32 } from '../ir/tensor.js';
-import { lrpRule } from './conv.js';
-import { divideByStabilized, linearRelevance, relevanceProduct } from './lrp.js';
+import { linearLrp } from './linearRules/index.js';
+import { divideByStabilized, relevanceProduct } from './relevance.js';
 import { refuse, unbroadcast, unviewK, viewK } from './signal.js';
 import type { OpRules, RuleContext } from './types.js';
+import { transposeMatrix } from './weights.js';
 
 const swapLast = (rank: number): number[] => [...Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2];
 
@@ -26,12 +26,6 @@ function matmulWithSignal(ctx: RuleContext, signal: string, s: readonly number[]
   return unviewK(ctx, emit.op('MatMul', signalLeft ? [v, fact] : [fact, v]), outShape);
 }
 
-/** Output shapes of dA = R·Bᵀ and dB = Aᵀ·R before summing over broadcast batch axes. */
-function operandShapes(a: readonly number[], b: readonly number[], y: readonly number[]): { da: number[]; db: number[] } {
-  const batch = y.slice(0, -2);
-  return { da: [...batch, a[a.length - 2]!, a[a.length - 1]!], db: [...batch, b[b.length - 2]!, b[b.length - 1]!] };
-}
-
 /** dA = R·Bᵀ and dB = Aᵀ·R for a K-major signal R of the output. */
 function bilinearBackward(ctx: RuleContext, R: string): [string | undefined, string | undefined] {
   const { node, emit } = ctx;
@@ -39,7 +33,9 @@ function bilinearBackward(ctx: RuleContext, R: string): [string | undefined, str
   const as = ctx.shape(a), bs = ctx.shape(b), ys = ctx.shape(node.outputs[0]!);
   if (as.length < 2 || bs.length < 2) refuse(ctx, 'a product of two input-dependent tensors needs both of rank ≥ 2');
   broadcastShapes(as.slice(0, -2), bs.slice(0, -2));
-  const { da, db } = operandShapes(as, bs, ys);
+  const batch = ys.slice(0, -2);
+  const da = [...batch, as[as.length - 2]!, as[as.length - 1]!];
+  const db = [...batch, bs[bs.length - 2]!, bs[bs.length - 1]!];
   let ga: string | undefined;
   let gb: string | undefined;
   if (ctx.needs[0]) {
@@ -57,17 +53,13 @@ function constantRightGradient(ctx: RuleContext): (string | undefined)[] {
   const { node, emit } = ctx;
   const b = ctx.constant(node.inputs[1]!);
   if (!b || b.dims.length !== 2) return bilinearBackward(ctx, ctx.signals[0]!);
-  const [k, n] = b.dims as [number, number];
-  const src = asFloat32(b);
-  const t = new Float32Array(src.length);
-  for (let i = 0; i < k; i++) for (let j = 0; j < n; j++) t[j * k + i] = src[i * n + j]!;
-  const bt = emit.constant({ dtype: 'float32', dims: [n, k], data: t }, `${node.name}/wT`);
+  const bt = emit.constant(transposeMatrix(b), `${node.name}/wT`);
   return [emit.op('MatMul', [ctx.signals[0]!, bt])];
 }
 
 export const matmul: OpRules = {
   lrp(ctx) {
-    if (!ctx.needs[1]) return [linearRelevance(ctx, lrpRule(ctx))];
+    if (!ctx.needs[1]) return linearLrp(ctx);
     const s = divideByStabilized(ctx, ctx.signals[0]!, ctx.node.outputs[0]!);
     const [ga, gb] = bilinearBackward(ctx, s);
     const half = (x: string, g: string | undefined): string | undefined =>

@@ -3,16 +3,15 @@
  * window, as PyTorch and onnxruntime pick it). The switches come from MaxPool's Indices output
  * (flat indices into the input); ScatterElements with reduction 'add' places the signal, so that
  * overlapping windows that share a winner add up instead of overwriting each other.
- * onnxruntime's WebGPU MaxPool has no Indices output: for it (lowering `maxPoolSwitches: 'argmax'`), pools
- * whose windows tile the input find their switches with ArgMax instead (10–15 % slower than the
- * scatter on VGG-16 on the CPU, so not the default); other pools keep the Indices output.
- * Also measured and rejected on the CPU for tiling pools: a winner mask from each index's offset
- * in its window (Div/Mod, Equal with the window phase) and a Where on the upsampled signal, 15 %
- * slower on VGG-16 than the scatter; a 1-D or non-adding ScatterElements measured the same.
+ * onnxruntime's WebGPU MaxPool has no Indices output: for it (lowering `maxPoolSwitches: 'argmax'`),
+ * pools whose windows tile the input find their switches with ArgMax instead (slower than the
+ * scatter on the CPU, so not the default); other pools keep the Indices output.
+ * Design history: docs/design/max-pool-switches.md
  */
-import { attrInt, attrInts } from '../ir/graph.js';
+import { padsExplicit, windowAttributes } from '../ir/convGeometry.js';
+import { attrInt } from '../ir/graph.js';
 import { sizeOf } from '../ir/tensor.js';
-import { relevanceProduct } from './lrp.js';
+import { relevanceProduct } from './relevance.js';
 import { refuse } from './signal.js';
 import type { OpRules, RuleContext } from './types.js';
 
@@ -36,14 +35,10 @@ export const maxPool: OpRules = {
 function tilingKernel(ctx: RuleContext): [number, number] | undefined {
   const { node } = ctx;
   const xs = ctx.shape(node.inputs[0]!);
-  const kernel = attrInts(node, 'kernel_shape');
+  const { kernel, strides, pads, dilations } = windowAttributes(node, 2);
   if (xs.length !== 4 || kernel?.length !== 2) return undefined;
   const [kh, kw] = kernel as [number, number];
-  const strides = attrInts(node, 'strides') ?? [1, 1];
-  const pads = attrInts(node, 'pads') ?? [0, 0, 0, 0];
-  const dilations = attrInts(node, 'dilations') ?? [1, 1];
-  const autoPad = node.attrs['auto_pad'];
-  if (autoPad && !(autoPad.type === 'string' && (autoPad.value === 'NOTSET' || autoPad.value === 'VALID'))) return undefined;
+  if (!padsExplicit(node)) return undefined;
   if (strides[0] !== kh || strides[1] !== kw || pads.some((p) => p !== 0) || dilations.some((d) => d !== 1)) return undefined;
   if (xs[2]! % kh !== 0 || xs[3]! % kw !== 0) return undefined;
   return [kh, kw];

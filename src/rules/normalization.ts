@@ -9,7 +9,7 @@
  * which is what the decomposed form (Sub, ReduceMean, Div by σ, Mul, Add) computes rule by rule.
  */
 import { attrFloat, attrInt } from '../ir/graph.js';
-import { divideByStabilized, relevanceProduct } from './lrp.js';
+import { divideByStabilized, relevanceProduct } from './relevance.js';
 import { mulFact, refuse } from './signal.js';
 import type { OpRules, RuleContext } from './types.js';
 

@@ -7,7 +7,7 @@
  *   guided:    max(0, R) ⊙ σ'   (both masks)
  * For LeakyRelu/PRelu σ' is the slope on the negative side, for ReLU6 it is 1[0 < x < 6].
  */
-import { passRelevance } from './lrp.js';
+import { passRelevance } from './relevance.js';
 import { gateBetween, positivePartBetween } from './masks.js';
 import { mulFact } from './signal.js';
 import type { OpRules, RuleContext } from './types.js';

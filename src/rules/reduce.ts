@@ -8,7 +8,7 @@
  */
 import { attrInt, attrInts, type Node } from '../ir/graph.js';
 import { sizeOf, toNumbers } from '../ir/tensor.js';
-import { proportionalThrough, stabilize } from './lrp.js';
+import { proportionalThrough, stabilize } from './relevance.js';
 import { kShape, mulFact, refuse, unviewK } from './signal.js';
 import type { OpRules, RuleContext } from './types.js';
 

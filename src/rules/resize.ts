@@ -7,7 +7,7 @@
  */
 import { attrString } from '../ir/graph.js';
 import { float32, toNumbers } from '../ir/tensor.js';
-import { proportionalThrough } from './lrp.js';
+import { proportionalThrough } from './relevance.js';
 import { refuse } from './signal.js';
 import type { OpRules, RuleContext } from './types.js';
 

@@ -4,7 +4,7 @@
  * DeconvNet and Guided Backprop.
  */
 import { attrFloat } from '../ir/graph.js';
-import { passRelevance } from './lrp.js';
+import { passRelevance } from './relevance.js';
 import { mulFact } from './signal.js';
 import type { OpRules, RuleContext } from './types.js';
 

@@ -6,7 +6,7 @@
  * s = softmax(x) at x, whose Jacobian divided by s_j is δ_ij − s_i: R_x = x ⊙ (R − s ⊙ Σ R).
  */
 import { attrInt } from '../ir/graph.js';
-import { relevanceProduct } from './lrp.js';
+import { relevanceProduct } from './relevance.js';
 import { mulFact, refuse } from './signal.js';
 import type { OpRules, RuleContext } from './types.js';
 

@@ -8,7 +8,7 @@
  */
 import type { Graph, Node } from '../ir/graph.js';
 import type { Tensor } from '../ir/tensor.js';
-import type { Emitter } from '../compile/emitter.js';
+import type { Emitter } from '../ir/emitter.js';
 
 /**
  * How max-pooling finds its switches: MaxPool's Indices output, or ArgMax over windows that tile

@@ -7,7 +7,7 @@
  */
 import { attrFloat } from '../ir/graph.js';
 import { toNumbers } from '../ir/tensor.js';
-import { passRelevance } from './lrp.js';
+import { passRelevance } from './relevance.js';
 import { mulFact, refuse } from './signal.js';
 import type { OpRules, RuleContext } from './types.js';
 

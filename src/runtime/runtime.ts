@@ -35,12 +35,10 @@ export class Runtime {
       ...(o.threads ? { intraOpNumThreads: o.threads, interOpNumThreads: 1 } : {}),
       ...(o.executionProviders ? { executionProviders: o.executionProviders } : {}),
       ...(o.profile ? { enableProfiling: true } : {}),
-      // Worker threads spin-wait for work during a run: a compiled backward pass has hundreds of
-      // small ops, and waking a sleeping worker for each cost MobileNetV2's gradient 15–25 %. They
-      // stop spinning when the run ends, since an Explainer keeps several sessions and an idle
-      // one's spinning threads steal the cores of the one running (measured: 2–3× slower runs
-      // with two sessions on 2 cores, with spinning left on). The parallel executor (independent
-      // branches such as the gate ramps on their own threads) measured 30–100 % slower.
+      // Worker threads spin-wait for work during a run (a compiled backward pass has hundreds of
+      // small ops, and waking a sleeping worker for each is slow), and stop spinning when the run
+      // ends, since an Explainer keeps several sessions and an idle one's spinning threads would
+      // steal the cores of the one running. Design history: docs/design/session-threads.md
       extra: { session: { force_spinning_stop: '1' } },
     });
   }

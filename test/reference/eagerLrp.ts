@@ -2,7 +2,7 @@
  * Independent eager reference for layer-wise relevance propagation (LRP), contrastive LRP (CLRP1,
  * CLRP2) and Excitation Backprop, in Float64 over the canonical IR graph.
  *
- * The compiler (src/rules/lrp.ts) writes every LRP rule as a modified gradient: z = W'x' (+ b'),
+ * The compiler (src/rules/linearRules/) writes every LRP rule as a modified gradient: z = W'x' (+ b'),
  * s = R / stab(z), R_in = x' ⊙ W'ᵀs. This file computes the same rules the textbook way, from the
  * individual contributions of every connection i → j of a layer:
  *

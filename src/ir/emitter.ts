@@ -1,6 +1,6 @@
 /** Appends ONNX nodes and constants to the graph being compiled, with collision-free names. */
-import { NameScope, type Attr, type Node } from '../ir/graph.js';
-import { float32, int64, type Tensor } from '../ir/tensor.js';
+import { NameScope, type Attr, type Node } from './graph.js';
+import { float32, int64, type Tensor } from './tensor.js';
 
 export type AttrValue = number | number[] | string | Tensor | Attr;
 
