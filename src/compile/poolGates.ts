@@ -7,8 +7,8 @@
  * already in onnxruntime's blocked layout (the routed signal is not). The rectification max(0, ·)
  * of DeconvNet and Guided Backprop commutes with the routing too when no two windows share an
  * input position (each routed value lands alone; zeros stay zeros); with overlapping windows the
- * routed values add up first, so those pools keep the gate where it is. Measured in alternation on
- * VGG-16 (5 such pools, 2×2): 2–4 % off the gradient's and Guided Backprop's time.
+ * routed values add up first, so those pools keep the gate where it is. Timings:
+ * docs/design/compiler.md.
  */
 import { attrInts, type Graph, type Node } from '../ir/graph.js';
 import type { RuleChoice } from '../rules/types.js';
