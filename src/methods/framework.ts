@@ -251,7 +251,7 @@ export interface FrameworkCompileOptions {
   seeds: { top: number; given: number };
   /** Per-image maps of the attribution (over its channel axis). */
   reductions: readonly Reduction[];
-  /** Taps the caller wants as outputs (the layers' own taps are dropped unless listed). */
+  /** Taps the caller wants as outputs (the layers' signals are read without becoming outputs). */
   taps?: readonly string[];
   params?: MethodParams;
   lowering?: Lowering;
