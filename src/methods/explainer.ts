@@ -205,10 +205,22 @@ export class Explainer {
     });
   }
 
-  /** Logits only (the forward pass of the canonical graph). */
+  /** Logits only: the canonical graph's forward pass, without any backward pass. */
   async predict(input: TensorLike): Promise<TensorLike> {
-    const r = await this.explain(input, { method: 'gradient', target: 'max', reductions: [] });
-    return r.logits;
+    this.checkInput(input);
+    const n = input.dims[0]!;
+    if (this.model.inputs[0]!.shape[0] === 1 && n > 1) {
+      // A model with a fixed batch of 1: image by image, stacked.
+      const per = sizeOf(input.dims.slice(1));
+      const rows: TensorLike[] = [];
+      for (let i = 0; i < n; i++) rows.push(await this.predict({ data: input.data.subarray(i * per, (i + 1) * per), dims: [1, ...input.dims.slice(1)] }));
+      const classes = rows[0]!.data.length;
+      const data = new Float32Array(n * classes);
+      rows.forEach((r, i) => data.set(r.data, i * classes));
+      return { data, dims: [n, ...rows[0]!.dims.slice(1)] };
+    }
+    this.classesFor(input.dims);
+    return this.runtime.forward(this.canonical(input.dims).graph, input);
   }
 
   async explain<M extends ExplainMethodName>(input: TensorLike, options: ExplainOptions<M>): Promise<Explanation<M>> {
@@ -282,9 +294,10 @@ export class Explainer {
     };
   }
 
-  /** Releases every compiled session (they are recompiled on demand). */
+  /** Releases every compiled session and forward session (they are recreated on demand). */
   async release(): Promise<void> {
     await this.evict(0);
+    await this.runtime.release();
   }
 
   private async evict(keep: number): Promise<void> {
