@@ -15,59 +15,12 @@ import { compile, type CompiledGraph, type Reduction } from '../compile/compile.
 import { BacklightError } from '../errors.js';
 import type { Graph } from '../ir/graph.js';
 import { methodByName, type Method, type MethodParams } from './methods.js';
+import { FRAMEWORK_METHOD_NAMES, FRAMEWORK_METHODS, isFrameworkMethod } from './registry.js';
 import type { Lowering } from '../rules/types.js';
 
 export { AGGREGATIONS, type Aggregation, type CombineSpec, type Upsampling } from '../compile/aggregate.js';
 
-export const FRAMEWORK_METHOD_NAMES = ['gradcam', 'guided-gradcam', 'normgrad', 'normgrad-conv', 'normgrad-selective'] as const;
-export type FrameworkMethodName = (typeof FRAMEWORK_METHOD_NAMES)[number];
-
-export interface FrameworkMethod {
-  name: FrameworkMethodName;
-  /** Display name for figures. */
-  label: string;
-  /** One line for help texts. */
-  summary: string;
-  /** The aggregation whose map becomes the attribution. */
-  aggregation: Aggregation;
-  /** Default extraction method (any METHODS name can be asked for instead). */
-  extraction: string;
-  /** Default upsampling of the layer map to the input size. */
-  upsample: Upsampling;
-  /** Default layer: the last spatial layer ('spatial', see `defaultLayer`) or the last Conv output ('conv'). */
-  layer: 'spatial' | 'conv';
-  /** The attribution is Guided Backprop ⊙ the upsampled map (Guided Grad-CAM). */
-  guided: boolean;
-  /** Whether the attribution has meaningful signs (drawn with a diverging colormap). */
-  signed: boolean;
-}
-
-export const FRAMEWORK_METHODS: Readonly<Record<FrameworkMethodName, FrameworkMethod>> = {
-  gradcam: {
-    name: 'gradcam', label: 'Grad-CAM', aggregation: 'gradcam', extraction: 'gradient', upsample: 'bilinear', layer: 'spatial', guided: false, signed: false,
-    summary: 'Grad-CAM (Selvaraju et al.): ReLU(Σ_c A_c · mean ∂S/∂A_c) at a layer, upsampled to the input',
-  },
-  'guided-gradcam': {
-    name: 'guided-gradcam', label: 'Guided Grad-CAM', aggregation: 'gradcam', extraction: 'gradient', upsample: 'nearest', layer: 'spatial', guided: true, signed: true,
-    summary: 'Guided Backprop ⊙ Grad-CAM (nearest-upsampled, as Captum)',
-  },
-  normgrad: {
-    name: 'normgrad', label: 'NormGrad', aggregation: 'normgrad', extraction: 'gradient', upsample: 'bilinear', layer: 'spatial', guided: false, signed: false,
-    summary: 'NormGrad (Rebuffi et al.): ‖x_u‖·‖g_u‖ at a layer (a virtual identity layer), upsampled',
-  },
-  'normgrad-conv': {
-    name: 'normgrad-conv', label: 'NormGrad (conv)', aggregation: 'normgrad-conv', extraction: 'gradient', upsample: 'bilinear', layer: 'conv', guided: false, signed: false,
-    summary: "NormGrad of a Conv layer: ‖g_u‖ · ‖input patch_u‖ (the layer names the Conv's output), upsampled",
-  },
-  'normgrad-selective': {
-    name: 'normgrad-selective', label: 'Selective NormGrad', aggregation: 'normgrad-selective', extraction: 'gradient', upsample: 'bilinear', layer: 'spatial', guided: false, signed: false,
-    summary: 'selective NormGrad: ‖max(0, x_u ⊙ g_u)‖ at a layer, upsampled',
-  },
-};
-
-export function isFrameworkMethod(name: string): name is FrameworkMethodName {
-  return (FRAMEWORK_METHOD_NAMES as readonly string[]).includes(name);
-}
+export { FRAMEWORK_METHOD_NAMES, FRAMEWORK_METHODS, isFrameworkMethod, type FrameworkMethod, type FrameworkMethodName } from './registry.js';
 
 // ---------------------------------------------------------------------------------------------
 // Layers
