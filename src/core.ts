@@ -10,6 +10,22 @@ export {
   AGGREGATIONS, FRAMEWORK_METHODS, FRAMEWORK_METHOD_NAMES, isFrameworkMethod,
   type Aggregation, type CombineSpec, type FrameworkMethodName, type LayerInfo, type Upsampling,
 } from './methods/framework.js';
+export {
+  BUILTIN_METHODS, isMethod, methodGroups, registeredParams, methodLabel, methodNames, methodSpec, methodSummary, registerMethod, unregisterMethod,
+} from './methods/registry.js';
+export { backward, layerMap, type BackwardMethodSpec, type LayerMapMethodSpec, type MethodGroup, type MethodSpec } from './methods/spec.js';
+export { BUILTIN_PARAMS, flagKey, parseBox, parseNumber, type ParamSpec } from './methods/params.js';
+export {
+  checkBoxSource, compositeMethods, paramsFor, parseMethodParams, readsMetaLr, resolveBox, usesZBox,
+  DEFAULT_COMPOSITE, DEFAULT_EPSILON, type BoxSource, type MethodParamCliOptions, type ParamRequest,
+} from './methods/paramRequest.js';
+export { AGGREGATION_SUMMARIES, isAggregation } from './compile/aggregate.js';
+export { checkClass, checkTargetSpec, parseTargetList, parseTargets, positionLabel, targetPositions, topKOf, validateTargets, type TargetPosition } from './methods/targets.js';
+export { slotAt, slotOfAll, type SlotAccessors } from './methods/slots.js';
+export { displayOf, drawAttribution, formatProbability, OVERLAY_STYLE, type DrawnAttribution, type MethodDisplay } from './methods/display.js';
+export { className, predictionOf, softmaxRow, topPredictions, type Prediction } from './methods/predictions.js';
+export type { Explainer as CoreExplainer, LayerMap } from './methods/explainer.js';
+export type { FrameworkOptions } from './methods/framework.js';
 export type { Explanation, ExplainMethodName, ExplainOptions, ExplainerOptions, Target, TargetSpec, TensorLike } from './methods/explainer.js';
 export type { GateLowering, LinearRule, Lowering, MaxPoolSwitches } from './rules/types.js';
 export { REDUCTIONS, type Reduction } from './compile/compile.js';

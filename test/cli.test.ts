@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportError, type CliIO } from '../src/cli/errors.js';
 import { checkWritableFolder, writeFileAtomic } from '../src/io/files.js';
 import { run } from '../src/cli/program.js';
-import { parseTargetList, targetPositions } from '../src/cli/targets.js';
+import { parseTargetList, targetPositions } from '../src/methods/targets.js';
 import { BacklightError } from '../src/errors.js';
 import { Explainer } from '../src/index.js';
 import { encodeNpy } from '../src/io/npy.js';

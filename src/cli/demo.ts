@@ -13,8 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { buildModel } from '../builder/index.js';
 import { Explainer } from '../index.js';
 import { decodeNpy } from '../io/npy.js';
-import type { Explanation, TensorLike } from '../methods/explainer.js';
-import { METHODS, METHOD_NAMES, type MethodName } from '../methods/methods.js';
+import type { Explanation, TensorLike } from '../core.js';
+import { METHODS, METHOD_NAMES, type MethodName } from '../core.js';
 import { measureRandomNet, RANDOM_NETS, randomNetSpec, type RandomNetKind } from '../eval/randomNets.js';
 import { heatmapRGBA, layoutGrid, type GridContent, type GridLayout, type PixelImage } from '../render/index.js';
 

@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { checkWritableFolder, writeFileAtomic } from '../io/files.js';
 import { drawGrid } from '../io/png.js';
-import { METHODS } from '../methods/methods.js';
+import { METHODS } from '../core.js';
 import { runDemo, type DemoResult } from './demo.js';
 import type { CliIO } from './errors.js';
 import { versions } from './summary.js';

@@ -25,7 +25,7 @@ import {
   type TensorLayout,
 } from '../io/preprocess.js';
 import type { Dim } from '../ir/graph.js';
-import type { TensorLike } from '../methods/explainer.js';
+import type { TensorLike } from '../core.js';
 import { minMaxGray, type ImageGeometry, type PixelImage } from '../render/index.js';
 import { usage } from './options.js';
 

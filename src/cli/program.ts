@@ -8,8 +8,8 @@
 import { Command } from 'commander';
 import { debugRequested, processIO, runCommand, type CliIO } from './errors.js';
 import { registerDemo } from './demoCommand.js';
-import { registerExplain } from './explainCommand.js';
-import { registerEval } from './evalCommand.js';
+import { registerExplain } from './explain/options.js';
+import { registerEval } from './eval/index.js';
 import { backlightVersion } from './summary.js';
 
 /**

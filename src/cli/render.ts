@@ -16,8 +16,7 @@
  */
 import { basename } from 'node:path';
 import { encodePng, gridPng } from '../io/png.js';
-import type { ExplainMethodName, Explanation } from '../methods/explainer.js';
-import { attributionAt, displayOf, drawAttribution, formatProbability } from '../methods/display.js';
+import { displayOf, drawAttribution, formatProbability, positionLabel, type ExplainMethodName, type Explanation } from '../core.js';
 import {
   layoutGrid,
   type GridSpec,
@@ -26,7 +25,6 @@ import {
   type RGBAImage,
 } from '../render/index.js';
 import { className, softmaxRow, topPredictions, type TargetSlot } from './summary.js';
-import { positionLabel } from './targets.js';
 
 export interface PictureOptions {
   /** Draw PNGs at all (`--no-png` turns them off). */
@@ -40,7 +38,7 @@ export interface PictureOptions {
 }
 
 // How methods are drawn (shared with the browser page): src/methods/display.ts.
-export { OVERLAY_STYLE, displayOf, formatProbability, type MethodDisplay } from '../methods/display.js';
+export { OVERLAY_STYLE, displayOf, formatProbability, type MethodDisplay } from '../core.js';
 
 /** Grid tiles are at least this many pixels on their longer side (small inputs are scaled up). */
 export const MIN_TILE = 192;
@@ -127,7 +125,7 @@ export async function drawImage(
     const rowNames: Array<{ png: string; overlay: string }> = [];
     const drawn = new Set<string>();
     for (const [k, slot] of slots.entries()) {
-      const { heat, overlay: over } = drawAttribution(attributionAt(r.attribution, n, k), geometry, display, how, { clip: options.clip, opacity: options.opacity });
+      const { heat, overlay: over } = drawAttribution(r.attributionAt(n, k), geometry, display, how, { clip: options.clip, opacity: options.opacity });
       row.push(heat);
       const png = pictureName(r.method, slot.name, n, input.batch, false);
       const overlay = pictureName(r.method, slot.name, n, input.batch, true);

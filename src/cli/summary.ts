@@ -5,12 +5,11 @@
 import { createRequire } from 'node:module';
 import { relative } from 'node:path';
 import { describePreprocess, type Preprocess } from '../io/preprocess.js';
-import type { ExplainMethodName as MethodName } from '../methods/explainer.js';
-import type { MethodParams } from '../methods/methods.js';
+import type { ExplainMethodName as MethodName, MethodParams } from '../core.js';
 import type { CliIO } from './errors.js';
 import type { InputKind } from './inputs.js';
 import { shapeText } from './inputs.js';
-import { positionLabel, type TargetPosition } from './targets.js';
+import { positionLabel, type TargetPosition } from '../core.js';
 
 /** One target slot of an input's results and the name its files get. */
 export interface TargetSlot extends TargetPosition {
@@ -21,8 +20,8 @@ export interface TargetSlot extends TargetPosition {
 }
 
 // Class scores (shared with the browser page): src/methods/predictions.ts.
-export { className, predictionOf, softmaxRow, topPredictions, type Prediction } from '../methods/predictions.js';
-import type { Prediction } from '../methods/predictions.js';
+export { className, predictionOf, softmaxRow, topPredictions, type Prediction } from '../core.js';
+import type { Prediction } from '../core.js';
 
 /** One target explained by one method for one image, and the files that show it. */
 export interface TargetUse extends Prediction {

@@ -1,12 +1,12 @@
 /**
  * The aggregation phase of Rebuffi et al.'s framework ("There and Back Again", CVPR 2020; see
- * ../shared/papers/METHODS.md), appended to a compiled explanation graph as ONNX nodes.
+ * ../shared/papers/METHODS.md): layer maps from the backward signal of a pass.
  *
- * The extraction phase is the compiled backward pass itself (any method's rules): with `taps`, the
- * compiler exposes at a layer (a forward tensor) the activation `act:<layer>` x [N, C, h, w] and
- * the backward signal `grad:<layer>` g [N, K, C, h, w]. An aggregation turns (x_u, g_u) at each
- * location u into one number, giving a map [N, K, h, w] per layer; maps are upsampled to the
- * input's spatial size in the graph, and maps of several layers can be combined there too.
+ * The extraction phase is a backward pass (any method's rules), whose signal at a layer (a forward
+ * tensor) is g [N, K, C, h, w] besides the activation x [N, C, h, w]. An aggregation turns
+ * (x_u, g_u) at each location u into one number, giving a map [N, K, h, w] per layer; maps are
+ * upsampled to the input's spatial size in the graph, and maps of several layers can be combined
+ * there too.
  *
  * Outputs added (per layer L and aggregation A):
  *   `agg:<A>:<L>` [N, K, h, w]  the raw map at the layer's resolution
@@ -21,10 +21,10 @@
  *               which Captum's LayerAttribution.interpolate and GuidedGradCam use.
  */
 import { BacklightError } from '../errors.js';
-import { NameScope, attrInt, attrInts, shapeOf, type Graph, type Node } from '../ir/graph.js';
+import { attrInt, attrInts, shapeOf, type Graph, type Node } from '../ir/graph.js';
 import { float32 } from '../ir/tensor.js';
-import type { CompiledGraph } from './compile.js';
-import { Emitter } from '../ir/emitter.js';
+import { addOutput, nameTaken, phaseEmitter, type Compilation } from './compilation.js';
+import type { Emitter } from '../ir/emitter.js';
 
 export const AGGREGATIONS = [
   'gradient',
@@ -58,7 +58,7 @@ export interface CombineSpec {
 }
 
 export interface AggregationSpec {
-  /** Forward tensors [N, C, h, w] to aggregate at; the graph must have been compiled with them as taps. */
+  /** Forward tensors [N, C, h, w] to aggregate at. */
   layers: readonly string[];
   aggregations: readonly Aggregation[];
   /** How maps are resized to the input's spatial size (default 'bilinear'). */
@@ -67,7 +67,7 @@ export interface AggregationSpec {
   combine?: CombineSpec;
 }
 
-/** Output names added by `appendAggregations`. */
+/** Output names added by `emitLayerMaps`. */
 export interface AggregationOutputs {
   /** layer → aggregation → output names of the raw [N, K, h, w] and upsampled [N, K, H, W] maps. */
   layers: Record<string, Partial<Record<Aggregation, { raw: string; upsampled: string }>>>;
@@ -102,16 +102,16 @@ function producerOf(g: Graph, tensor: string): Node | undefined {
 }
 
 /**
- * Appends the aggregation phase to a compiled graph (in place) and returns the names of the added
- * outputs. Reads the `grad:<layer>` taps and each layer's forward tensor (the same values as
- * `act:<layer>`); 'normgrad-conv' also reads the input of the Conv that writes the layer.
+ * Emits the aggregation phase and returns the names of the added outputs. `signals` holds each
+ * layer's backward signal [N, K, C, h, w] (see emitTaps); 'normgrad-conv' also reads the input of
+ * the Conv that writes the layer.
  */
-export function appendAggregations(compiled: CompiledGraph, spec: AggregationSpec): AggregationOutputs {
-  const g = compiled.graph;
-  const { k, batch: n } = compiled;
-  const [height, width] = compiled.inputShape.slice(2) as [number, number];
-  if (compiled.inputShape.length !== 4) {
-    throw new BacklightError(`layer maps need an image input [N, C, H, W]; the model's input is [${compiled.inputShape}]`, 'usage');
+export function emitLayerMaps(c: Compilation, spec: AggregationSpec, signals: ReadonlyMap<string, string>): AggregationOutputs {
+  const g = c.graph;
+  const { k, batch: n } = c;
+  const [height, width] = c.inputShape.slice(2) as [number, number];
+  if (c.inputShape.length !== 4) {
+    throw new BacklightError(`layer maps need an image input [N, C, H, W]; the model's input is [${c.inputShape}]`, 'usage');
   }
   if (spec.layers.length === 0) throw new BacklightError('no layer to aggregate at', 'usage');
   if (spec.aggregations.length === 0) throw new BacklightError('no aggregation given', 'usage');
@@ -126,16 +126,11 @@ export function appendAggregations(compiled: CompiledGraph, spec: AggregationSpe
   const upsample = spec.upsample ?? 'bilinear';
   if (upsample !== 'bilinear' && upsample !== 'nearest') throw new BacklightError(`upsampling must be 'bilinear' or 'nearest' (got '${String(upsample)}')`, 'usage');
 
-  const scope = new NameScope(g);
-  for (const o of g.outputs) scope.reserve(o.name);
-  const emit = new Emitter(scope, g.initializers, 'agg');
-  const taken = new Set<string>([...g.nodes.flatMap((x) => x.outputs), ...g.initializers.keys(), ...g.inputs.map((i) => i.name)]);
+  const emit = phaseEmitter(c, 'agg');
   const outputs: AggregationOutputs = { layers: {}, combined: {} };
   const output = (tensor: string, name: string, shape: number[]): string => {
-    if (taken.has(name)) throw new BacklightError(`the compiled graph already has a tensor named '${name}'`);
-    taken.add(name);
-    emit.nodes.push({ name: `${name}_out`, op: 'Identity', domain: '', inputs: [tensor], outputs: [name], attrs: {} });
-    g.outputs.push({ name, dtype: 'float32', shape });
+    if (nameTaken(c, name)) throw new BacklightError(`the compiled graph already has a tensor named '${name}'`);
+    addOutput(c, emit, tensor, name, shape);
     return name;
   };
   const resizeTo = (map: string): string =>
@@ -149,14 +144,11 @@ export function appendAggregations(compiled: CompiledGraph, spec: AggregationSpe
     if (!shape) throw new BacklightError(`no tensor named '${layer}' in the model (layers name tensors, e.g. a Relu output)`, 'usage');
     if (shape.length !== 4) throw new BacklightError(`layer '${layer}' has shape [${shape}]; layer maps need a 4-D [N, C, h, w] tensor`, 'usage');
     const [, c, h, w] = shape as [number, number, number, number];
-    const gradName = `grad:${layer}`;
-    if (!g.outputs.some((o) => o.name === gradName)) {
-      throw new BacklightError(`layer '${layer}' is not tapped: compile with taps including it`, 'usage');
-    }
+    const grad = signals.get(layer);
+    if (!grad) throw new BacklightError(`layer '${layer}' has no backward signal: list it among the tapped tensors`, 'usage');
     // x viewed as [N, 1, C, h, w] broadcasts against g [N, K, C, h, w].
     let xView: string | undefined;
     const x = (): string => (xView ??= emit.op('Unsqueeze', [layer, emit.int64s([1])], {}, 'act'));
-    const grad = gradName;
     const per: Partial<Record<Aggregation, { raw: string; upsampled: string }>> = {};
     outputs.layers[layer] = per;
     for (const a of spec.aggregations) {
@@ -216,7 +208,6 @@ export function appendAggregations(compiled: CompiledGraph, spec: AggregationSpe
     }
   }
 
-  g.nodes.push(...emit.nodes);
   return outputs;
 }
 

@@ -1,16 +1,12 @@
 /**
- * Forward passes for perturbation metrics: the model's canonical graph (the graph the explainer
- * compiles from, with a trailing softmax removed, so its logits are the explained ones) run on its
- * own onnxruntime session, without any backward pass. Inputs are run in chunks of `chunk` images
- * (1 for a model whose batch is fixed to 1); one session per chunk size, kept.
+ * Forward passes for perturbation metrics: the explainer's `predict` (the canonical graph, with a
+ * trailing softmax removed, so its logits are the explained ones, on the explainer's runtime and
+ * sessions), without any backward pass. Inputs are run in chunks of `chunk` images (1 for a model
+ * whose batch is fixed to 1).
  */
-import type { InferenceSession } from 'onnxruntime-common';
-import * as ort from 'onnxruntime-node';
 import type { Explainer } from '../methods/explainer.js';
-import { encodeModel } from '../onnx/encode.js';
 
 export class Forward {
-  private readonly sessions = new Map<number, Promise<{ session: InferenceSession; input: string; output: string }>>();
   readonly chunk: number;
   private readonly perImage: number[];
 
@@ -19,28 +15,11 @@ export class Forward {
     /** Shape of one image, without the batch axis. */
     imageDims: readonly number[],
     chunk: number,
-    private readonly threads?: number,
+    /** Unused: sessions run with the explainer's threads and thread policy (src/runtime/runtime.ts). */
+    _threads?: number,
   ) {
     this.perImage = [...imageDims];
     this.chunk = explainer.inputShape[0] === 1 ? 1 : Math.max(1, chunk);
-  }
-
-  private sessionFor(n: number): Promise<{ session: InferenceSession; input: string; output: string }> {
-    let s = this.sessions.get(n);
-    if (!s) {
-      s = (async () => {
-        const { graph } = this.explainer.canonical([n, ...this.perImage]);
-        const session = await ort.InferenceSession.create(encodeModel(graph), {
-          graphOptimizationLevel: 'all',
-          logSeverityLevel: 3,
-          ...(this.threads ? { intraOpNumThreads: this.threads, interOpNumThreads: 1 } : {}),
-          extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
-        });
-        return { session, input: graph.inputs[0]!.name, output: graph.outputs[0]!.name };
-      })();
-      this.sessions.set(n, s);
-    }
-    return s;
   }
 
   /** Logits of `n` stacked images ([n, classes], row-major). */
@@ -51,12 +30,9 @@ export class Forward {
     let classes = 0;
     for (let start = 0; start < n; start += this.chunk) {
       const m = Math.min(this.chunk, n - start);
-      const { session, input, output } = await this.sessionFor(m);
-      const feed = new ort.Tensor('float32', data.subarray(start * size, (start + m) * size), [m, ...this.perImage]);
-      const out = await session.run({ [input]: feed });
-      const t = out[output]!;
-      classes = Number(t.dims[1]);
-      parts.push(Float32Array.from(t.data as Float32Array));
+      const t = await this.explainer.predict({ data: data.subarray(start * size, (start + m) * size), dims: [m, ...this.perImage] });
+      classes = t.dims[1]!;
+      parts.push(t.data);
     }
     const all = new Float32Array(n * classes);
     let o = 0;
@@ -67,10 +43,8 @@ export class Forward {
     return { data: all, classes };
   }
 
-  async release(): Promise<void> {
-    for (const s of this.sessions.values()) await s.then((x) => x.session.release()).catch(() => undefined);
-    this.sessions.clear();
-  }
+  /** The sessions are the explainer's (released by `Explainer.release`). */
+  async release(): Promise<void> {}
 }
 
 /** Softmax probability of class `c` in row `i` of [n, classes] logits (numerically stable). */

@@ -1,6 +1,6 @@
 /**
  * Which 2-D map of an explanation the evaluations score, per method:
- * - methods drawn as magnitudes (`METHODS[m].display === 'magnitude'`: the gradient family,
+ * - methods drawn as magnitudes (`methodSpec(m).display === 'magnitude'`: the gradient family,
  *   CLRP, excitation backprop): max |·| over channels (Simonyan et al.'s saliency map);
  * - relevance methods (`display === 'signed'`: the LRP variants): the channel sum with negative
  *   values set to 0 (the positive evidence; LRP's convention is to sum relevance over channels);
@@ -12,28 +12,22 @@
  * preprocessing: `pixelBounds` = the normalized values of a black and a white pixel.
  */
 import { pixelBounds, type Preprocess } from '../io/preprocess.js';
-import type { ExplainMethodName, Explanation, TensorLike } from '../methods/explainer.js';
-import { FRAMEWORK_METHOD_NAMES, FRAMEWORK_METHODS, isFrameworkMethod } from '../methods/framework.js';
-import { METHOD_NAMES, METHODS, type MethodName, type MethodParams } from '../methods/methods.js';
+import { DEFAULT_COMPOSITE, methodNames, methodSpec, usesZBox, type ExplainMethodName, type Explanation, type MethodParams, type Reduction } from '../core.js';
 import { normalizedL2Distance } from '../metrics/classSensitivity.js';
 import type { MetricMap } from '../metrics/types.js';
-import type { Reduction } from '../compile/compile.js';
 
 /** The methods an evaluation can score: the backward methods and the layer-map methods. */
 export type EvalMethodName = ExplainMethodName;
-export const EVAL_METHOD_NAMES: readonly EvalMethodName[] = [...METHOD_NAMES, ...FRAMEWORK_METHOD_NAMES];
+/** Every registered method (read when asked, so that registered methods are included). */
+export const evalMethodNames = (): EvalMethodName[] => methodNames() as EvalMethodName[];
 
 export type MapKind = 'maxabs' | 'positive-sum';
 
 export function mapKind(method: EvalMethodName): MapKind {
-  if (isFrameworkMethod(method)) return 'maxabs';
-  return METHODS[method].display === 'signed' ? 'positive-sum' : 'maxabs';
+  return methodSpec(method).display === 'signed' ? 'positive-sum' : 'maxabs';
 }
 
-/** The display name of a method, for tables and figures. */
-export function methodLabel(method: EvalMethodName): string {
-  return isFrameworkMethod(method) ? FRAMEWORK_METHODS[method].label : METHODS[method].label;
-}
+export { methodLabel } from '../core.js';
 
 /** One line per kind, for reports. */
 export const MAP_KIND_TEXT: Record<MapKind, string> = {
@@ -46,9 +40,6 @@ export function reductionOf(method: EvalMethodName): Reduction {
   return mapKind(method) === 'maxabs' ? 'maxabs' : 'sum';
 }
 
-/** Methods whose rules use the zB rule with the default composite. */
-const ZB_METHODS: readonly MethodName[] = ['lrp', 'clrp1', 'clrp2'];
-
 /**
  * The parameters a method is run with in evaluations:
  * - the zB composites get the preprocessing's pixel box;
@@ -58,8 +49,9 @@ const ZB_METHODS: readonly MethodName[] = ['lrp', 'clrp1', 'clrp2'];
  */
 export function paramsOf(method: EvalMethodName, preprocess: Preprocess): MethodParams {
   const params: MethodParams = {};
-  if (!isFrameworkMethod(method) && METHODS[method].seedScale === 'logit') params.seed = 'one';
-  if ((ZB_METHODS as readonly string[]).includes(method)) {
+  const spec = methodSpec(method);
+  if (spec.kind === 'backward' && spec.seedScale === 'logit') params.seed = 'one';
+  if (usesZBox(method, DEFAULT_COMPOSITE)) {
     const { low, high } = pixelBounds(preprocess);
     params.box = { low, high };
   }
@@ -67,12 +59,11 @@ export function paramsOf(method: EvalMethodName, preprocess: Preprocess): Method
 }
 
 /** The map of image `i`, target `k` (default 0) of an explanation, as a metric map (non-negative). */
-export function mapOf(explanation: Pick<Explanation<EvalMethodName>, 'maps'>, method: EvalMethodName, i: number, k = 0): MetricMap & { data: Float32Array } {
-  const t = explanation.maps[reductionOf(method)] as TensorLike;
-  const [, kk, h, w] = t.dims as [number, number, number, number];
+export function mapOf(explanation: Pick<Explanation<EvalMethodName>, 'maps' | 'mapAt'>, method: EvalMethodName, i: number, k = 0): MetricMap & { data: Float32Array } {
+  const reduction = reductionOf(method);
+  const [, , h, w] = explanation.maps[reduction]!.dims as [number, number, number, number];
   const size = h * w;
-  const start = (i * kk + k) * size;
-  const data = Float32Array.from(t.data.subarray(start, start + size));
+  const data = Float32Array.from(explanation.mapAt(reduction, i, k));
   if (mapKind(method) === 'positive-sum') for (let j = 0; j < size; j++) if (data[j]! < 0) data[j] = 0;
   return { data, width: w, height: h };
 }

@@ -33,7 +33,7 @@ import type { Graph } from '../ir/graph.js';
 import { writeFileAtomic } from '../io/files.js';
 import { encodeNpy } from '../io/npy.js';
 import { inputDims, type Preprocess } from '../io/preprocess.js';
-import type { Explainer, TensorLike } from '../methods/explainer.js';
+import type { Explainer, Explanation, TensorLike } from '../methods/explainer.js';
 import type { MethodParams } from '../methods/methods.js';
 import { mapSimilarity, type MapPair, type MapSimilarity } from '../metrics/randomization.js';
 import { summarize, type Summary } from '../metrics/stats.js';
@@ -147,12 +147,9 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /** The maps of one explanation's image i: scored (what the evaluations score) and signed channel sum. */
-function pairOf(e: { maps: Partial<Record<string, TensorLike>> }, method: EvalMethodName, i: number): MapPair & { scored: { data: Float32Array } } {
+function pairOf(e: Pick<Explanation, 'maps' | 'mapAt'>, method: EvalMethodName, i: number): MapPair & { scored: { data: Float32Array } } {
   const scored = mapOf(e, method, i);
-  const sum = e.maps.sum!;
-  const size = scored.width * scored.height;
-  const k = sum.dims[1]!;
-  return { scored, signed: { data: Float32Array.from(sum.data.subarray(i * k * size, i * k * size + size)), width: scored.width, height: scored.height } };
+  return { scored, signed: { data: Float32Array.from(e.mapAt('sum', i, 0)), width: scored.width, height: scored.height } };
 }
 
 /** Runs (or resumes) the sanity checks; see the module note. */

@@ -21,9 +21,7 @@ import {
   type PixelImage,
   type RGBAImage,
 } from '../render/index.js';
-import type { ExplainMethodName } from './explainer.js';
-import { FRAMEWORK_METHODS, isFrameworkMethod } from './framework.js';
-import { METHODS } from './methods.js';
+import { methodSpec } from './registry.js';
 
 export interface MethodDisplay {
   signed: boolean;
@@ -31,10 +29,10 @@ export interface MethodDisplay {
   colormap: ColormapName;
 }
 
-export function displayOf(method: ExplainMethodName, signedFlag: boolean): MethodDisplay {
-  // Framework maps (Grad-CAM, NormGrad) are non-negative magnitudes; Guided Grad-CAM is shown like
+export function displayOf(method: string, signedFlag: boolean): MethodDisplay {
+  // Layer maps (Grad-CAM, NormGrad) are non-negative magnitudes; Guided Grad-CAM is shown like
   // Guided Backprop (max |.|, the signed channel sum with --signed).
-  const m = isFrameworkMethod(method) ? { display: 'magnitude' as const, signed: FRAMEWORK_METHODS[method].signed } : METHODS[method];
+  const m = methodSpec(method);
   const signed = (signedFlag || m.display === 'signed') && m.signed;
   return signed ? { signed, reduce: 'sum', colormap: DEFAULT_SIGNED_COLORMAP } : { signed, reduce: 'maxabs', colormap: DEFAULT_MAGNITUDE_COLORMAP };
 }
@@ -45,13 +43,6 @@ export const OVERLAY_STYLE = { grayImage: true, brightness: 0.6 } as const;
 /** 0.791, and 2.1e-6 for probabilities below 0.001 (rather than 0.000). */
 export function formatProbability(p: number): string {
   return p >= 0.001 || p === 0 ? p.toFixed(3) : p.toExponential(1);
-}
-
-/** The attribution of image n, target slot k, out of the library's [N, K, …] (a view). */
-export function attributionAt(attribution: { data: Float32Array; dims: readonly number[] }, n: number, k: number): Float32Array {
-  const kk = attribution.dims[1]!;
-  const per = attribution.data.length / (attribution.dims[0]! * kk);
-  return attribution.data.subarray((n * kk + k) * per, (n * kk + k + 1) * per);
 }
 
 export interface DrawnAttribution {

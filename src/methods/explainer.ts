@@ -11,15 +11,16 @@ import { sizeOf, type TensorLike } from '../ir/tensor.js';
 import { decodeModel } from '../onnx/decode.js';
 import { encodeModel } from '../onnx/encode.js';
 import { Runtime, type OrtModule, type RuntimeOptions } from '../runtime/runtime.js';
-import { METHOD_NAMES, methodByName, type MethodName, type MethodParams } from './methods.js';
+import { methodByName, type MethodName, type MethodParams } from './methods.js';
+import { methodSpec } from './registry.js';
+import { withSlots, type SlotAccessors } from './slots.js';
+import { checkClass, checkTargetSpec, topKOf, type TargetSpec } from './targets.js';
 import type { Aggregation, AggregationOutputs } from '../compile/aggregate.js';
 import { CPU_LOWERING, WEBGPU_LOWERING, type Lowering } from '../rules/types.js';
 import {
-  FRAMEWORK_METHOD_NAMES,
   compileFramework,
   defaultLayer,
   extractionOptions,
-  isFrameworkMethod,
   layerCandidates,
   resolveFramework,
   type FrameworkMethodName,
@@ -32,8 +33,7 @@ export type ExplainMethodName = MethodName | FrameworkMethodName;
 
 export type { TensorLike } from '../ir/tensor.js';
 
-/** One target: a class index, `'max'` (the predicted class) or `'topK'` such as `'top3'` (the K best). */
-export type TargetSpec = number | 'max' | `top${number}`;
+export type { TargetSpec } from './targets.js';
 
 /**
  * What to explain, for every image of the batch:
@@ -79,7 +79,7 @@ export interface LayerMap {
  * The result of one explain call. `M` defaults to the backward methods' names so that code written
  * for them keeps its types; `explain` returns `Explanation<M>` for the method it was given.
  */
-export interface Explanation<M extends ExplainMethodName = MethodName> {
+export interface Explanation<M extends ExplainMethodName = MethodName> extends SlotAccessors {
   method: M;
   /** Logits [N, classes] (pre-softmax; a trailing softmax of the model is removed). */
   logits: TensorLike;
@@ -205,10 +205,22 @@ export class Explainer {
     });
   }
 
-  /** Logits only (the forward pass of the canonical graph). */
+  /** Logits only: the canonical graph's forward pass, without any backward pass. */
   async predict(input: TensorLike): Promise<TensorLike> {
-    const r = await this.explain(input, { method: 'gradient', target: 'max', reductions: [] });
-    return r.logits;
+    this.checkInput(input);
+    const n = input.dims[0]!;
+    if (this.model.inputs[0]!.shape[0] === 1 && n > 1) {
+      // A model with a fixed batch of 1: image by image, stacked.
+      const per = sizeOf(input.dims.slice(1));
+      const rows: TensorLike[] = [];
+      for (let i = 0; i < n; i++) rows.push(await this.predict({ data: input.data.subarray(i * per, (i + 1) * per), dims: [1, ...input.dims.slice(1)] }));
+      const classes = rows[0]!.data.length;
+      const data = new Float32Array(n * classes);
+      rows.forEach((r, i) => data.set(r.data, i * classes));
+      return { data, dims: [n, ...rows[0]!.dims.slice(1)] };
+    }
+    this.classesFor(input.dims);
+    return this.runtime.forward(this.canonical(input.dims).graph, input);
   }
 
   async explain<M extends ExplainMethodName>(input: TensorLike, options: ExplainOptions<M>): Promise<Explanation<M>> {
@@ -269,7 +281,7 @@ export class Explainer {
       }
     }
     const combinedName = aggregation ? aggregation.outputs.combined[aggregation.primary] : undefined;
-    return {
+    return withSlots({
       method: options.method,
       logits: get('logits'),
       targets,
@@ -279,12 +291,13 @@ export class Explainer {
       layerMaps,
       ...(combinedName ? { combined: ordered(combinedName) } : {}),
       timings: { compileMs: fresh ? compileMs : 0, runMs },
-    };
+    });
   }
 
-  /** Releases every compiled session (they are recompiled on demand). */
+  /** Releases every compiled session and forward session (they are recreated on demand). */
   async release(): Promise<void> {
     await this.evict(0);
+    await this.runtime.release();
   }
 
   private async evict(keep: number): Promise<void> {
@@ -334,12 +347,7 @@ export class Explainer {
   }
 
   private planSeeds(target: Target, n: number, classes: number): SeedPlan {
-    const check = (c: number): number => {
-      if (!Number.isInteger(c) || c < 0 || c >= classes) {
-        throw new BacklightError(`target ${c} is out of range for a model with ${classes} classes (0–${classes - 1})`, 'usage');
-      }
-      return c;
-    };
+    const check = (c: number): number => checkClass(c, classes);
     const oneHots = (perImage: number[][]): Float32Array => {
       const g = perImage[0]!.length;
       const seeds = new Float32Array(n * g * classes);
@@ -365,12 +373,8 @@ export class Explainer {
     const specs = (Array.isArray(target) ? target : [target]) as TargetSpec[];
     if (specs.length === 0) throw new BacklightError('the list of targets is empty', 'usage');
     const topOf = (s: TargetSpec): number => {
-      if (s === 'max') return 1;
-      if (typeof s === 'number') return 0;
-      const m = /^top([0-9]+)$/.exec(s);
-      const kk = m ? Number(m[1]) : NaN;
-      if (!(kk >= 1 && kk <= classes)) throw new BacklightError(`target '${s}' is not a class index, 'max' or 'topK' with 1 ≤ K ≤ ${classes}`, 'usage');
-      return kk;
+      if (typeof s !== 'number') checkTargetSpec(s, classes);
+      return topKOf(s);
     };
     const top = Math.max(0, ...specs.map(topOf));
     const given = specs.filter((s): s is number => typeof s === 'number');
@@ -419,7 +423,7 @@ export class Explainer {
         maps[a] = { raw: stack(parts.map((p) => p.layerMaps[layer]![a]!.raw)), upsampled: stack(parts.map((p) => p.layerMaps[layer]![a]!.upsampled)) };
       }
     }
-    return {
+    return withSlots({
       method: first.method,
       logits: stack(parts.map((p) => p.logits)),
       targets: parts.map((p) => p.targets[0]!),
@@ -429,7 +433,7 @@ export class Explainer {
       layerMaps,
       ...(first.combined ? { combined: stack(parts.map((p) => p.combined!)) } : {}),
       timings: { compileMs: parts.reduce((s, p) => s + p.timings.compileMs, 0), runMs: parts.reduce((s, p) => s + p.timings.runMs, 0) },
-    };
+    });
   }
 }
 
@@ -445,10 +449,7 @@ function reorderSlots(t: TensorLike, order: readonly number[]): TensorLike {
   return { data, dims: [n, order.length, ...t.dims.slice(2)] };
 }
 
-/** Throws a usage error for a name that is neither a backward method nor a framework method. */
+/** Throws a usage error for a name that is no registered method. */
 function checkMethod(name: string): void {
-  if (isFrameworkMethod(name)) return;
-  if (!(METHOD_NAMES as readonly string[]).includes(name)) {
-    throw new BacklightError(`unknown method '${name}' (available: ${[...METHOD_NAMES, ...FRAMEWORK_METHOD_NAMES].join(', ')})`, 'usage');
-  }
+  methodSpec(name);
 }

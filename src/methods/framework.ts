@@ -9,73 +9,18 @@
  * multi-layer combination and, for Guided Grad-CAM, a second (guided) backward pass — is one
  * compiled ONNX graph.
  */
-import {
-  AGGREGATIONS,
-  appendAggregations,
-  isAggregation,
-  type Aggregation,
-  type AggregationOutputs,
-  type CombineSpec,
-  type Upsampling,
-} from '../compile/aggregate.js';
-import { compile, type CompiledGraph, type CompileOptions, type Reduction } from '../compile/compile.js';
-import { Emitter } from '../ir/emitter.js';
+import { AGGREGATIONS, isAggregation, type Aggregation, type AggregationOutputs, type CombineSpec, type Upsampling } from '../compile/aggregate.js';
+import type { BackwardOptions } from '../compile/backward.js';
+import { compile, type CompiledGraph, type Reduction } from '../compile/compile.js';
 import { BacklightError } from '../errors.js';
-import { NameScope, removeDeadNodes, type Graph } from '../ir/graph.js';
+import type { Graph } from '../ir/graph.js';
 import { methodByName, type Method, type MethodParams } from './methods.js';
+import { FRAMEWORK_METHOD_NAMES, FRAMEWORK_METHODS, isFrameworkMethod } from './registry.js';
 import type { Lowering } from '../rules/types.js';
 
 export { AGGREGATIONS, type Aggregation, type CombineSpec, type Upsampling } from '../compile/aggregate.js';
 
-export const FRAMEWORK_METHOD_NAMES = ['gradcam', 'guided-gradcam', 'normgrad', 'normgrad-conv', 'normgrad-selective'] as const;
-export type FrameworkMethodName = (typeof FRAMEWORK_METHOD_NAMES)[number];
-
-export interface FrameworkMethod {
-  name: FrameworkMethodName;
-  /** Display name for figures. */
-  label: string;
-  /** One line for help texts. */
-  summary: string;
-  /** The aggregation whose map becomes the attribution. */
-  aggregation: Aggregation;
-  /** Default extraction method (any METHODS name can be asked for instead). */
-  extraction: string;
-  /** Default upsampling of the layer map to the input size. */
-  upsample: Upsampling;
-  /** Default layer: the last spatial layer ('spatial', see `defaultLayer`) or the last Conv output ('conv'). */
-  layer: 'spatial' | 'conv';
-  /** The attribution is Guided Backprop ⊙ the upsampled map (Guided Grad-CAM). */
-  guided: boolean;
-  /** Whether the attribution has meaningful signs (drawn with a diverging colormap). */
-  signed: boolean;
-}
-
-export const FRAMEWORK_METHODS: Readonly<Record<FrameworkMethodName, FrameworkMethod>> = {
-  gradcam: {
-    name: 'gradcam', label: 'Grad-CAM', aggregation: 'gradcam', extraction: 'gradient', upsample: 'bilinear', layer: 'spatial', guided: false, signed: false,
-    summary: 'Grad-CAM (Selvaraju et al.): ReLU(Σ_c A_c · mean ∂S/∂A_c) at a layer, upsampled to the input',
-  },
-  'guided-gradcam': {
-    name: 'guided-gradcam', label: 'Guided Grad-CAM', aggregation: 'gradcam', extraction: 'gradient', upsample: 'nearest', layer: 'spatial', guided: true, signed: true,
-    summary: 'Guided Backprop ⊙ Grad-CAM (nearest-upsampled, as Captum)',
-  },
-  normgrad: {
-    name: 'normgrad', label: 'NormGrad', aggregation: 'normgrad', extraction: 'gradient', upsample: 'bilinear', layer: 'spatial', guided: false, signed: false,
-    summary: 'NormGrad (Rebuffi et al.): ‖x_u‖·‖g_u‖ at a layer (a virtual identity layer), upsampled',
-  },
-  'normgrad-conv': {
-    name: 'normgrad-conv', label: 'NormGrad (conv)', aggregation: 'normgrad-conv', extraction: 'gradient', upsample: 'bilinear', layer: 'conv', guided: false, signed: false,
-    summary: "NormGrad of a Conv layer: ‖g_u‖ · ‖input patch_u‖ (the layer names the Conv's output), upsampled",
-  },
-  'normgrad-selective': {
-    name: 'normgrad-selective', label: 'Selective NormGrad', aggregation: 'normgrad-selective', extraction: 'gradient', upsample: 'bilinear', layer: 'spatial', guided: false, signed: false,
-    summary: 'selective NormGrad: ‖max(0, x_u ⊙ g_u)‖ at a layer, upsampled',
-  },
-};
-
-export function isFrameworkMethod(name: string): name is FrameworkMethodName {
-  return (FRAMEWORK_METHOD_NAMES as readonly string[]).includes(name);
-}
+export { FRAMEWORK_METHOD_NAMES, FRAMEWORK_METHODS, isFrameworkMethod, type FrameworkMethod, type FrameworkMethodName } from './registry.js';
 
 // ---------------------------------------------------------------------------------------------
 // Layers
@@ -241,8 +186,8 @@ export function resolveFramework(method: string, graph: Graph, o: FrameworkOptio
 // ---------------------------------------------------------------------------------------------
 // Compilation
 
-/** The compile options a backward method sets (its rules, seed, contrastive dual, × input). */
-export function extractionOptions(method: Method, params: MethodParams = {}): Pick<CompileOptions, 'rules' | 'seedScale' | 'contrastive' | 'timesInput' | 'meta'> {
+/** The backward-pass options a method sets (its rules, seed, contrastive dual, × input, meta step). */
+export function extractionOptions(method: Method, params: MethodParams = {}): BackwardOptions {
   if (params.metaLearningRate !== undefined && !(params.metaLearningRate > 0)) {
     throw new BacklightError(`the meta-saliency learning rate must be positive (got ${params.metaLearningRate})`, 'usage');
   }
@@ -259,7 +204,7 @@ export interface FrameworkCompileOptions {
   seeds: { top: number; given: number };
   /** Per-image maps of the attribution (over its channel axis). */
   reductions: readonly Reduction[];
-  /** Taps the caller wants as outputs (the layers' own taps are dropped unless listed). */
+  /** Taps the caller wants as outputs (the layers' signals are read without becoming outputs). */
   taps?: readonly string[];
   params?: MethodParams;
   lowering?: Lowering;
@@ -273,110 +218,21 @@ export interface CompiledFramework {
 
 /**
  * Compiles extraction + aggregation (+ Guided Backprop for 'guided') into one graph with the
- * compiler's interface (`logits`, `targets`, `attribution`, `map_<r>`, taps) plus the outputs of
- * `appendAggregations`.
+ * compiler's interface (`logits`, `targets`, `attribution`, `map_<r>`, taps) plus the layer maps
+ * (see emitLayerMaps).
  */
 export function compileFramework(canonical: Graph, spec: FrameworkSpec, o: FrameworkCompileOptions): CompiledFramework {
-  const extraction = methodByName(spec.extraction);
-  const userTaps = [...(o.taps ?? [])];
-  const taps = [...new Set([...spec.layers, ...userTaps])];
-  const params = o.params ?? {};
-  const compiled = compile(canonical, {
-    ...extractionOptions(extraction, params),
+  const { layerMaps, ...compiled } = compile(canonical, {
+    ...extractionOptions(methodByName(spec.extraction), o.params ?? {}),
     seeds: o.seeds,
-    reductions: spec.attribution === 'extraction' ? o.reductions : [],
-    taps,
+    reductions: o.reductions,
+    taps: o.taps,
     lowering: o.lowering,
+    layerMaps: { layers: spec.layers, aggregations: spec.aggregations, upsample: spec.upsample, combine: spec.combine },
+    attribution:
+      spec.attribution === 'extraction' ? { from: 'input' } :
+      spec.attribution === 'guided' ? { from: 'layerMap', times: extractionOptions(methodByName('guided-backprop')) } :
+      { from: 'layerMap' },
   });
-  const g = compiled.graph;
-  const outputs = appendAggregations(compiled, { layers: spec.layers, aggregations: spec.aggregations, upsample: spec.upsample, combine: spec.combine });
-
-  if (spec.attribution !== 'extraction') {
-    const scope = new NameScope(g);
-    for (const out of g.outputs) scope.reserve(out.name);
-    const emit = new Emitter(scope, g.initializers, 'fw');
-    // The extraction's input-space signal is no output any more (pruned below, with the backward
-    // pass beneath the layers, unless a guided pass needs nothing of it either).
-    const attrOut = g.nodes.find((n) => n.outputs.includes('attribution'))!;
-    attrOut.outputs = attrOut.outputs.map((x) => (x === 'attribution' ? scope.fresh('extraction_attribution') : x));
-    attrOut.name = scope.fresh('extraction_attribution_out');
-    g.outputs = g.outputs.filter((x) => x.name !== 'attribution');
-
-    const primary = spec.aggregations[0]!;
-    const map = outputs.combined[primary] ?? outputs.layers[spec.layers[0]!]![primary]!.upsampled;
-    const [n, , height, width] = [compiled.batch, compiled.k, ...compiled.inputShape.slice(2)] as [number, number, number, number];
-    const mapChannel = emit.op('Unsqueeze', [map, emit.int64s([2])], {}, 'mapChannel'); // [N, K, 1, H, W]
-    let attribution = mapChannel;
-    let shape = [n, compiled.k, 1, height, width];
-    if (spec.attribution === 'guided') {
-      const guided = compile(canonical, {
-        ...extractionOptions(methodByName('guided-backprop')),
-        seeds: o.seeds,
-        reductions: [],
-        lowering: o.lowering,
-      });
-      const rename = mergeBackward(g, guided.graph, canonical.nodes.length, 'guided|');
-      attribution = emit.op('Mul', [rename('attribution'), mapChannel], {}, 'guidedGradcam');
-      shape = [n, compiled.k, ...compiled.inputShape.slice(1)];
-    }
-    emit.nodes.push({ name: 'attribution_out', op: 'Identity', domain: '', inputs: [attribution], outputs: ['attribution'], attrs: {} });
-    g.outputs.push({ name: 'attribution', dtype: 'float32', shape });
-    const mapShape = [shape[0]!, shape[1]!, ...shape.slice(3)];
-    for (const r of o.reductions) {
-      const reduced =
-        r === 'maxabs' ? emit.op('ReduceMax', [emit.op('Abs', ['attribution'])], { axes: [2], keepdims: 0 }) :
-        r === 'sum' ? emit.op('ReduceSum', ['attribution', emit.int64s([2])], { keepdims: 0 }) :
-        emit.op('ReduceL2', ['attribution'], { axes: [2], keepdims: 0 });
-      emit.nodes.push({ name: `map_${r}_out`, op: 'Identity', domain: '', inputs: [reduced], outputs: [`map_${r}`], attrs: {} });
-      g.outputs.push({ name: `map_${r}`, dtype: 'float32', shape: mapShape });
-    }
-    g.nodes.push(...emit.nodes);
-  }
-
-  // Taps the caller did not ask for are no outputs; then drop what no output needs.
-  const keep = new Set(userTaps.flatMap((t) => [`act:${t}`, `grad:${t}`]));
-  g.outputs = g.outputs.filter((x) => !(x.name.startsWith('act:') || x.name.startsWith('grad:')) || keep.has(x.name));
-  removeDeadNodes(g);
-  return { compiled, outputs, spec };
-}
-
-/**
- * Adds the backward pass of `other` (compiled from the same canonical graph with other rules and
- * the same seeds) to `base`: both share their first `forwardNodes` nodes (the forward pass), the
- * graph inputs and the model's initializers (the same tensor objects); every other node, tensor
- * and constant of `other` joins `base` under `prefix`. Returns the base name of an `other` tensor.
- */
-export function mergeBackward(base: Graph, other: Graph, forwardNodes: number, prefix: string): (name: string) => string {
-  for (let i = 0; i < forwardNodes; i++) {
-    if (base.nodes[i]?.name !== other.nodes[i]?.name) throw new Error(`mergeBackward: the graphs' forward passes differ at node ${i}`);
-  }
-  const renamed = new Map<string, string>();
-  const used = new Set<string>([...base.nodes.flatMap((n) => [n.name, ...n.outputs]), ...base.initializers.keys(), ...base.inputs.map((i) => i.name)]);
-  const fresh = (name: string): string => {
-    const to = prefix + name;
-    if (used.has(to)) throw new Error(`mergeBackward: name '${to}' is taken`);
-    used.add(to);
-    return to;
-  };
-  for (const [name, t] of other.initializers) {
-    if (base.initializers.get(name) === t) continue;
-    const to = fresh(name);
-    renamed.set(name, to);
-    base.initializers.set(to, t);
-  }
-  const added = other.nodes.slice(forwardNodes);
-  for (const n of added) for (const o of n.outputs) if (o) renamed.set(o, fresh(o));
-  for (const n of added) {
-    base.nodes.push({
-      ...n,
-      name: fresh(n.name),
-      inputs: n.inputs.map((i) => renamed.get(i) ?? i),
-      outputs: n.outputs.map((x) => renamed.get(x) ?? x),
-    });
-  }
-  return (name) => {
-    const to = renamed.get(name);
-    if (!to) throw new Error(`mergeBackward: '${name}' is no tensor of the merged backward pass`);
-    return to;
-  };
+  return { compiled, outputs: layerMaps!, spec };
 }

@@ -1,9 +1,12 @@
 /**
- * The runtime layer: creates onnxruntime sessions for compiled graphs. It takes the onnxruntime
- * module as a value (onnxruntime-node or onnxruntime-web share onnxruntime-common's API), so the
- * core never imports a platform package.
+ * The runtime layer: creates onnxruntime sessions for compiled graphs and runs forward-only
+ * graphs. It takes the onnxruntime module as a value (onnxruntime-node or onnxruntime-web share
+ * onnxruntime-common's API), so the core never imports a platform package. Every session is
+ * created with `sessionOptions`, the one thread policy (history: docs/design/session-threads.md).
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
+import type { Graph } from '../ir/graph.js';
+import { encodeModel } from '../onnx/encode.js';
 
 export interface OrtModule {
   InferenceSession: { create(model: Uint8Array, options?: InferenceSession.SessionOptions): Promise<InferenceSession> };
@@ -21,29 +24,59 @@ export interface RuntimeOptions {
 
 export type Feeds = Record<string, Tensor>;
 
+/** The session options of every session Backlight creates. */
+export function sessionOptions(o: RuntimeOptions): InferenceSession.SessionOptions {
+  return {
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+    ...(o.threads ? { intraOpNumThreads: o.threads, interOpNumThreads: 1 } : {}),
+    ...(o.executionProviders ? { executionProviders: o.executionProviders } : {}),
+    ...(o.profile ? { enableProfiling: true } : {}),
+    // Workers spin during a run (a backward pass has hundreds of small ops) and stop when it ends,
+    // so an idle session's threads do not steal the cores of the one running.
+    extra: { session: { force_spinning_stop: '1' } },
+  };
+}
+
 export class Runtime {
+  /** Sessions of forward-only graphs, by graph. */
+  private readonly forwardSessions = new Map<Graph, Promise<InferenceSession>>();
+
   constructor(
     readonly ort: OrtModule,
     readonly options: RuntimeOptions = {},
   ) {}
 
   createSession(model: Uint8Array): Promise<InferenceSession> {
-    const o = this.options;
-    return this.ort.InferenceSession.create(model, {
-      graphOptimizationLevel: 'all',
-      logSeverityLevel: 3,
-      ...(o.threads ? { intraOpNumThreads: o.threads, interOpNumThreads: 1 } : {}),
-      ...(o.executionProviders ? { executionProviders: o.executionProviders } : {}),
-      ...(o.profile ? { enableProfiling: true } : {}),
-      // Worker threads spin-wait for work during a run (a compiled backward pass has hundreds of
-      // small ops, and waking a sleeping worker for each is slow), and stop spinning when the run
-      // ends, since an Explainer keeps several sessions and an idle one's spinning threads would
-      // steal the cores of the one running. Design history: docs/design/session-threads.md
-      extra: { session: { force_spinning_stop: '1' } },
-    });
+    return this.ort.InferenceSession.create(model, sessionOptions(this.options));
   }
 
   tensor(type: 'float32', data: Float32Array, dims: readonly number[]): Tensor {
     return new this.ort.Tensor(type, data, dims);
+  }
+
+  /**
+   * Runs a one-input, one-output float32 graph (a canonical forward graph) on `input` and returns
+   * its output (both dense row-major tensors, as TensorLike); the session is created on the first
+   * call for that graph object and kept.
+   */
+  async forward(graph: Graph, input: { data: Float32Array; dims: readonly number[] }): Promise<{ data: Float32Array; dims: number[] }> {
+    let session = this.forwardSessions.get(graph);
+    if (!session) {
+      session = this.createSession(encodeModel(graph));
+      this.forwardSessions.set(graph, session);
+      session.catch(() => this.forwardSessions.delete(graph));
+    }
+    const s = await session;
+    const out = await s.run({ [graph.inputs[0]!.name]: this.tensor('float32', input.data, input.dims) });
+    const t = out[graph.outputs[0]!.name]!;
+    return { data: t.data as Float32Array, dims: [...t.dims] };
+  }
+
+  /** Releases the forward sessions (they are recreated on demand). */
+  async release(): Promise<void> {
+    const sessions = [...this.forwardSessions.values()];
+    this.forwardSessions.clear();
+    for (const s of sessions) await s.then((x) => x.release()).catch(() => undefined);
   }
 }

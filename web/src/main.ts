@@ -11,16 +11,18 @@ import './style.css';
 import demoModelUrl from '../../assets/models/digits-cnn.onnx?url';
 import demoDigitsUrl from '../../assets/demo/digits.npy?url';
 import demoModelMeta from '../../assets/models/digits-cnn.json';
-import { parseMethodParams, paramsFor } from '../../src/cli/methodParams.js';
 import { BacklightError, oneLine } from '../../src/errors.js';
 import type { NpyArray } from '../../src/io/npy.js';
 import { describePreprocess, inputDims, pixelBounds, resolvePreprocess, type Preprocess, type PreprocessOverrides } from '../../src/io/preprocess.js';
-import { softmaxRow, topPredictions, type Prediction } from '../../src/methods/predictions.js';
 import {
-  FRAMEWORK_METHOD_NAMES,
-  GRADIENT_FAMILY,
-  METHOD_NAMES,
   isFrameworkMethod,
+  methodGroups,
+  methodLabel,
+  paramsFor,
+  softmaxRow,
+  topPredictions,
+  type Prediction,
+  parseMethodParams,
   type ExplainMethodName,
   type MethodParams,
   type TensorLike,
@@ -31,7 +33,6 @@ import { decodeImage, npyImage, readNpy, type PreparedInput } from './image.js';
 import type { PageHook, Status } from './hook.js';
 import type { BackendChoice, BackendInfo, MethodResult, ModelInfo } from './protocol.js';
 import { backendText, canvasOf, methodSummary, renderGrid, renderPredictions } from './view.js';
-import { methodLabel } from '../../src/eval/maps.js';
 
 const hook: PageHook = (window.__backlight = { status: 'starting', error: null, backend: null, model: null, input: null, targets: [], results: [] });
 
@@ -392,12 +393,7 @@ let restarts = 0;
 // Controls
 
 function buildMethodList(): void {
-  const groups: [string, readonly ExplainMethodName[]][] = [
-    ['gradient family', GRADIENT_FAMILY],
-    ['relevance (LRP)', METHOD_NAMES.filter((m) => !(GRADIENT_FAMILY as readonly string[]).includes(m))],
-    ['layer maps', FRAMEWORK_METHOD_NAMES],
-  ];
-  for (const [title, names] of groups) {
+  for (const [title, names] of methodGroups() as [string, ExplainMethodName[]][]) {
     const box = document.createElement('fieldset');
     const legend = document.createElement('legend');
     legend.textContent = title;

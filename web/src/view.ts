@@ -4,11 +4,9 @@
  * and the downloads of each map. The pictures come from the library's renderer (src/render/).
  */
 import { encodeNpy } from '../../src/io/npy.js';
-import { className, type Prediction } from '../../src/methods/predictions.js';
-import { attributionAt, displayOf, drawAttribution, formatProbability } from '../../src/methods/display.js';
+import { className, type Prediction } from '../../src/core.js';
 import { DEFAULT_PERCENTILE, toRGBA, type ImageGeometry, type PixelImage } from '../../src/render/index.js';
-import { methodLabel } from '../../src/eval/maps.js';
-import { FRAMEWORK_METHODS, METHODS, isFrameworkMethod, type ExplainMethodName } from '../../src/core.js';
+import { displayOf, drawAttribution, formatProbability, methodLabel, methodSummary as summaryOf, slotAt, type ExplainMethodName } from '../../src/core.js';
 import type { BackendInfo, MethodResult } from './protocol.js';
 
 /** Overlay opacity: the command line's --opacity default. */
@@ -17,7 +15,7 @@ const OPACITY = 0.6;
 const TILE = 136;
 
 export function methodSummary(m: ExplainMethodName): string {
-  return isFrameworkMethod(m) ? FRAMEWORK_METHODS[m].summary : METHODS[m].summary;
+  return summaryOf(m);
 }
 
 export function backendText(b: BackendInfo): string {
@@ -98,7 +96,7 @@ export function renderGrid(container: HTMLElement, data: GridData): void {
     const tr = el('tr', {}, el('th', { className: 'method', title: methodSummary(r.method) }, methodLabel(r.method), el('div', { className: 'small' }, timing)));
     tr.append(el('td', {}, row === 0 ? canvasOf(data.display, TILE / 2) : ''));
     r.targets.forEach((t, k) => {
-      const values = attributionAt(r.attribution, 0, k);
+      const values = slotAt(r.attribution, 0, k);
       const drawn = drawAttribution(values, data.geometry, data.display, how, { clip: DEFAULT_PERCENTILE, opacity: OPACITY });
       const map = canvasOf(drawn.heat);
       const overlay = canvasOf(drawn.overlay);

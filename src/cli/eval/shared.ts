@@ -16,31 +16,29 @@
 import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { Explainer } from '../index.js';
-import { checkWritableFolder, readHashed } from '../io/files.js';
-import { loadImage } from '../io/image.js';
-import { PRESET_NAMES, resolvePreprocess, type Preprocess } from '../io/preprocess.js';
-import type { Explainer as CoreExplainer } from '../methods/explainer.js';
-import { GRADIENT_FAMILY } from '../methods/methods.js';
-import { ENERGY_LEVELS } from '../metrics/energyPointing.js';
-import { ablationEvaluation, defaultPatchSize, type AblationConfig } from '../eval/ablation.js';
-import { loadDataset, parseShard, shardEntries, type Dataset, type Shard } from '../eval/datasets.js';
-import { Forward } from '../eval/forward.js';
-import { EVAL_METHOD_NAMES, mapKind, paramsOf, type EvalMethodName } from '../eval/maps.js';
-import { DEFAULT_POINTING, POINTING_SUBSETS, pointingEvaluation, type PointingConfig, type PointingRecord } from '../eval/pointing.js';
-import { readRunConfig, type BaseRecord } from '../eval/records.js';
-import { adversarialEvaluation, DEFAULT_EPSILON, type AdversarialConfig } from '../eval/adversarial.js';
-import { adversarialText } from '../eval/adversarialReport.js';
-import { sensitivityEvaluation, SENSITIVITY_METHODS } from '../eval/sensitivity.js';
-import { sensitivityText } from '../eval/sensitivityReport.js';
-import { readLabels } from './labels.js';
-import { finalizeRun, jsonReplacer, type AnySummary, type EvalKind, type FinalizeResult, type RunConfig } from '../eval/report.js';
-import { runEvaluation, type Evaluation, type RunProgress, type RunStats } from '../eval/runner.js';
-import type { CliIO } from './errors.js';
-import { parsePreprocessOptions, type PreprocessCliOptions } from './inputs.js';
-import { registerRandomNets } from './evalRandomNetsCommand.js';
-import { registerSanity } from './evalSanityCommand.js';
-import { collect, integerOption, numberOption, usage } from './options.js';
+import { Explainer } from '../../index.js';
+import { checkWritableFolder, readHashed } from '../../io/files.js';
+import { loadImage } from '../../io/image.js';
+import { PRESET_NAMES, resolvePreprocess, type Preprocess } from '../../io/preprocess.js';
+import type { CoreExplainer } from '../../core.js';
+import { GRADIENT_FAMILY } from '../../core.js';
+import { ENERGY_LEVELS } from '../../metrics/energyPointing.js';
+import { ablationEvaluation, defaultPatchSize, type AblationConfig } from '../../eval/ablation.js';
+import { loadDataset, parseShard, shardEntries, type Dataset, type Shard } from '../../eval/datasets.js';
+import { Forward } from '../../eval/forward.js';
+import { evalMethodNames, mapKind, paramsOf, type EvalMethodName } from '../../eval/maps.js';
+import { DEFAULT_POINTING, POINTING_SUBSETS, pointingEvaluation, type PointingConfig, type PointingRecord } from '../../eval/pointing.js';
+import { readRunConfig, type BaseRecord } from '../../eval/records.js';
+import { adversarialEvaluation, DEFAULT_EPSILON, type AdversarialConfig } from '../../eval/adversarial.js';
+import { adversarialText } from '../../eval/adversarialReport.js';
+import { sensitivityEvaluation, SENSITIVITY_METHODS } from '../../eval/sensitivity.js';
+import { sensitivityText } from '../../eval/sensitivityReport.js';
+import { readLabels } from '../labels.js';
+import { finalizeRun, jsonReplacer, type AnySummary, type EvalKind, type FinalizeResult, type RunConfig } from '../../eval/report.js';
+import { runEvaluation, type Evaluation, type RunProgress, type RunStats } from '../../eval/runner.js';
+import type { CliIO } from '../errors.js';
+import { parsePreprocessOptions, type PreprocessCliOptions } from '../inputs.js';
+import { collect, integerOption, numberOption, usage } from '../options.js';
 
 /** Options shared by `eval pointing` and `eval ablation`, as commander parses them. */
 export interface EvalCliOptions extends PreprocessCliOptions {
@@ -88,9 +86,10 @@ export function parseMethods(values: readonly string[] | undefined, defaults: re
   for (const value of values?.length ? values : [defaults.join(',')]) {
     for (const raw of value.split(',')) {
       const name = raw.trim();
-      if (!name) throw usage(`--method '${value}' has an empty entry (available: ${EVAL_METHOD_NAMES.join(', ')})`);
-      if (!(EVAL_METHOD_NAMES as readonly string[]).includes(name)) {
-        throw usage(`unknown method '${name}' for eval (available: ${EVAL_METHOD_NAMES.join(', ')})`);
+      const available = evalMethodNames();
+      if (!name) throw usage(`--method '${value}' has an empty entry (available: ${available.join(', ')})`);
+      if (!(available as readonly string[]).includes(name)) {
+        throw usage(`unknown method '${name}' for eval (available: ${available.join(', ')})`);
       }
       const m = name as EvalMethodName;
       if (!methods.includes(m)) methods.push(m);
@@ -381,7 +380,7 @@ export function summaryText(s: AnySummary): string {
   return `${lines.join('\n')}\n`;
 }
 
-function printEval(report: EvalReport, format: EvalPlan['format'], io: CliIO): void {
+export function printEval(report: EvalReport, format: EvalPlan['format'], io: CliIO): void {
   if (format === 'quiet') return;
   if (format === 'json') {
     io.stdout(`${JSON.stringify(report, jsonReplacer)}\n`);
@@ -397,7 +396,7 @@ function printEval(report: EvalReport, format: EvalPlan['format'], io: CliIO): v
   } else io.stdout(`when every shard is done: backlight eval merge ${report.out}\n`);
 }
 
-function printMerge(fin: FinalizeResult, out: string, format: EvalPlan['format'], io: CliIO): void {
+export function printMerge(fin: FinalizeResult, out: string, format: EvalPlan['format'], io: CliIO): void {
   if (format === 'quiet') return;
   if (format === 'json') {
     io.stdout(`${JSON.stringify({ out, records: fin.records, shards: fin.shards, summary: fin.summary, files: fin.files }, jsonReplacer)}\n`);
@@ -411,7 +410,7 @@ function printMerge(fin: FinalizeResult, out: string, format: EvalPlan['format']
 // ---------------------------------------------------------------------------------------------
 // Commander
 
-const COMMON_HELP = `
+export const COMMON_HELP = `
 Data: --data is a folder of images; --annotations (default: <data>/annotations.json,
 else <data>/labels.json) is a JSON array of {file, label, boxes?}: file relative to
 the folder, label the class index, boxes [[x0, y0, x1, y1], ...] in the image
@@ -435,69 +434,7 @@ configuration; another configuration into the same folder is refused),
 runs.jsonl (timings), summary.json, summary.csv (one row per method x metric x
 subset), figures (PNG) and index.html.`;
 
-const POINTING_HELP = `${COMMON_HELP}
-
-Pointing game (Zhang et al.): a hit when the map's maximum lies within
---tolerance px (default 15) of a box; accuracy over images and over classes, on
-all images, on small objects (boxes cover < --small of the image, default 0.5),
-and on difficult ones (small, missed by the centre point). Baselines: the
-centre point, a random pixel (seeded by --seed and the image index) and its
-exact expectation. Energy game (Gu et al. Fig. 4): keep the highest pixels
-holding p % of the map's energy, hit if all lie in the boxes; also the mean
-share of kept energy inside; p = --levels (default 5:100:5).
-
-Example:
-  backlight eval pointing --model mobilenetv2.onnx --data imagenet-val-1300 --preset imagenet --out eval/pointing
-`;
-
-const ABLATION_HELP = `${COMMON_HELP}
-
-Ablation (Gu et al. Table 1): a square patch (--patch, default 32 px for a 224
-input, the same share of other sizes) around the map's maximum is replaced by
-the dataset mean (--fill: 'preset' = 0 in normalized units, the preset's mean
-colour, which for imagenet/cifar10 is the ImageNet mean; 'dataset' = the
-per-channel mean of the images; or numbers); the mean drop of the target's logit
-and softmax probability, against a patch at a random pixel. Deletion/insertion
-(Petsiuk et al.): --steps steps (default 16, 0 = none), pixels by decreasing map
-value set to / restored from 0; AUC of the target's probability.
-
-Example:
-  backlight eval ablation --model mobilenetv2.onnx --data imagenet-val-1300 --preset imagenet --limit 200 --out eval/ablation
-`;
-
-const SENSITIVITY_HELP = `${COMMON_HELP}
-
-Class sensitivity: per image, each method explains five classes in one run:
-two random ones (seeded by --seed and the image index; Nie et al. Fig. 7),
-the max- and the min-scoring class (Rebuffi et al.) and the top-2 (Gu et al.).
-Per pair: the l2 distance between the l2-normalized maps (0 = same map up to
-scale) and Spearman's rho (1 = same ranking; lower = more class-sensitive).
-LRP-family methods get a unit seed on each class (not the logit's value, whose
-sign would flip the map of a class with a negative logit). Default methods:
-${SENSITIVITY_METHODS.join(', ')}.
-
-Example:
-  backlight eval sensitivity --model mobilenetv2.onnx --data imagenet-val-1300 --preset imagenet --limit 150 --batch 4 --out eval/sensitivity
-`;
-
-const ADVERSARIAL_HELP = `${COMMON_HELP}
-
-Adversarial test (Nie et al. 4.4): FGSM x' = x + eps * sign(grad_x CE(logits,
-y)) with y the predicted class (--target label: the ground truth), eps
-(--epsilon, default ${DEFAULT_EPSILON}) in pixel units of [0, 1] images, divided
-by the preset's std per channel and clipped to the black-white range; the
-gradient comes from the model's compiled gradient graph. Per image: the
-prediction before and after, whether it flipped, and per method the change
-between the map of the class predicted on x and the map of the class predicted
-on x' (normalized l2 distance, Spearman's rho, SSIM). --grid N draws maps
-before/after for the first N images (default 3) with --labels names.
-Default methods: ${SENSITIVITY_METHODS.join(', ')}.
-
-Example:
-  backlight eval adversarial --model resnet20.onnx --data cifar10-test-1000 --preset cifar10 --limit 200 --epsilon 2/255 --out eval/adversarial
-`;
-
-function commonOptions(cmd: Command, defaults: readonly EvalMethodName[] = GRADIENT_FAMILY): Command {
+export function commonOptions(cmd: Command, defaults: readonly EvalMethodName[] = GRADIENT_FAMILY): Command {
   return cmd
     .requiredOption('-m, --model <file.onnx>', 'the ONNX classifier')
     .requiredOption('--data <dir>', 'folder of images')
@@ -508,7 +445,7 @@ function commonOptions(cmd: Command, defaults: readonly EvalMethodName[] = GRADI
     .option('--mean <a,b,c>', 'per-channel mean after x/255, overrides the preset')
     .option('--std <a,b,c>', 'per-channel std, overrides the preset')
     .option('--channels <rgb|bgr|gray>', "channel order (default: the preset's)")
-    .option('--method <names>', `comma-separated methods (default: ${defaults.join(',')}): ${EVAL_METHOD_NAMES.join(', ')}`, collect)
+    .option('--method <names>', `comma-separated methods (default: ${defaults.join(',')}): ${evalMethodNames().join(', ')}`, collect)
     .requiredOption('-o, --out <dir>', 'output folder (created if needed; re-running resumes)')
     .option('--limit <n>', 'evaluate only the first N images of the list')
     .option('--batch <n>', 'images per explain call (default: 1)')
@@ -518,77 +455,6 @@ function commonOptions(cmd: Command, defaults: readonly EvalMethodName[] = GRADI
     .option('--json', 'print the report (run, summary, files) as JSON to stdout')
     .option('-q, --quiet', 'print nothing on success')
     .option('--debug', 'print stack traces of internal errors (also: BACKLIGHT_DEBUG=1)');
-}
-
-export function registerEval(program: Command, io: CliIO): void {
-  const evalCmd = program
-    .command('eval')
-    .summary('evaluate explanations: pointing game, ablation, class sensitivity, adversarial, sanity checks, random networks')
-    .description('Evaluate explanation methods on a labelled image set (resumable, shardable): the pointing game and its energy variant, patch ablation with deletion/insertion curves, class sensitivity, the FGSM adversarial test, and merging shard results; model-randomization sanity checks and Nie et al.\'s random-network experiments.');
-
-  commonOptions(evalCmd.command('pointing'))
-    .summary('pointing game and energy-threshold pointing game (needs boxes)')
-    .description('Pointing game (Zhang et al.) and energy-threshold pointing game (Gu et al.) of each method, with centre and random baselines.')
-    .option('--tolerance <px>', 'hit distance in model-input pixels (default: 15)')
-    .option('--levels <list>', 'energy levels p in %: 5,10,50 or start:end:step (default: 5:100:5)')
-    .option('--small <fraction>', 'small objects: boxes cover less than this share of the image (default: 0.5)')
-    .addHelpText('after', POINTING_HELP)
-    .action(async (opts: EvalCliOptions) => {
-      const plan = planEval('pointing', opts);
-      printEval(await evalCommand(plan, io), plan.format, io);
-    });
-
-  commonOptions(evalCmd.command('ablation'))
-    .summary("patch ablation at the map's maximum vs random; deletion/insertion AUC")
-    .description("Gu et al.'s ablation: the drop of the target's logit when a patch at the map's maximum is replaced by the dataset mean, against a random patch; and deletion/insertion curves.")
-    .option('--patch <px>', 'side of the square patch (default: 32 for a 224 input, ~14 % of the side)')
-    .option('--fill <v>', "patch value: 'preset' (default: 0 = the preset's mean), 'dataset' (the images' mean) or numbers in normalized units")
-    .option('--steps <n>', 'steps of the deletion and insertion curves (default: 16; 0: no curves)')
-    .option('--target <label|predicted>', 'class to explain and score (default: label, the ground truth)')
-    .addHelpText('after', ABLATION_HELP)
-    .action(async (opts: EvalCliOptions) => {
-      const plan = planEval('ablation', opts);
-      printEval(await evalCommand(plan, io), plan.format, io);
-    });
-
-  commonOptions(evalCmd.command('sensitivity'), SENSITIVITY_METHODS)
-    .summary('class sensitivity: maps of two random, max/min and top-2 classes compared (l2, Spearman)')
-    .description("Class sensitivity of each method: Nie et al.'s l2 distance between the normalized maps of two random classes, Rebuffi et al.'s Spearman correlation between the max- and min-class maps, and the top-1 vs top-2 classes (Gu et al.).")
-    .addHelpText('after', SENSITIVITY_HELP)
-    .action(async (opts: EvalCliOptions) => {
-      const plan = planEval('sensitivity', opts);
-      printEval(await evalCommand(plan, io), plan.format, io);
-    });
-
-  commonOptions(evalCmd.command('adversarial'), SENSITIVITY_METHODS)
-    .summary('FGSM adversarial test: label flips and how much each map changes')
-    .description("Nie et al.'s adversarial test: FGSM with the model's own compiled input gradient; the label flip and, per method, the change between the maps before and after.")
-    .option('--epsilon <eps>', `FGSM step in pixel units of [0, 1] images: a number or a fraction such as 2/255 (default: ${DEFAULT_EPSILON})`)
-    .option('--target <predicted|label>', 'class whose cross-entropy the attack increases (default: predicted)')
-    .option('--grid <n>', 'draw maps before/after for the first N images (default: 3)')
-    .option('--labels <file>', 'class names for the figures: one per line, or a JSON array of strings')
-    .addHelpText('after', ADVERSARIAL_HELP)
-    .action(async (opts: EvalCliOptions) => {
-      const plan = planEval('adversarial', opts);
-      printEval(await evalCommand(plan, io), plan.format, io);
-    });
-
-  registerSanity(evalCmd, io);
-  registerRandomNets(evalCmd, io);
-
-  evalCmd
-    .command('merge')
-    .summary('merge shard results into results.jsonl and recompute the summary and figures')
-    .description('Merge the shard files (results.shard-i-of-n.jsonl) of an evaluation folder into results.jsonl, one line per image, and recompute summary.json, summary.csv, the figures and index.html.')
-    .argument('<dir>', 'the --out folder of an eval run')
-    .option('--json', 'print the summary as JSON to stdout')
-    .option('-q, --quiet', 'print nothing on success')
-    .option('--debug', 'print stack traces of internal errors (also: BACKLIGHT_DEBUG=1)')
-    .action(async (dir: string, opts: { json?: boolean; quiet?: boolean }) => {
-      if (opts.json && opts.quiet) throw usage('give either --json or --quiet, not both');
-      const fin = await finalizeRun(dir);
-      printMerge(fin, dir, opts.json ? 'json' : opts.quiet ? 'quiet' : 'text', io);
-    });
 }
 
 export type { PointingRecord };

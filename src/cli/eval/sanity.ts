@@ -10,21 +10,21 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { learnableLayers, type LearnableLayer, type ReinitKind } from '../builder/randomize.js';
-import { BacklightError } from '../errors.js';
-import { Explainer } from '../index.js';
-import { checkWritableFolder, readHashed } from '../io/files.js';
-import { nonFiniteAsNull } from '../eval/report.js';
-import { resolvePreprocess } from '../io/preprocess.js';
-import { decodeModel } from '../onnx/decode.js';
-import { loadDataset } from '../eval/datasets.js';
-import { mapKind, methodLabel, paramsOf, type EvalMethodName } from '../eval/maps.js';
-import { SANITY_MODES, runSanity, sanityStages, type SanityMode, type SanityRunStats, type SanitySettings, type SanitySummary } from '../eval/sanity.js';
-import { stageLabel, writeSanityReport, type SanityConfig } from '../eval/sanityReport.js';
-import type { CliIO } from './errors.js';
-import { evalProgress, parseMethods } from './evalCommand.js';
-import { parsePreprocessOptions, type PreprocessCliOptions } from './inputs.js';
-import { collect, integerOption, usage } from './options.js';
+import { learnableLayers, type LearnableLayer, type ReinitKind } from '../../builder/randomize.js';
+import { BacklightError } from '../../errors.js';
+import { Explainer } from '../../index.js';
+import { checkWritableFolder, readHashed } from '../../io/files.js';
+import { nonFiniteAsNull } from '../../eval/report.js';
+import { resolvePreprocess } from '../../io/preprocess.js';
+import { decodeModel } from '../../onnx/decode.js';
+import { loadDataset } from '../../eval/datasets.js';
+import { mapKind, methodLabel, paramsOf, type EvalMethodName } from '../../eval/maps.js';
+import { SANITY_MODES, runSanity, sanityStages, type SanityMode, type SanityRunStats, type SanitySettings, type SanitySummary } from '../../eval/sanity.js';
+import { stageLabel, writeSanityReport, type SanityConfig } from '../../eval/sanityReport.js';
+import type { CliIO } from '../errors.js';
+import { evalProgress, parseMethods } from './shared.js';
+import { parsePreprocessOptions, type PreprocessCliOptions } from '../inputs.js';
+import { collect, integerOption, usage } from '../options.js';
 
 export interface SanityCliOptions extends PreprocessCliOptions {
   model: string;

@@ -1,8 +1,9 @@
 /**
- * Method parameters of `backlight explain`: `--epsilon`, `--alpha`/`--beta`, `--composite`, `--box`,
- * `--normalize` and `--seed`, parsed and checked against the methods asked for, then resolved per
- * method into the library's `MethodParams` (each method gets only the parameters it reads, with
- * the defaults filled in, so the summary says exactly what was used).
+ * Method parameters as a run asks for them (`backlight explain`'s flags, the web page): `--epsilon`,
+ * `--alpha`/`--beta`, `--composite`, `--box`, `--normalize`, `--seed`, `--meta-lr` and the flags
+ * of any other `ParamSpec` a registered method reads, parsed and checked against the methods asked
+ * for, then resolved per method into the library's `MethodParams` (each method gets only the
+ * parameters it reads, with the defaults filled in, so the summary says exactly what was used).
  *
  * The zB rule (first layer of the `gu2018` and `epsilon-gamma-box` composites) needs the bounds of
  * the normalized input, per channel. Without `--box` they come from the preprocessing:
@@ -10,13 +11,17 @@
  * input has a preprocessing only when a preprocessing option was given; without one, a method
  * that uses zB is a usage error that asks for `--box` or `--preset`.
  */
+import { BacklightError } from '../errors.js';
 import { pixelBounds, type Preprocess } from '../io/preprocess.js';
-import { COMPOSITE_NAMES, namedComposite, type CompositeName, type PixelBox } from '../methods/composites.js';
-import type { ExplainMethodName } from '../methods/explainer.js';
-import { isFrameworkMethod } from '../methods/framework.js';
-import { GRADIENT_FAMILY, METHODS, type MethodName, type MethodParams } from '../methods/methods.js';
 import type { LinearRule } from '../rules/types.js';
-import { parseNumber, usage } from './options.js';
+import { namedComposite, type CompositeName, type PixelBox } from './composites.js';
+import { GRADIENT_FAMILY, type MethodName } from './methods.js';
+import { ALPHA, BETA, BOX, BUILTIN_PARAMS, COMPOSITE, DEFAULT_COMPOSITE, DEFAULT_EPSILON, EPSILON, flagKey, flagName, META_LR, NORMALIZE, SEED, type MethodParams, type ParamSpec } from './params.js';
+import { methodNames, reads, registeredParams } from './registry.js';
+
+export { DEFAULT_COMPOSITE, DEFAULT_EPSILON, parseBox } from './params.js';
+
+const usage = (msg: string): BacklightError => new BacklightError(msg, 'usage');
 
 /** The flags as commander parses them. */
 export interface MethodParamCliOptions {
@@ -31,11 +36,8 @@ export interface MethodParamCliOptions {
   metaLr?: string;
 }
 
-export const DEFAULT_EPSILON = 1e-6;
-export const DEFAULT_COMPOSITE: CompositeName = 'gu2018';
-
 /** Methods whose rules come from a composite (`--composite`). */
-export const COMPOSITE_METHODS: readonly MethodName[] = ['lrp', 'clrp1', 'clrp2'];
+export const compositeMethods = (): string[] => methodNames().filter((m) => reads(m, COMPOSITE));
 
 /** Where the zB bounds of a run come from. */
 export type BoxSource = 'box' | 'preprocessing' | null;
@@ -56,35 +58,8 @@ export interface ParamRequest {
   zbMethods: MethodName[];
   /** `--meta-lr`: meta-saliency learning rate of the gradient-family methods. */
   metaLearningRate?: number;
-}
-
-/** `LOW,HIGH` (all channels) or `l1,l2,l3:h1,h2,h3` (per channel). */
-export function parseBox(text: string): PixelBox {
-  const bad = (why: string): never => {
-    throw usage(`--box '${text}' ${why}: give LOW,HIGH for all channels (e.g. --box=-2.12,2.64) or low1,low2,low3:high1,high2,high3 per channel`);
-  };
-  const list = (part: string): number[] => {
-    const items = part.split(',').map((s) => s.trim());
-    const values = items.map(Number);
-    if (items.some((s) => s === '') || values.some((v) => !Number.isFinite(v))) bad('is not a list of numbers');
-    return values;
-  };
-  let low: number[];
-  let high: number[];
-  const halves = text.split(':');
-  if (halves.length === 1) {
-    const v = list(text);
-    if (v.length !== 2) bad(`has ${v.length} number${v.length === 1 ? '' : 's'}`);
-    low = [v[0]!];
-    high = [v[1]!];
-  } else if (halves.length === 2) {
-    low = list(halves[0]!);
-    high = list(halves[1]!);
-    if (low.length !== high.length) bad(`has ${low.length} low and ${high.length} high bounds`);
-  } else return bad('has more than one colon');
-  const wrong = low.findIndex((l, i) => !(l < high[i]!));
-  if (wrong >= 0) bad(`has low ${low[wrong]} ≥ high ${high[wrong]}${low.length > 1 ? ` for channel ${wrong}` : ''}`);
-  return { low, high };
+  /** Values given for the parameters of registered methods beyond the built-in ones, by name. */
+  extra?: Record<string, unknown>;
 }
 
 /** The rules of a built-in composite (with placeholder bounds, to see which rules it uses). */
@@ -94,22 +69,26 @@ function compositeRuleKinds(name: CompositeName): Set<LinearRule['rule']> {
 }
 
 /** Whether `method` with `composite` uses the zB rule (needs pixel bounds). */
-export function usesZBox(method: ExplainMethodName, composite: CompositeName): boolean {
-  return isComposite(method) && compositeRuleKinds(composite).has('zbox');
+export function usesZBox(method: string, composite: CompositeName): boolean {
+  return isComposite(method) && reads(method, BOX) && compositeRuleKinds(composite).has('zbox');
 }
 
-/** Whether `method` with `composite` reads ε. */
-function readsEpsilon(method: ExplainMethodName, composite: CompositeName): boolean {
-  return method === 'lrp-epsilon' || (isComposite(method) && compositeRuleKinds(composite).has('epsilon'));
+/** Whether `method` with `composite` reads ε (a composite method only when its composite has an ε rule). */
+function readsEpsilon(method: string, composite: CompositeName): boolean {
+  return reads(method, EPSILON) && (!isComposite(method) || compositeRuleKinds(composite).has('epsilon'));
 }
 
-const isComposite = (m: ExplainMethodName): m is MethodName => (COMPOSITE_METHODS as readonly string[]).includes(m);
-const isContrastive = (m: ExplainMethodName): boolean => !isFrameworkMethod(m) && METHODS[m].contrastive !== undefined;
+const isComposite = (m: string): boolean => reads(m, COMPOSITE);
+const isContrastive = (m: string): boolean => reads(m, NORMALIZE);
 /** Methods that read `--meta-lr` (meta-saliency). */
-export const readsMetaLr = (m: ExplainMethodName): boolean => (GRADIENT_FAMILY as readonly string[]).includes(m);
+export const readsMetaLr = (m: string): boolean => reads(m, META_LR);
+const readersOf = (param: ParamSpec): string[] => methodNames().filter((m) => reads(m, param));
+
+/** Parameters of registered methods beyond the built-in ones: parsed and passed on generically. */
+const extraParams = (): ParamSpec[] => registeredParams(BUILTIN_PARAMS).filter((p) => !BUILTIN_PARAMS.includes(p));
 
 /** Checks that a flag is read by one of the methods, so that no flag is silently ignored. */
-function needReader(flag: string, given: boolean, methods: readonly ExplainMethodName[], reads: (m: ExplainMethodName) => boolean, readers: string): void {
+function needReader(flag: string, given: boolean, methods: readonly string[], reads: (m: string) => boolean, readers: string): void {
   if (given && !methods.some(reads)) throw usage(`${flag} is used by ${readers}, and none of the methods given (${methods.join(', ')}) reads it`);
 }
 
@@ -117,22 +96,16 @@ function needReader(flag: string, given: boolean, methods: readonly ExplainMetho
  * Parses the parameter flags for `methods`. Of α and β (`lrp-alphabeta`), one may be left out: it
  * follows from α − β = 1.
  */
-export function parseMethodParams(opts: MethodParamCliOptions, methods: readonly ExplainMethodName[]): ParamRequest {
-  const epsilon = opts.epsilon === undefined ? DEFAULT_EPSILON : parseNumber('--epsilon', opts.epsilon, (v) => v > 0, 'greater than 0, e.g. 1e-6');
+export function parseMethodParams(opts: MethodParamCliOptions, methods: readonly string[]): ParamRequest {
+  const epsilon = opts.epsilon === undefined ? DEFAULT_EPSILON : EPSILON.parse(opts.epsilon);
+  const composite = opts.composite === undefined ? DEFAULT_COMPOSITE : COMPOSITE.parse(opts.composite);
 
-  let composite = DEFAULT_COMPOSITE;
-  if (opts.composite !== undefined) {
-    const name = opts.composite.trim();
-    if (!(COMPOSITE_NAMES as readonly string[]).includes(name)) throw usage(`unknown composite '${opts.composite}' (available: ${COMPOSITE_NAMES.join(', ')})`);
-    composite = name as CompositeName;
-  }
-
-  const alphaBeta = methods.includes('lrp-alphabeta');
+  const alphaBeta = methods.some((m) => reads(m, ALPHA));
   let alpha = 1;
   let beta = 0;
   if (alphaBeta && (opts.alpha !== undefined || opts.beta !== undefined)) {
-    const a = opts.alpha === undefined ? undefined : parseNumber('--alpha', opts.alpha, () => true, '');
-    const b = opts.beta === undefined ? undefined : parseNumber('--beta', opts.beta, () => true, '');
+    const a = opts.alpha === undefined ? undefined : ALPHA.parse(opts.alpha);
+    const b = opts.beta === undefined ? undefined : BETA.parse(opts.beta);
     alpha = a ?? b! + 1;
     beta = b ?? a! - 1;
     if (!(alpha >= 0 && beta >= 0 && Math.abs(alpha - beta - 1) <= 1e-9)) {
@@ -140,29 +113,32 @@ export function parseMethodParams(opts: MethodParamCliOptions, methods: readonly
     }
   }
 
-  let seed: 'one' | 'logit' | undefined;
-  if (opts.seed !== undefined) {
-    const s = opts.seed.trim().toLowerCase();
-    if (s !== 'one' && s !== 'logit') throw usage(`--seed '${opts.seed}' must be 'one' (seed 1 on the target logit) or 'logit' (the target's logit, LRP's default)`);
-    seed = s;
-  }
-
-  const box = opts.box === undefined ? null : parseBox(opts.box);
+  const seed = opts.seed === undefined ? undefined : SEED.parse(opts.seed);
+  const box = opts.box === undefined ? null : BOX.parse(opts.box);
   const normalize = opts.normalize === true;
 
   needReader('--epsilon', opts.epsilon !== undefined, methods, (m) => readsEpsilon(m, composite), `lrp-epsilon and lrp/clrp1/clrp2 with an epsilon-* composite (--composite ${composite} has no ε rule)`);
-  needReader('--alpha', opts.alpha !== undefined, methods, (m) => m === 'lrp-alphabeta', 'lrp-alphabeta (the overlay opacity is --opacity)');
-  needReader('--beta', opts.beta !== undefined, methods, (m) => m === 'lrp-alphabeta', 'lrp-alphabeta');
-  needReader('--composite', opts.composite !== undefined, methods, isComposite, COMPOSITE_METHODS.join(', '));
+  needReader('--alpha', opts.alpha !== undefined, methods, (m) => reads(m, ALPHA), 'lrp-alphabeta (the overlay opacity is --opacity)');
+  needReader('--beta', opts.beta !== undefined, methods, (m) => reads(m, BETA), 'lrp-alphabeta');
+  needReader('--composite', opts.composite !== undefined, methods, isComposite, compositeMethods().join(', '));
   needReader('--box', box !== null, methods, (m) => usesZBox(m, composite), `methods with the zB rule (lrp, clrp1, clrp2 with the gu2018 or epsilon-gamma-box composite; --composite is ${composite})`);
   needReader('--normalize', normalize, methods, isContrastive, 'the contrastive methods (clrp1, clrp2, contrastive-excitation)');
-  const metaLearningRate = opts.metaLr === undefined ? undefined : parseNumber('--meta-lr', opts.metaLr, (v) => v > 0, 'greater than 0, e.g. 1e-4');
+  const metaLearningRate = opts.metaLr === undefined ? undefined : META_LR.parse(opts.metaLr);
   needReader('--meta-lr', metaLearningRate !== undefined, methods, readsMetaLr, `the gradient-family methods (${GRADIENT_FAMILY.join(', ')})`);
+
+  const extra: Record<string, unknown> = {};
+  for (const param of extraParams()) {
+    const given = (opts as Record<string, unknown>)[flagKey(param.flag)];
+    if (given === undefined) continue;
+    extra[param.name] = param.type === 'boolean' ? given === true : param.parse(String(given));
+    needReader(`--${flagName(param.flag)}`, true, methods, (m) => reads(m, param), readersOf(param).join(', '));
+  }
 
   return {
     epsilon, epsilonGiven: opts.epsilon !== undefined, alpha, beta, composite, box, normalize, seed,
     zbMethods: methods.filter((m): m is MethodName => usesZBox(m, composite)),
     ...(metaLearningRate !== undefined ? { metaLearningRate } : {}),
+    ...(Object.keys(extra).length > 0 ? { extra } : {}),
   };
 }
 
@@ -193,10 +169,10 @@ export function resolveBox(request: ParamRequest, preprocess: Preprocess | null,
 }
 
 /** The parameters `method` reads, defaults filled in (what is passed to the library and reported). */
-export function paramsFor(method: ExplainMethodName, request: ParamRequest, box: PixelBox | null): MethodParams {
+export function paramsFor(method: string, request: ParamRequest, box: PixelBox | null): MethodParams {
   const p: MethodParams = {};
-  if (method === 'lrp-epsilon') p.epsilon = request.epsilon;
-  if (method === 'lrp-alphabeta') {
+  if (reads(method, EPSILON) && !isComposite(method)) p.epsilon = request.epsilon;
+  if (reads(method, ALPHA)) {
     p.alpha = request.alpha;
     p.beta = request.beta;
   }
@@ -209,7 +185,12 @@ export function paramsFor(method: ExplainMethodName, request: ParamRequest, box:
     }
   }
   if (isContrastive(method) && request.normalize) p.normalize = true;
-  if (request.seed !== undefined) p.seed = request.seed;
+  if (request.seed !== undefined && reads(method, SEED)) p.seed = request.seed;
   if (request.metaLearningRate !== undefined && readsMetaLr(method)) p.metaLearningRate = request.metaLearningRate;
+  for (const param of extraParams()) {
+    if (!reads(method, param)) continue;
+    const value = request.extra?.[param.name] ?? param.default;
+    if (value !== undefined) (p as Record<string, unknown>)[param.name] = value;
+  }
   return p;
 }

@@ -1,9 +1,39 @@
 /**
- * `--target` values: a comma-separated list of class indices, `max` (the predicted class) and
- * `topK` (the K best classes), e.g. `--target max,3,top5`. The flag may be repeated.
+ * Targets, in one place: the `TargetSpec`s `explain` takes (a class index, `max`, `topK`), their
+ * parsing from text (`--target max,3,top5`, repeatable), their range checks against a model's
+ * classes, and the slots of the result's K axis they fill.
  */
 import { BacklightError } from '../errors.js';
-import type { TargetSpec } from '../methods/explainer.js';
+
+/** One target: a class index, `'max'` (the predicted class) or `'topK'` such as `'top3'` (the K best). */
+export type TargetSpec = number | 'max' | `top${number}`;
+
+const TOP_K = /^top([0-9]+)$/;
+
+/** K of a `topK` spec (1 for `max`, 0 for a class index); NaN when the text is no `topK`. */
+export function topKOf(spec: TargetSpec): number {
+  if (spec === 'max') return 1;
+  if (typeof spec === 'number') return 0;
+  const m = TOP_K.exec(spec);
+  return m ? Number(m[1]) : NaN;
+}
+
+/** The library's check of one spec: a class index in range, 'max', or 'topK' with 1 ≤ K ≤ classes. */
+export function checkTargetSpec(spec: TargetSpec, classes: number): void {
+  if (typeof spec === 'number') checkClass(spec, classes);
+  else {
+    const k = topKOf(spec);
+    if (!(k >= 1 && k <= classes)) throw new BacklightError(`target '${spec}' is not a class index, 'max' or 'topK' with 1 ≤ K ≤ ${classes}`, 'usage');
+  }
+}
+
+/** The library's check of a class index (given targets and seeds). */
+export function checkClass(c: number, classes: number): number {
+  if (!Number.isInteger(c) || c < 0 || c >= classes) {
+    throw new BacklightError(`target ${c} is out of range for a model with ${classes} classes (0–${classes - 1})`, 'usage');
+  }
+  return c;
+}
 
 /** One slot of the [N, K, …] result: a target spec, or one rank of a `topK` spec. */
 export interface TargetPosition {
@@ -27,9 +57,8 @@ export function parseTargets(text: string): TargetSpec[] {
       if (!Number.isSafeInteger(c)) throw new BacklightError(`target '${raw.trim()}' is not a valid class index`, 'usage');
       specs.push(c);
     } else {
-      const m = /^top([0-9]+)$/.exec(token);
-      if (!m) throw new BacklightError(`malformed target '${raw.trim()}' (${MALFORMED})`, 'usage');
-      const k = Number(m[1]);
+      const k = topKOf(token as TargetSpec);
+      if (Number.isNaN(k)) throw new BacklightError(`malformed target '${raw.trim()}' (${MALFORMED})`, 'usage');
       if (!(k >= 1)) throw new BacklightError(`target '${raw.trim()}': K must be at least 1`, 'usage');
       specs.push(`top${k}`);
     }
@@ -52,7 +81,7 @@ export function parseTargetList(values: readonly string[]): TargetSpec[] {
   return out;
 }
 
-/** Checks class indices and K against the model's number of classes. */
+/** The command line's check of class indices and K against the model's number of classes. */
 export function validateTargets(specs: readonly TargetSpec[], classes: number): void {
   for (const s of specs) {
     if (typeof s === 'number') {
@@ -60,7 +89,7 @@ export function validateTargets(specs: readonly TargetSpec[], classes: number): 
         throw new BacklightError(`target ${s} is out of range: the model has ${classes} classes (0–${classes - 1})`, 'usage');
       }
     } else if (s !== 'max') {
-      const k = Number(s.slice(3));
+      const k = topKOf(s);
       if (k > classes) throw new BacklightError(`target '${s}' asks for more classes than the model has (${classes})`, 'usage');
     }
   }
@@ -72,7 +101,7 @@ export function targetPositions(specs: readonly TargetSpec[]): TargetPosition[] 
   for (const s of specs) {
     if (typeof s === 'number' || s === 'max') out.push({ spec: String(s) });
     else {
-      const k = Number(s.slice(3));
+      const k = topKOf(s);
       for (let r = 1; r <= k; r++) out.push({ spec: s, rank: r });
     }
   }

@@ -1,0 +1,143 @@
+/**
+ * `backlight explain`, running a plan: output folders, model, preprocessing, inputs, targets and
+ * labels checked before anything is computed; then every method of every input, its files
+ * (outputs.ts) and summary.json.
+ */
+import { dirname, join } from 'node:path';
+import { BacklightError, Explainer, paramsFor, resolveBox, targetPositions, validateTargets, type CoreExplainer, type ExplainMethodName, type Explanation, type MethodParams } from '../../index.js';
+import { checkWritableFolder, writeFileAtomic } from '../../io/files.js';
+import type { CliIO } from '../errors.js';
+import { loadInput, resolveInputPreprocess, shapeText, stemOf, type InputBatch } from '../inputs.js';
+import { readLabels } from '../labels.js';
+import { startProgress } from '../progress.js';
+import { displayOf } from '../render.js';
+import { commandLine, prettyJson, round, summarizePreprocess, versions, type DisplaySummary, type ExplainReport, type InputReport } from '../summary.js';
+import { writeInput } from './outputs.js';
+import { frameworkOptionsFor, type ExplainCliOptions, type ExplainPlan, type RunContext } from './plan.js';
+
+/** Dims the library canonicalizes with for this batch (a fixed batch of 1 runs image by image). */
+function canonicalDims(explainer: CoreExplainer, dims: readonly number[]): number[] {
+  return explainer.inputShape[0] === 1 ? [1, ...dims.slice(1)] : [...dims];
+}
+
+function classCount(explainer: CoreExplainer, dims: readonly number[], source: string): number {
+  const out = explainer.canonical(canonicalDims(explainer, dims)).graph.outputs[0]!;
+  if (out.shape.length !== 2 || typeof out.shape[1] !== 'number') {
+    throw new BacklightError(`${source}: the model output '${out.name}' has shape ${shapeText(out.shape)}; Backlight explains classifiers whose output is [batch, classes]`);
+  }
+  return out.shape[1];
+}
+
+/** `--list-layers`: prints the layers one can compute layer maps at, and writes nothing. */
+export async function listLayers(opts: ExplainCliOptions, io: CliIO): Promise<void> {
+  const explainer = await Explainer.load(opts.model);
+  let dims: number[] | undefined;
+  const npy = opts.inputNpy?.[0];
+  if (npy !== undefined) {
+    const batch = await loadInput({ kind: 'npy', file: npy }, explainer, null);
+    dims = canonicalDims(explainer, batch.tensor.dims);
+  }
+  const layers = explainer.layers(dims);
+  if (opts.json) io.stdout(`${JSON.stringify(layers)}\n`);
+  else for (const l of layers) io.stdout(`${l.name}\t${l.op}\t${shapeText(l.shape)}\n`);
+}
+
+/** Runs `explain` for a validated plan and writes its files; returns the summary. */
+export async function explainCommand(plan: ExplainPlan, io?: CliIO): Promise<ExplainReport> {
+  const t0 = performance.now();
+
+  // Output folders: distinct per input, creatable and writable, before any work.
+  const seen = new Map<string, string>();
+  for (const { file } of plan.inputs) {
+    const dir = join(plan.out, stemOf(file));
+    const other = seen.get(dir);
+    if (stemOf(file) === 'summary.json') throw new BacklightError(`input '${file}' would write to '${dir}', where summary.json goes; rename it`, 'usage');
+    if (other !== undefined) throw new BacklightError(`inputs '${other}' and '${file}' would both write to '${dir}'; rename one of them`, 'usage');
+    seen.set(dir, file);
+  }
+  await checkWritableFolder(plan.out);
+  for (const dir of seen.keys()) await checkWritableFolder(dir);
+  if (plan.dumpGraph) await checkWritableFolder(dirname(plan.dumpGraph), 'folder of --dump-graph');
+
+  // Model, preprocessing, inputs, targets and labels: all checked before anything is computed.
+  const explainer = await Explainer.load(plan.model, { threads: plan.threads });
+  const preprocess = resolveInputPreprocess(plan.preprocess, explainer, plan.inputs[0]!.kind);
+  const batches: InputBatch[] = [];
+  for (const spec of plan.inputs) batches.push(await loadInput(spec, explainer, preprocess));
+  let classes = 0;
+  for (const b of batches) {
+    classes = classCount(explainer, b.tensor.dims, plan.model);
+    validateTargets(plan.targets, classes);
+  }
+  const labels = plan.labels !== undefined ? await readLabels(plan.labels, classes) : null;
+  const box = resolveBox(plan.params, preprocess, batches[0]!.geometry?.channels ?? null);
+  const params = Object.fromEntries(plan.methods.map((m) => [m, paramsFor(m, plan.params, box)])) as Record<ExplainMethodName, MethodParams>;
+  if (plan.layers.layers.length > 0) {
+    const known = new Set(explainer.layers(canonicalDims(explainer, batches[0]!.tensor.dims)).map((l) => l.name));
+    const unknown = plan.layers.layers.find((l) => !known.has(l));
+    if (unknown !== undefined) throw new BacklightError(`unknown layer '${unknown}': it is no 4-D tensor [N, C, h, w] of the model (--list-layers prints them)`, 'usage');
+  }
+  const loadMs = performance.now() - t0;
+
+  let dumpGraph: string | null = null;
+  if (plan.dumpGraph) {
+    const first = batches[0]!;
+    const bytes = explainer.compileToOnnx(canonicalDims(explainer, first.tensor.dims), { method: plan.methods[0]!, target: plan.targets, reductions: [], params: params[plan.methods[0]!], ...frameworkOptionsFor(plan.methods[0]!, plan.layers) });
+    await writeFileAtomic(plan.dumpGraph, bytes);
+    dumpGraph = plan.dumpGraph;
+  }
+
+  // Steps: every method of every input, then drawing and writing its files.
+  const several = batches.length > 1 || plan.methods.length > 1;
+  const progress = startProgress(io, batches.length * (plan.methods.length + 1), several && plan.format === 'text');
+  const ctx: RunContext = { plan, explainer, positions: targetPositions(plan.targets), labels, progress, params };
+  const reports: InputReport[] = [];
+  try {
+    for (const batch of batches) reports.push(await explainInput(ctx, batch));
+  } finally {
+    progress.stop();
+  }
+
+  const display: DisplaySummary = { png: plan.pictures.png, methods: {}, clipPercentile: plan.pictures.clip, opacity: plan.pictures.opacity };
+  for (const m of plan.methods) {
+    const how = displayOf(m, plan.pictures.signed);
+    display.methods[m] = { values: how.signed ? 'signed channel sum' : 'max |.| over channels', colormap: how.colormap };
+  }
+  const summary = join(plan.out, 'summary.json');
+  const report: ExplainReport = {
+    command: 'explain',
+    commandLine: commandLine(plan.argv),
+    argv: plan.argv,
+    versions: versions(),
+    model: plan.model,
+    classes,
+    labels: plan.labels ?? null,
+    out: plan.out,
+    methods: plan.methods,
+    params: Object.fromEntries(plan.methods.filter((m) => Object.keys(params[m]).length > 0).map((m) => [m, params[m]])),
+    zbBounds: box && { source: plan.boxSource === 'box' ? '--box' : 'preprocessing', low: [...box.low], high: [...box.high] },
+    targets: plan.targets.map(String),
+    preprocessing: summarizePreprocess(preprocess),
+    display,
+    inputs: reports,
+    dumpGraph,
+    summary,
+    timings: { loadMs: round(loadMs), totalMs: 0 },
+  };
+  report.timings.totalMs = round(performance.now() - t0);
+  await writeFileAtomic(summary, `${prettyJson(report)}\n`);
+  return report;
+}
+
+/** Explains one input with every method, then writes all its files (all or none). */
+async function explainInput(ctx: RunContext, batch: InputBatch): Promise<InputReport> {
+  const { plan, explainer, progress } = ctx;
+  // Compute everything for this input, then write: a failing run writes no file of it.
+  const results: Explanation<ExplainMethodName>[] = [];
+  for (const method of plan.methods) {
+    progress.begin(`${batch.stem}: ${method}`);
+    results.push(await explainer.explain(batch.tensor, { method, target: plan.targets, reductions: [], params: ctx.params[method], ...frameworkOptionsFor(method, plan.layers) }));
+    progress.done();
+  }
+  return writeInput(ctx, batch, results);
+}
