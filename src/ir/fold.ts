@@ -274,6 +274,42 @@ export function foldNode(node: Node, ins: (Tensor | undefined)[]): Tensor[] | un
       const fmod = attrInt(node, 'fmod', 0) === 1;
       return [elementwise(node, ins as Tensor[], fmod ? (a, b) => a! % b! : (a, b) => a! - b! * Math.floor(a! / b!))];
     }
+    case 'CumSum': {
+      if (!x || !ins[1]) return undefined;
+      const axis = normAxis(c(1)![0]!, x.dims.length);
+      const exclusive = attrInt(node, 'exclusive', 0) === 1;
+      const reverse = attrInt(node, 'reverse', 0) === 1;
+      const vals = toNumbers(x);
+      const out = new Array<number>(vals.length).fill(0);
+      const inner = sizeOf(x.dims.slice(axis + 1));
+      const len = x.dims[axis]!;
+      const outer = sizeOf(x.dims.slice(0, axis));
+      for (let o = 0; o < outer; o++)
+        for (let k = 0; k < inner; k++) {
+          let acc = 0;
+          for (let j = 0; j < len; j++) {
+            const i = reverse ? len - 1 - j : j;
+            const at = (o * len + i) * inner + k;
+            if (exclusive) {
+              out[at] = acc;
+              acc += vals[at]!;
+            } else {
+              acc += vals[at]!;
+              out[at] = acc;
+            }
+          }
+        }
+      return [fromNumbers(x.dtype, [...x.dims], out)];
+    }
+    case 'EyeLike': {
+      if (!x || x.dims.length !== 2) return undefined;
+      const k = attrInt(node, 'k', 0);
+      const [r, cols] = x.dims as [number, number];
+      const out = new Array<number>(r * cols).fill(0);
+      for (let i = 0; i < r; i++) if (i + k >= 0 && i + k < cols) out[i * cols + i + k] = 1;
+      const dt = attrInt(node, 'dtype');
+      return [fromNumbers(dt === 7 ? 'int64' : dt === 6 ? 'int32' : dt === undefined ? x.dtype : 'float32', [...x.dims], out)];
+    }
     case 'ScatterND': {
       if (!x || !ins[1] || !ins[2] || attrString(node, 'reduction', 'none') !== 'none') return undefined;
       const idx = toNumbers(ins[1]);

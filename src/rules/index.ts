@@ -93,7 +93,7 @@ export const RULES: ReadonlyMap<string, OpRules> = new Map<string, OpRules>([
 export const CANONICALIZED_OPS: readonly string[] = [
   'Identity', 'Dropout', 'Softmax', 'LogSoftmax', 'Constant', 'Shape', 'Size', 'Gather', 'Cast', 'ConstantOfShape',
   'Range', 'Expand', 'Equal', 'Where', 'Neg', 'Sqrt', 'Reciprocal', 'Floor', 'Ceil', 'Greater', 'Less', 'Not', 'Max', 'Min',
-  'DequantizeLinear', 'Mod', 'Sign', 'And', 'Or', 'GreaterOrEqual', 'LessOrEqual', 'ScatterND',
+  'DequantizeLinear', 'Mod', 'Sign', 'And', 'Or', 'GreaterOrEqual', 'LessOrEqual', 'ScatterND', 'CumSum', 'EyeLike',
 ];
 
 export function supportedOps(): string[] {

@@ -52,14 +52,15 @@ class Gate(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, lo, hi, method):
-        ctx.save_for_backward(x)
-        ctx.lo, ctx.hi, ctx.method = lo, hi, method
-        return x.clamp(min=lo) if hi is None else x.clamp(min=lo, max=hi)
+        mask = (x > lo) if hi is None else ((x > lo) & (x < hi))
+        ctx.save_for_backward(mask)
+        ctx.method = method
+        y = x.clamp(min=lo) if hi is None else x.clamp(min=lo, max=hi)
+        return y
 
     @staticmethod
     def backward(ctx, r):
-        (x,) = ctx.saved_tensors
-        mask = (x > ctx.lo) if ctx.hi is None else ((x > ctx.lo) & (x < ctx.hi))
+        (mask,) = ctx.saved_tensors
         if ctx.method == 'gradient':
             return r * mask, None, None, None
         if ctx.method == 'deconvnet':
@@ -108,10 +109,10 @@ def seeded(name):
 def input_gradient(model, x, target, method):
     gated(method)
     try:
-        xd = x.detach().clone().double().requires_grad_(True)
+        xd = x.detach().clone().to(next(model.parameters()).dtype).requires_grad_(True)
         logits = model(xd)
         logits[0, target].backward()
-        return xd.grad[0].flatten().tolist()
+        return xd.grad[0].flatten().double().tolist()
     finally:
         ungated()
 
@@ -154,6 +155,8 @@ def export(name, out):
             'guided-backprop': input_gradient(model64, x, target, 'guided'),
             'deconvnet': input_gradient(model64, x, target, 'deconvnet'),
         }
+        # torch's own float32 gradient: how far float32 rounding alone moves it (ReLU and max-pool near-ties).
+        ref['torch-float32-gradient'] = input_gradient(seeded(name), x, target, 'gradient')
         with open(os.path.join(out, f'{name}.json'), 'w') as f:
             json.dump(ref, f)
 
