@@ -13,7 +13,9 @@
  *   guided-backprop   max(0, R) · f'(x)                 (both masks)
  * Rectifiers are Relu, LeakyRelu, PRelu and Clip with min == 0 (ReLU6). Every other op, Sigmoid, Tanh,
  * HardSigmoid, HardSwish and Clip with min != 0 included, uses its true derivative in every method,
- * and MaxPool routes the signal to its forward winner (the first maximum in row-major window order).
+ * and MaxPool routes the signal to its forward winner (the first maximum in row-major window order);
+ * ReduceMax and ReduceMin share it evenly among tied winners (as PyTorch's amax/amin). Normalizations
+ * (Layer-, Instance-, GroupNormalization) are differentiated from their Jacobian within each group.
  */
 import { attrFloat, attrInt, attrInts, attrString, type Graph, type Node } from '../../src/ir/graph.js';
 import { toNumbers } from '../../src/ir/tensor.js';
@@ -574,8 +576,10 @@ function reduceBackward(node: Node, x: RefTensor, y: RefTensor, ins: Ins, R: Flo
 }
 
 /**
- * LayerNormalization (over the axes from `axis` on) and InstanceNormalization (over the spatial
- * axes): the normalized groups are contiguous runs of `inner` elements. γ and β of each element.
+ * LayerNormalization (over the axes from `axis` on), InstanceNormalization (over the spatial axes)
+ * and GroupNormalization (over each group of channels and the spatial axes): the normalized groups
+ * are contiguous runs of `inner` elements. γ and β of each element (GroupNormalization: per group
+ * before opset 21, per channel from 21, told apart by their length).
  */
 function normGroups(node: Node, x: RefTensor, ins: Ins): { inner: number; gamma: Float64Array; beta: Float64Array; eps: number } {
   const n = x.data.length;
@@ -592,6 +596,18 @@ function normGroups(node: Node, x: RefTensor, ins: Ins): { inner: number; gamma:
     };
     spread(ins[1], gamma);
     spread(ins[2], beta);
+  } else if (node.op === 'GroupNormalization') {
+    const G = attrInt(node, 'num_groups', 0);
+    const C = x.dims[1]!, area = numel(x.dims.slice(2));
+    if (G < 1 || C % G !== 0) throw new Error(`node '${node.name}' (GroupNormalization): ${G} groups for ${C} channels`);
+    inner = (C / G) * area;
+    const [s, b] = [need(node, ins, 1), need(node, ins, 2)];
+    for (let k = 0; k < n; k++) {
+      const c = Math.floor(k / area) % C;
+      const at = s.data.length === C ? c : Math.floor(c / (C / G));
+      gamma[k] = s.data[at]!;
+      beta[k] = b.data[at]!;
+    }
   } else {
     inner = numel(x.dims.slice(2));
     const C = x.dims[1]!;
@@ -912,7 +928,12 @@ function evalNode(node: Node, ins: Ins): RefTensor[] {
         }
       return [y];
     }
-    case 'LayerNormalization': case 'InstanceNormalization': {
+    case 'Gelu': {
+      const tanhForm = attrString(node, 'approximate', 'none') === 'tanh';
+      const k = Math.sqrt(2 / Math.PI);
+      return [map1(x(), (v) => (tanhForm ? 0.5 * v * (1 + Math.tanh(k * (v + 0.044715 * v ** 3))) : 0.5 * v * (1 + erf(v / Math.SQRT2))))];
+    }
+    case 'LayerNormalization': case 'InstanceNormalization': case 'GroupNormalization': {
       const X = x();
       if (node.outputs.slice(1).some((o) => o)) throw new Error(`node '${node.name}' (${node.op}): the Mean and InvStdDev outputs are not supported`);
       const { inner, gamma, beta, eps } = normGroups(node, X, ins);
@@ -1256,8 +1277,23 @@ function backNode(node: Node, ins: Ins, outs: RefTensor[], gOut: Float64Array[],
         }
       return [dx];
     }
-    case 'LayerNormalization': case 'InstanceNormalization':
+    case 'LayerNormalization': case 'InstanceNormalization': case 'GroupNormalization':
       return [normBackward(node, x(), ins, R)];
+    case 'Gelu': {
+      const X = x();
+      const k = Math.sqrt(2 / Math.PI);
+      if (attrString(node, 'approximate', 'none') === 'tanh') {
+        return [chain(R, (i) => {
+          const v = X.data[i]!, t = Math.tanh(k * (v + 0.044715 * v ** 3));
+          return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * k * (1 + 3 * 0.044715 * v * v);
+        })];
+      }
+      // Φ(x) + x·φ(x)
+      return [chain(R, (i) => {
+        const v = X.data[i]!;
+        return 0.5 * (1 + erf(v / Math.SQRT2)) + (v * Math.exp(-0.5 * v * v)) / Math.sqrt(2 * Math.PI);
+      })];
+    }
     case 'Gather':
       return [scatterBy(x().data.length, gatherMap(node, x(), need(node, ins, 1)).map, R)];
     case 'Expand':

@@ -633,6 +633,21 @@ export function tinyUnaryNet(seed = 201): TinyModel {
   return b.finish(b.op('Relu', [b.op('Sum', terms)]));
 }
 
+/**
+ * Conv → Gelu (the opset-20 op; `approximate` 'none' or 'tanh') → Conv → GroupNormalization (2
+ * groups of 2 channels; opset 21: γ, β per channel) → Relu → Flatten → Gemm, encoded at opset 21.
+ * The importer writes both ops out in opset-17 ops (src/onnx/lower.ts); `graph` keeps them fused,
+ * so the eager reference computes them directly.
+ */
+export function tinyFusedOpsNet(approximate: 'none' | 'tanh', seed = 211): TinyModel {
+  const b = new TinyGraphBuilder(`fused_gelu_${approximate}_groupnorm`, [1, 2, 5, 5], seed);
+  const g = b.op('Gelu', [b.conv(b.input, 2, 4, { gain: 2 })], { approximate: { type: 'string', value: approximate } });
+  const c = b.conv(g, 4, 4);
+  const n = b.op('GroupNormalization', [c, b.randomRange('gn_gamma', [4], 0.5, 1.5), b.randomWeight('gn_beta', [4], 0.3)], { num_groups: intAttr(2), epsilon: floatAttr(1e-5) });
+  const m = b.finish(b.op('Relu', [n]));
+  return { ...m, bytes: encodeModel(m.graph, 'backlight-tests', 21) };
+}
+
 /** Every model of the blocks above (with biases), for the reference's own checks. */
 export function modernTinyModels(): TinyModel[] {
   return [
@@ -644,5 +659,7 @@ export function modernTinyModels(): TinyModel[] {
     tinyAttentionNet(),
     tinyRoutingReduceNet(),
     tinyUnaryNet(),
+    tinyFusedOpsNet('none'),
+    tinyFusedOpsNet('tanh'),
   ];
 }
