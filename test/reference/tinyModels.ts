@@ -611,8 +611,9 @@ export function tinyRoutingReduceNet(seed = 191): TinyModel {
 
 /**
  * Elementwise functions of a signal on safe ranges, summed: Exp(x/2), Log(|x| + 1), Sqrt(|x| + ¼),
- * Reciprocal(|x| + 1), Neg(Softplus(x)), Elu, Sin, Cos, and Identity, Cast to float and Dropout
- * → Relu → Flatten → Gemm.
+ * Reciprocal(|x| + 1), Neg(Softplus(x)), Elu, Sin, Cos, LogSoftmax over channels, Identity, Cast to
+ * float and Dropout, and x times its channel mean (a product of two signals, neither a gate, one
+ * broadcast: LRP's uniform rule) → Relu → Flatten → Gemm.
  */
 export function tinyUnaryNet(seed = 201): TinyModel {
   const b = new TinyGraphBuilder('unary', [1, 2, 4, 4], seed);
@@ -629,6 +630,8 @@ export function tinyUnaryNet(seed = 201): TinyModel {
     b.op('Sin', [c]),
     b.op('Cos', [c]),
     b.op('Dropout', [b.op('Cast', [b.op('Identity', [c])], { to: intAttr(1) })]),
+    b.op('LogSoftmax', [c], { axis: intAttr(1) }),
+    b.op('Mul', [c, b.op('ReduceMean', [c], { axes: intsAttr([1]), keepdims: intAttr(1) })]),
   ];
   return b.finish(b.op('Relu', [b.op('Sum', terms)]));
 }
