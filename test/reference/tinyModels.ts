@@ -651,6 +651,20 @@ export function tinyFusedOpsNet(approximate: 'none' | 'tanh', seed = 211): TinyM
   return { ...m, bytes: encodeModel(m.graph, 'backlight-tests', 21) };
 }
 
+/**
+ * Powers: x^1 and x^2.5 of a positive signal, and a constant base raised to a signal (1.5^(x/3)),
+ * summed → Relu → Flatten → Gemm. LRP refuses the input-dependent exponent, so this model is for
+ * the gradient family only.
+ */
+export function tinyPowNet(seed = 221): TinyModel {
+  const b = new TinyGraphBuilder('pow', [1, 2, 4, 4], seed);
+  const c = b.conv(b.input, 2, 3);
+  const k = (v: number): string => b.floatConst('c', [], [v]);
+  const positive = b.op('Add', [b.op('Abs', [c]), k(0.5)]);
+  const terms = [b.op('Pow', [c, k(1)]), b.op('Pow', [positive, k(2.5)]), b.op('Pow', [k(1.5), b.op('Div', [c, k(3)])])];
+  return b.finish(b.op('Relu', [b.op('Sum', terms)]));
+}
+
 /** Every model of the blocks above (with biases), for the reference's own checks. */
 export function modernTinyModels(): TinyModel[] {
   return [

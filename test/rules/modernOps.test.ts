@@ -26,6 +26,7 @@ import {
   tinyGatedActivationNet,
   tinyInstanceNormNet,
   tinyLayerNormNet,
+  tinyPowNet,
   tinySqueezeExcitationNet,
   type TinyModel,
 } from '../reference/tinyModels.js';
@@ -63,7 +64,13 @@ async function runOrt(bytes: Uint8Array, input: Float32Array, dims: number[]): P
 }
 
 describe('eager reference on modern blocks', () => {
-  it.each(models.map((m) => [m.name, m] as const))('%s: forward equals onnxruntime, gradient equals finite differences', async (_, m) => {
+  it('LRP refuses a power with an input-dependent exponent', async () => {
+    const m = tinyPowNet();
+    const ex = await Explainer.load(m.bytes);
+    await expect(ex.explain({ data: randomInput(m.inputShape, 7), dims: m.inputShape }, { method: 'lrp-epsilon', target: 0 })).rejects.toThrow(/input-dependent exponent/);
+  });
+
+  it.each([...models, tinyPowNet()].map((m) => [m.name, m] as const))('%s: forward equals onnxruntime, gradient equals finite differences', async (_, m) => {
     const x = randomInput(m.inputShape, 7);
     const logits = forward(m.graph, x).get('logits')!;
     expect(relativeL2(await runOrt(m.bytes, x, m.inputShape), logits.data)).toBeLessThan(1e-5);
@@ -76,7 +83,7 @@ describe('eager reference on modern blocks', () => {
 });
 
 describe('gradient family: compiled rules equal the eager reference (N = 2, K = 2 random seeds)', () => {
-  for (const m of models) {
+  for (const m of [...models, tinyPowNet()]) {
     it.each(GRADIENT_FAMILY.map((method) => [method] as const))(`${m.name}: %s`, async (method) => {
       const ex = await Explainer.load(m.bytes);
       const dims = batchDims(m);
