@@ -47,6 +47,9 @@ const LRP_CASES: LrpCase[] = [
   { label: 'lrp-epsilon ε=0.1', method: 'lrp-epsilon', params: { epsilon: 0.1 } },
   { label: 'lrp-zplus', method: 'lrp-zplus', params: {} },
   { label: 'lrp epsilon-gamma-box ε=0.01', method: 'lrp', params: { composite: 'epsilon-gamma-box', box: BOX, epsilon: 0.01 } },
+  { label: 'lrp epsilon-plus-flat', method: 'lrp', params: { composite: 'epsilon-plus-flat' } },
+  { label: 'clrp2', method: 'clrp2', params: { box: BOX } },
+  { label: 'excitation', method: 'excitation', params: {} },
 ];
 
 const models = modernTinyModels();
