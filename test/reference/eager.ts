@@ -13,7 +13,9 @@
  *   guided-backprop   max(0, R) · f'(x)                 (both masks)
  * Rectifiers are Relu, LeakyRelu, PRelu and Clip with min == 0 (ReLU6). Every other op, Sigmoid, Tanh,
  * HardSigmoid, HardSwish and Clip with min != 0 included, uses its true derivative in every method,
- * and MaxPool routes the signal to its forward winner (the first maximum in row-major window order).
+ * and MaxPool routes the signal to its forward winner (the first maximum in row-major window order);
+ * ReduceMax and ReduceMin share it evenly among tied winners (as PyTorch's amax/amin). Normalizations
+ * (Layer-, Instance-, GroupNormalization) are differentiated from their Jacobian within each group.
  */
 import { attrFloat, attrInt, attrInts, attrString, type Graph, type Node } from '../../src/ir/graph.js';
 import { toNumbers } from '../../src/ir/tensor.js';
@@ -488,6 +490,222 @@ function elementwiseForward(node: Node, ins: RefTensor[], f: (...v: number[]) =>
   return y;
 }
 
+// ───────────────────────────── ops of modern classifiers ─────────────────────────────
+
+/**
+ * erf in Float64: its Maclaurin series below |x| = 2.5 (alternating terms no larger than ~e^{6.25},
+ * so ~1e-14 absolute), Laplace's continued fraction for erfc above.
+ */
+export function erf(x: number): number {
+  const a = Math.abs(x);
+  if (a < 2.5) {
+    let term = x, sum = x;
+    for (let n = 1; n < 200; n++) {
+      term *= (-x * x) / n;
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+    }
+    return (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  // erfc(a) = exp(−a²)/√π · 1/(a + (1/2)/(a + 1/(a + (3/2)/(a + 2/(a + …))))), evaluated from the tail.
+  let f = a;
+  for (let k = 120; k >= 1; k--) f = a + k / 2 / f;
+  const erfc = Math.exp(-a * a) / Math.sqrt(Math.PI) / f;
+  return x < 0 ? erfc - 1 : 1 - erfc;
+}
+
+/** The reduced axes of a Reduce* node (input 1 or the `axes` attribute); empty: all, or none with noop_with_empty_axes. */
+function reducedAxisSet(node: Node, x: RefTensor, ins: Ins): Set<number> {
+  const given = ins[1] ? ints(ins[1]) : (attrInts(node, 'axes') ?? []);
+  const r = x.dims.length;
+  if (given.length === 0) return new Set(attrInt(node, 'noop_with_empty_axes', 0) === 1 ? [] : x.dims.map((_, i) => i));
+  return new Set(given.map((a) => normAxis(a, r)));
+}
+
+/** For every input element of a reduction, the flat index of its output element; and the output dims. */
+function reduceMap(node: Node, x: RefTensor, ins: Ins): { dims: number[]; map: Int32Array; count: number } {
+  const axes = reducedAxisSet(node, x, ins);
+  const keep = attrInt(node, 'keepdims', 1) === 1;
+  const kept = x.dims.map((d, i) => (axes.has(i) ? 1 : d));
+  const dims = keep ? kept : x.dims.filter((_, i) => !axes.has(i));
+  const str = rowStrides(kept);
+  const map = new Int32Array(x.data.length);
+  for (let k = 0; k < map.length; k++) {
+    const idx = unravel(k, x.dims);
+    let off = 0;
+    for (let i = 0; i < idx.length; i++) if (!axes.has(i)) off += idx[i]! * str[i]!;
+    map[k] = off;
+  }
+  return { dims, map, count: numel(x.dims.filter((_, i) => axes.has(i))) };
+}
+
+function reduceForward(node: Node, x: RefTensor, ins: Ins): RefTensor {
+  const { dims, map, count } = reduceMap(node, x, ins);
+  const y = tensor(dims);
+  const isMax = node.op === 'ReduceMax', isMin = node.op === 'ReduceMin';
+  if (isMax || isMin) y.data.fill(isMax ? -Infinity : Infinity);
+  for (let k = 0; k < map.length; k++) {
+    const v = x.data[k]!, o = map[k]!;
+    if (isMax) y.data[o] = Math.max(y.data[o]!, v);
+    else if (isMin) y.data[o] = Math.min(y.data[o]!, v);
+    else y.data[o]! += node.op === 'ReduceSumSquare' || node.op === 'ReduceL2' ? v * v : v;
+  }
+  if (node.op === 'ReduceMean') for (let o = 0; o < y.data.length; o++) y.data[o]! /= count;
+  if (node.op === 'ReduceL2') for (let o = 0; o < y.data.length; o++) y.data[o] = Math.sqrt(y.data[o]!);
+  return y;
+}
+
+/** The vector–Jacobian product of a reduction (max/min: the signal shared evenly among tied winners, as PyTorch's amax). */
+function reduceBackward(node: Node, x: RefTensor, y: RefTensor, ins: Ins, R: Float64Array): Float64Array {
+  const { map, count } = reduceMap(node, x, ins);
+  const dx = new Float64Array(x.data.length);
+  const ties = new Float64Array(y.data.length);
+  if (node.op === 'ReduceMax' || node.op === 'ReduceMin') for (let k = 0; k < map.length; k++) if (x.data[k] === y.data[map[k]!]) ties[map[k]!]! += 1;
+  for (let k = 0; k < map.length; k++) {
+    const o = map[k]!, r = R[o]!, v = x.data[k]!;
+    switch (node.op) {
+      case 'ReduceMean': dx[k] = r / count; break;
+      case 'ReduceSum': dx[k] = r; break;
+      case 'ReduceSumSquare': dx[k] = 2 * v * r; break;
+      case 'ReduceL2': dx[k] = y.data[o] === 0 ? 0 : (v / y.data[o]!) * r; break;
+      default: dx[k] = v === y.data[o] ? r / ties[o]! : 0;
+    }
+  }
+  return dx;
+}
+
+/**
+ * LayerNormalization (over the axes from `axis` on), InstanceNormalization (over the spatial axes)
+ * and GroupNormalization (over each group of channels and the spatial axes): the normalized groups
+ * are contiguous runs of `inner` elements. γ and β of each element (GroupNormalization: per group
+ * before opset 21, per channel from 21, told apart by their length).
+ */
+function normGroups(node: Node, x: RefTensor, ins: Ins): { inner: number; gamma: Float64Array; beta: Float64Array; eps: number } {
+  const n = x.data.length;
+  const gamma = new Float64Array(n).fill(1), beta = new Float64Array(n);
+  let inner: number;
+  if (node.op === 'LayerNormalization') {
+    const a = normAxis(attrInt(node, 'axis', -1), x.dims.length);
+    const tail = x.dims.slice(a);
+    inner = numel(tail);
+    const spread = (t: RefTensor | undefined, into: Float64Array): void => {
+      if (!t) return;
+      const off = broadcastOffsets(tail, t.dims);
+      for (let k = 0; k < n; k++) into[k] = t.data[off[k % inner]!]!;
+    };
+    spread(ins[1], gamma);
+    spread(ins[2], beta);
+  } else if (node.op === 'GroupNormalization') {
+    const G = attrInt(node, 'num_groups', 0);
+    const C = x.dims[1]!, area = numel(x.dims.slice(2));
+    if (G < 1 || C % G !== 0) throw new Error(`node '${node.name}' (GroupNormalization): ${G} groups for ${C} channels`);
+    inner = (C / G) * area;
+    const [s, b] = [need(node, ins, 1), need(node, ins, 2)];
+    for (let k = 0; k < n; k++) {
+      const c = Math.floor(k / area) % C;
+      const at = s.data.length === C ? c : Math.floor(c / (C / G));
+      gamma[k] = s.data[at]!;
+      beta[k] = b.data[at]!;
+    }
+  } else {
+    inner = numel(x.dims.slice(2));
+    const C = x.dims[1]!;
+    const [s, b] = [need(node, ins, 1), need(node, ins, 2)];
+    for (let k = 0; k < n; k++) {
+      const c = Math.floor(k / inner) % C;
+      gamma[k] = s.data[c]!;
+      beta[k] = b.data[c]!;
+    }
+  }
+  return { inner, gamma, beta, eps: attrFloat(node, 'epsilon', 1e-5) };
+}
+
+/** Per element: x̂ = (x − μ)·r and r = 1/√(var + ε) of its group. */
+function normStats(x: RefTensor, inner: number, eps: number): { xhat: Float64Array; r: Float64Array } {
+  const xhat = new Float64Array(x.data.length), r = new Float64Array(x.data.length);
+  for (let g = 0; g < x.data.length / inner; g++) {
+    let mean = 0;
+    for (let i = 0; i < inner; i++) mean += x.data[g * inner + i]!;
+    mean /= inner;
+    let variance = 0;
+    for (let i = 0; i < inner; i++) variance += (x.data[g * inner + i]! - mean) ** 2;
+    const inv = 1 / Math.sqrt(variance / inner + eps);
+    for (let i = 0; i < inner; i++) {
+      xhat[g * inner + i] = (x.data[g * inner + i]! - mean) * inv;
+      r[g * inner + i] = inv;
+    }
+  }
+  return { xhat, r };
+}
+
+/**
+ * The normalization's vector–Jacobian product from its Jacobian, element by element within a group:
+ * ∂y_j/∂x_i = γ_j r (δ_ij − 1/n − x̂_i x̂_j / n).
+ */
+function normBackward(node: Node, x: RefTensor, ins: Ins, R: Float64Array): Float64Array {
+  const { inner, gamma, eps } = normGroups(node, x, ins);
+  const { xhat, r } = normStats(x, inner, eps);
+  const dx = new Float64Array(x.data.length);
+  for (let g = 0; g < x.data.length / inner; g++)
+    for (let i = 0; i < inner; i++) {
+      const a = g * inner + i;
+      let acc = 0;
+      for (let j = 0; j < inner; j++) {
+        const b = g * inner + j;
+        acc += R[b]! * gamma[b]! * r[b]! * ((i === j ? 1 : 0) - 1 / inner - (xhat[a]! * xhat[b]!) / inner);
+      }
+      dx[a] = acc;
+    }
+  return dx;
+}
+
+/** Flat input index read by each output element of a Gather (constant indices). */
+function gatherMap(node: Node, x: RefTensor, idx: RefTensor): { dims: number[]; map: Int32Array } {
+  const axis = normAxis(attrInt(node, 'axis', 0), x.dims.length);
+  const d = x.dims[axis]!;
+  const picks = ints(idx).map((i) => (i < 0 ? i + d : i));
+  if (picks.some((i) => i < 0 || i >= d)) throw new Error(`node '${node.name}' (Gather): an index is out of range for an axis of size ${d}`);
+  const outer = numel(x.dims.slice(0, axis)), inner = numel(x.dims.slice(axis + 1));
+  const dims = [...x.dims.slice(0, axis), ...idx.dims, ...x.dims.slice(axis + 1)];
+  const map = new Int32Array(numel(dims));
+  let k = 0;
+  for (let o = 0; o < outer; o++) for (const p of picks) for (let i = 0; i < inner; i++) map[k++] = (o * d + p) * inner + i;
+  return { dims, map };
+}
+
+/** Flat input index read by each output element of an Expand. */
+function expandMap(node: Node, x: RefTensor, shape: RefTensor): { dims: number[]; map: Int32Array } {
+  const dims = broadcastDims([x.dims, ints(shape)], `node '${node.name}' (Expand)`);
+  return { dims, map: broadcastOffsets(dims, x.dims) };
+}
+
+/** Flat input index read by each output element of a Tile. */
+function tileMap(node: Node, x: RefTensor, reps: RefTensor): { dims: number[]; map: Int32Array } {
+  const r = ints(reps);
+  if (r.length !== x.dims.length) throw new Error(`node '${node.name}' (Tile): ${r.length} repeats for rank ${x.dims.length}`);
+  const dims = x.dims.map((d, i) => d * r[i]!);
+  const str = rowStrides(x.dims);
+  const map = new Int32Array(numel(dims));
+  for (let k = 0; k < map.length; k++) {
+    const idx = unravel(k, dims);
+    let off = 0;
+    for (let i = 0; i < idx.length; i++) off += (idx[i]! % x.dims[i]!) * str[i]!;
+    map[k] = off;
+  }
+  return { dims, map };
+}
+
+/** Sums a signal of `outDims` back onto a tensor of `inDims` that broadcasting expanded to it. */
+function unbroadcastSum(R: Float64Array, outDims: readonly number[], inDims: readonly number[], weight?: (k: number) => number): Float64Array {
+  const off = broadcastOffsets(outDims, inDims);
+  const g = new Float64Array(numel(inDims));
+  for (let k = 0; k < R.length; k++) g[off[k]!]! += weight ? R[k]! * weight(k) : R[k]!;
+  return g;
+}
+
+const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
+
 function evalNode(node: Node, ins: Ins): RefTensor[] {
   const x = (): RefTensor => need(node, ins, 0);
   switch (node.op) {
@@ -670,6 +888,72 @@ function evalNode(node: Node, ins: Ins): RefTensor[] {
         }
       return [y];
     }
+    case 'ReduceMean': case 'ReduceSum': case 'ReduceSumSquare': case 'ReduceL2': case 'ReduceMax': case 'ReduceMin':
+      return [reduceForward(node, x(), ins)];
+    case 'Erf': return [map1(x(), erf)];
+    case 'Exp': return [map1(x(), Math.exp)];
+    case 'Log': return [map1(x(), Math.log)];
+    case 'Sqrt': return [map1(x(), Math.sqrt)];
+    case 'Reciprocal': return [map1(x(), (v) => 1 / v)];
+    case 'Neg': return [map1(x(), (v) => -v)];
+    case 'Abs': return [map1(x(), Math.abs)];
+    case 'Sin': return [map1(x(), Math.sin)];
+    case 'Cos': return [map1(x(), Math.cos)];
+    case 'Softplus': return [map1(x(), (v) => (v > 0 ? v + Math.log1p(Math.exp(-v)) : Math.log1p(Math.exp(v))))];
+    case 'Elu': {
+      const alpha = attrFloat(node, 'alpha', 1);
+      return [map1(x(), (v) => (v > 0 ? v : alpha * Math.expm1(v)))];
+    }
+    case 'Pow': return [elementwiseForward(node, [x(), need(node, ins, 1)], (a, b) => Math.pow(a!, b!))];
+    case 'Cast': {
+      const to = attrInt(node, 'to', 1);
+      if (![1, 10, 11, 16].includes(to)) throw new Error(`node '${node.name}' (Cast): only casts between float types are supported (to = ${to})`);
+      return [tensor(x().dims, Float64Array.from(x().data))];
+    }
+    case 'Dropout':
+      if (node.outputs[1]) throw new Error(`node '${node.name}' (Dropout): the mask output is not supported`);
+      return [tensor(x().dims, Float64Array.from(x().data))];
+    case 'LogSoftmax': {
+      const X = x();
+      const { outer, len, inner } = softmaxAxis(node, X);
+      const y = tensor(X.dims);
+      for (let o = 0; o < outer; o++)
+        for (let k = 0; k < inner; k++) {
+          const at = (a: number): number => (o * len + a) * inner + k;
+          let m = -Infinity;
+          for (let a = 0; a < len; a++) m = Math.max(m, X.data[at(a)]!);
+          let s = 0;
+          for (let a = 0; a < len; a++) s += Math.exp(X.data[at(a)]! - m);
+          for (let a = 0; a < len; a++) y.data[at(a)] = X.data[at(a)]! - m - Math.log(s);
+        }
+      return [y];
+    }
+    case 'Gelu': {
+      const tanhForm = attrString(node, 'approximate', 'none') === 'tanh';
+      const k = Math.sqrt(2 / Math.PI);
+      return [map1(x(), (v) => (tanhForm ? 0.5 * v * (1 + Math.tanh(k * (v + 0.044715 * v ** 3))) : 0.5 * v * (1 + erf(v / Math.SQRT2))))];
+    }
+    case 'LayerNormalization': case 'InstanceNormalization': case 'GroupNormalization': {
+      const X = x();
+      if (node.outputs.slice(1).some((o) => o)) throw new Error(`node '${node.name}' (${node.op}): the Mean and InvStdDev outputs are not supported`);
+      const { inner, gamma, beta, eps } = normGroups(node, X, ins);
+      const { xhat } = normStats(X, inner, eps);
+      return [map1(X, (_, i) => xhat[i]! * gamma[i]! + beta[i]!)];
+    }
+    case 'Gather': {
+      const { dims, map } = gatherMap(node, x(), need(node, ins, 1));
+      return [gatherBy(dims, map, x().data)];
+    }
+    case 'Expand': {
+      const { dims, map } = expandMap(node, x(), need(node, ins, 1));
+      return [gatherBy(dims, map, x().data)];
+    }
+    case 'Tile': {
+      const { dims, map } = tileMap(node, x(), need(node, ins, 1));
+      return [gatherBy(dims, map, x().data)];
+    }
+    case 'Where':
+      return [elementwiseForward(node, [x(), need(node, ins, 1), need(node, ins, 2)], (c, a, b) => (c ? a! : b!))];
     default:
       throw new Error(`node '${node.name}': op ${node.op} is not supported by the eager reference`);
   }
@@ -928,6 +1212,99 @@ function backNode(node: Node, ins: Ins, outs: RefTensor[], gOut: Float64Array[],
           for (let a = 0; a < len; a++) dx[at(a)] = y.data[at(a)]! * (R[at(a)]! - dot);
         }
       return [dx];
+    }
+    case 'ReduceMean': case 'ReduceSum': case 'ReduceSumSquare': case 'ReduceL2': case 'ReduceMax': case 'ReduceMin':
+      return [reduceBackward(node, x(), y, ins, R)];
+    case 'Erf': {
+      const X = x();
+      return [chain(R, (i) => (2 / Math.sqrt(Math.PI)) * Math.exp(-X.data[i]! * X.data[i]!))];
+    }
+    case 'Exp':
+      return [chain(R, (i) => y.data[i]!)];
+    case 'Log': {
+      const X = x();
+      return [chain(R, (i) => 1 / X.data[i]!)];
+    }
+    case 'Sqrt':
+      return [chain(R, (i) => 0.5 / y.data[i]!)];
+    case 'Reciprocal':
+      return [chain(R, (i) => -y.data[i]! * y.data[i]!)];
+    case 'Neg':
+      return [chain(R, () => -1)];
+    case 'Abs': {
+      const X = x();
+      return [chain(R, (i) => Math.sign(X.data[i]!))];
+    }
+    case 'Sin': {
+      const X = x();
+      return [chain(R, (i) => Math.cos(X.data[i]!))];
+    }
+    case 'Cos': {
+      const X = x();
+      return [chain(R, (i) => -Math.sin(X.data[i]!))];
+    }
+    case 'Softplus': {
+      const X = x();
+      return [chain(R, (i) => sigmoid(X.data[i]!))];
+    }
+    case 'Elu': {
+      const X = x();
+      const alpha = attrFloat(node, 'alpha', 1);
+      return [chain(R, (i) => (X.data[i]! > 0 ? 1 : y.data[i]! + alpha))];
+    }
+    case 'Pow': {
+      const A = x(), B = need(node, ins, 1);
+      const oa = broadcastOffsets(y.dims, A.dims), ob = broadcastOffsets(y.dims, B.dims);
+      // d/da a^b = b·a^(b−1); d/db a^b = a^b·ln a (each summed over the axes it was broadcast along).
+      const da = unbroadcastSum(R, y.dims, A.dims, (k) => {
+        const a = A.data[oa[k]!]!, b = B.data[ob[k]!]!;
+        return b === 0 ? 0 : b * Math.pow(a, b - 1);
+      });
+      const db = unbroadcastSum(R, y.dims, B.dims, (k) => y.data[k]! * Math.log(A.data[oa[k]!]!));
+      return [da, db];
+    }
+    case 'Cast': case 'Dropout':
+      return [Float64Array.from(R)];
+    case 'LogSoftmax': {
+      const { outer, len, inner } = softmaxAxis(node, y);
+      const dx = new Float64Array(R.length);
+      for (let o = 0; o < outer; o++)
+        for (let k = 0; k < inner; k++) {
+          const at = (a: number): number => (o * len + a) * inner + k;
+          let total = 0;
+          for (let a = 0; a < len; a++) total += R[at(a)]!;
+          for (let a = 0; a < len; a++) dx[at(a)] = R[at(a)]! - Math.exp(y.data[at(a)]!) * total;
+        }
+      return [dx];
+    }
+    case 'LayerNormalization': case 'InstanceNormalization': case 'GroupNormalization':
+      return [normBackward(node, x(), ins, R)];
+    case 'Gelu': {
+      const X = x();
+      const k = Math.sqrt(2 / Math.PI);
+      if (attrString(node, 'approximate', 'none') === 'tanh') {
+        return [chain(R, (i) => {
+          const v = X.data[i]!, t = Math.tanh(k * (v + 0.044715 * v ** 3));
+          return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * k * (1 + 3 * 0.044715 * v * v);
+        })];
+      }
+      // Φ(x) + x·φ(x)
+      return [chain(R, (i) => {
+        const v = X.data[i]!;
+        return 0.5 * (1 + erf(v / Math.SQRT2)) + (v * Math.exp(-0.5 * v * v)) / Math.sqrt(2 * Math.PI);
+      })];
+    }
+    case 'Gather':
+      return [scatterBy(x().data.length, gatherMap(node, x(), need(node, ins, 1)).map, R)];
+    case 'Expand':
+      return [scatterBy(x().data.length, expandMap(node, x(), need(node, ins, 1)).map, R)];
+    case 'Tile':
+      return [scatterBy(x().data.length, tileMap(node, x(), need(node, ins, 1)).map, R)];
+    case 'Where': {
+      const Cd = x(), A = need(node, ins, 1), B = need(node, ins, 2);
+      const oc = broadcastOffsets(y.dims, Cd.dims);
+      const taken = (k: number): boolean => Cd.data[oc[k]!]! !== 0;
+      return [undefined, unbroadcastSum(R, y.dims, A.dims, (k) => (taken(k) ? 1 : 0)), unbroadcastSum(R, y.dims, B.dims, (k) => (taken(k) ? 0 : 1))];
     }
     default:
       throw new Error(`node '${node.name}': op ${node.op} has no backward in the eager reference`);

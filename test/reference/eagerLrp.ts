@@ -28,12 +28,16 @@
  *   excitation   c_ij = x_i⁺ w_ij⁺                             no bias
  * `ignoreBias` drops the layer's bias from every rule. stab(z) = z + ε·sign(z), sign(0) = +1.
  *
- * Other ops: sums (Add, Sum) split relevance in proportion to each operand's contribution,
- * R_k = x_k · R / stab(y) (a constant operand absorbs its share); AveragePool and GlobalAveragePool
- * likewise, R_i = Σ_j x_i a_ij / stab(y_j) · R_j with a_ij the pooling weights; activations,
- * scalings by constants and unfolded BatchNormalization pass relevance unchanged; every other op
- * (MaxPool: the winner takes all; Concat, Split, Slice, Pad, reshapes, Transpose, Sub) passes it
- * like the plain gradient.
+ * Other ops: sums (Add, Sum, and Sub as a sum with −b) split relevance in proportion to each
+ * operand's contribution, R_k = ±x_k · R / stab(y) (a constant operand absorbs its share);
+ * AveragePool, GlobalAveragePool, ReduceMean and ReduceSum likewise, R_i = Σ_j x_i a_ij / stab(y_j) · R_j
+ * with a_ij the pooling weights; ReduceSumSquare and ReduceL2 in proportion to x_i² (over y, y²);
+ * LayerNormalization and InstanceNormalization by the ε rule on the centring with 1/σ held constant;
+ * Softmax by AttnLRP's rule; Mul/Div/MatMul of two activations by the gate, quotient and uniform
+ * rules (see `productRelevance`, `bilinearRelevance`); activations (Erf, Exp, Sqrt, …, Pow with a
+ * constant exponent), scalings by constants and unfolded BatchNormalization pass relevance
+ * unchanged; every other op (MaxPool: the winner takes all; ReduceMax/Min: the winners; Concat,
+ * Split, Slice, Pad, reshapes, Transpose, Gather, Expand, Tile, Where) passes it like the plain gradient.
  */
 import { attrFloat, attrInt, attrInts, attrString, type Graph, type Node } from '../../src/ir/graph.js';
 import { float32, toNumbers } from '../../src/ir/tensor.js';
@@ -41,14 +45,20 @@ import type { LinearRule } from '../../src/rules/types.js';
 import { backward, forward, numel, type RefTensor } from './eager.js';
 
 /** What to do at one node: a linear rule (Conv, Gemm, MatMul), or one of the non-linear-layer treatments. */
-export type LrpChoice = LinearRule | 'pass' | 'gradient' | 'proportional';
+export type LrpChoice = LinearRule | 'pass' | 'gradient' | 'proportional' | 'softmax';
 export type LrpChooser = (node: Node, graph: Graph) => LrpChoice;
 
 export const STABILIZER = 1e-6;
 
 const LINEAR_OPS = new Set(['Conv', 'Gemm', 'MatMul']);
-const PASS_OPS = new Set(['Relu', 'LeakyRelu', 'PRelu', 'Clip', 'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'BatchNormalization', 'Mul', 'Div']);
-const PROPORTIONAL_OPS = new Set(['Add', 'Sum', 'AveragePool', 'GlobalAveragePool']);
+const PASS_OPS = new Set([
+  'Relu', 'LeakyRelu', 'PRelu', 'Clip', 'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'BatchNormalization', 'Mul', 'Div',
+  'Erf', 'Exp', 'Log', 'Sqrt', 'Reciprocal', 'Neg', 'Abs', 'Sin', 'Cos', 'Softplus', 'Elu', 'Pow',
+]);
+const PROPORTIONAL_OPS = new Set([
+  'Add', 'Sum', 'Sub', 'AveragePool', 'GlobalAveragePool', 'ReduceMean', 'ReduceSum', 'ReduceSumSquare', 'ReduceL2',
+  'LayerNormalization', 'InstanceNormalization',
+]);
 
 /** z + ε·sign(z), sign(0) = +1. */
 export function stab(z: number, eps: number): number {
@@ -347,16 +357,17 @@ function broadcastIndex(outDims: readonly number[], inDims: readonly number[]): 
   return res;
 }
 
-/** Add / Sum: R_k(i) = x_k(i) · R / stab(y), summed over broadcast axes; one array per live operand. */
+/** Add / Sum / Sub: R_k(i) = ±x_k(i) · R / stab(y) (− for Sub's subtrahend), summed over broadcast axes; one array per live operand. */
 function sumRelevance(node: Node, fwd: Map<string, RefTensor>, R: Float64Array, live: Set<string>, stabilizer: number): (Float64Array | undefined)[] {
   const y = fwd.get(node.outputs[0]!)!;
   const s = Float64Array.from(R, (r, k) => r / stab(y.data[k]!, stabilizer));
-  return node.inputs.map((name) => {
+  return node.inputs.map((name, i) => {
     if (!live.has(name)) return undefined;
     const x = fwd.get(name)!;
+    const sign = node.op === 'Sub' && i === 1 ? -1 : 1;
     const at = broadcastIndex(y.dims, x.dims);
     const out = new Float64Array(x.data.length);
-    for (let k = 0; k < s.length; k++) out[at[k]!]! += x.data[at[k]!]! * s[k]!;
+    for (let k = 0; k < s.length; k++) out[at[k]!]! += sign * x.data[at[k]!]! * s[k]!;
     return out;
   });
 }
@@ -398,6 +409,176 @@ function globalAveragePoolRelevance(node: Node, fwd: Map<string, RefTensor>, R: 
     for (let a = 0; a < area; a++) z += x.data[nc * area + a]! / area;
     const s = R[nc]! / stab(z, stabilizer);
     for (let a = 0; a < area; a++) Rin[nc * area + a] = (x.data[nc * area + a]! / area) * s;
+  }
+  return Rin;
+}
+
+// ───────────────────────────── blocks of modern classifiers ─────────────────────────────
+
+/** Ops whose output makes a factor a gate (bounded activations). */
+const GATE_SOURCES = new Set(['Sigmoid', 'HardSigmoid', 'Erf', 'Tanh', 'Clip']);
+/** Ops that only rearrange or copy values. */
+const VIEW_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Expand', 'Identity', 'Transpose']);
+
+/**
+ * Whether tensor `name` is a gate: the output of a bounded activation, possibly shifted or scaled by
+ * constants (Add/Sub/Mul/Div with one initializer operand) and reshaped, at most 8 producers back
+ * (METHODS.md, "Modern blocks": σ(·) of squeeze-excitation, Φ(x) = ½(1 + erf(x/√2)) of GELU).
+ */
+export function isGateTensor(graph: Graph, name: string): boolean {
+  let t = name;
+  for (let depth = 0; depth < 8; depth++) {
+    const p = graph.nodes.find((n) => n.outputs.includes(t));
+    if (!p) return false;
+    if (GATE_SOURCES.has(p.op)) return true;
+    if (VIEW_OPS.has(p.op)) t = p.inputs[0]!;
+    else if (p.op === 'Add' || p.op === 'Sub' || p.op === 'Mul' || p.op === 'Div') {
+      const varying = p.inputs.filter((i) => !graph.initializers.has(i));
+      if (varying.length !== 1) return false;
+      t = varying[0]!;
+    } else return false;
+  }
+  return false;
+}
+
+/** Sums a relevance of `outDims` over the axes along which a tensor of `inDims` was broadcast to it. */
+function unbroadcastRelevance(R: Float64Array, outDims: readonly number[], inDims: readonly number[], scale = 1): Float64Array {
+  const at = broadcastIndex(outDims, inDims);
+  const out = new Float64Array(numel(inDims));
+  for (let k = 0; k < R.length; k++) out[at[k]!]! += scale * R[k]!;
+  return out;
+}
+
+/**
+ * Mul or Div of two input-dependent tensors. A gate factor is a constant of the forward pass: the
+ * other factor receives all relevance. A quotient's numerator receives all (the denominator is a
+ * normalizer). Any other product: AttnLRP's uniform rule, half to each factor (summed over the
+ * axes it was broadcast along). One relevance array per input (undefined: none).
+ */
+function productRelevance(node: Node, graph: Graph, fwd: Map<string, RefTensor>, R: Float64Array): (Float64Array | undefined)[] {
+  const y = fwd.get(node.outputs[0]!)!;
+  const [a, b] = node.inputs as [string, string];
+  const whole = (name: string): Float64Array => {
+    if (!sameDims(fwd.get(name)!.dims, y.dims)) throw new Error(`${node.name}: all relevance to a factor that is broadcast (${node.op})`);
+    return Float64Array.from(R);
+  };
+  if (node.op === 'Div') return [whole(a), undefined];
+  const gateA = isGateTensor(graph, a), gateB = isGateTensor(graph, b);
+  if (gateB && !gateA) return [whole(a), undefined];
+  if (gateA && !gateB) return [undefined, whole(b)];
+  return [unbroadcastRelevance(R, y.dims, fwd.get(a)!.dims, 0.5), unbroadcastRelevance(R, y.dims, fwd.get(b)!.dims, 0.5)];
+}
+
+function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/**
+ * MatMul of two input-dependent tensors A [..., M, K] · B [..., K, N] (attention), by AttnLRP's
+ * uniform rule from the contributions c_ikj = A_ik B_kj of y_ij = Σ_k c_ikj:
+ * R_A,ik = ½ Σ_j c_ikj R_ij / stab(y_ij), R_B,kj = ½ Σ_i c_ikj R_ij / stab(y_ij), summed over
+ * broadcast batch axes.
+ */
+function bilinearRelevance(node: Node, fwd: Map<string, RefTensor>, R: Float64Array, stabilizer: number): [Float64Array, Float64Array] {
+  const A = fwd.get(node.inputs[0]!)!, B = fwd.get(node.inputs[1]!)!, y = fwd.get(node.outputs[0]!)!;
+  if (A.dims.length < 2 || B.dims.length < 2) throw new Error(`${node.name}: the reference needs both MatMul operands of rank ≥ 2`);
+  const M = A.dims[A.dims.length - 2]!, K = A.dims[A.dims.length - 1]!, N = B.dims[B.dims.length - 1]!;
+  const batch = y.dims.slice(0, -2);
+  const atA = broadcastIndex(batch, A.dims.slice(0, -2)), atB = broadcastIndex(batch, B.dims.slice(0, -2));
+  const RA = new Float64Array(A.data.length), RB = new Float64Array(B.data.length);
+  for (let bi = 0; bi < numel(batch); bi++)
+    for (let i = 0; i < M; i++)
+      for (let j = 0; j < N; j++) {
+        const yj = (bi * M + i) * N + j;
+        const s = R[yj]! / stab(y.data[yj]!, stabilizer);
+        for (let k = 0; k < K; k++) {
+          const ia = (atA[bi]! * M + i) * K + k, ib = (atB[bi]! * K + k) * N + j;
+          const c = A.data[ia]! * B.data[ib]!;
+          RA[ia]! += 0.5 * c * s;
+          RB[ib]! += 0.5 * c * s;
+        }
+      }
+  return [RA, RB];
+}
+
+/**
+ * Softmax inside the graph by AttnLRP's rule (Achtibat et al. 2024, Prop. 3.1): the ε rule (no
+ * bias, no stabilizer) on the first-order expansion at x, connection by connection along the axis:
+ * R_i = Σ_j x_i · (∂s_j/∂x_i) / s_j · R_j, with ∂s_j/∂x_i / s_j = δ_ij − s_i.
+ */
+function softmaxRelevance(node: Node, fwd: Map<string, RefTensor>, R: Float64Array): Float64Array {
+  const x = fwd.get(node.inputs[0]!)!, s = fwd.get(node.outputs[0]!)!;
+  const r = x.dims.length;
+  const a0 = attrInt(node, 'axis', -1);
+  const axis = a0 < 0 ? a0 + r : a0;
+  const len = x.dims[axis]!, inner = numel(x.dims.slice(axis + 1)), outer = numel(x.dims.slice(0, axis));
+  const Rin = new Float64Array(x.data.length);
+  for (let o = 0; o < outer; o++)
+    for (let q = 0; q < inner; q++) {
+      const at = (t: number): number => (o * len + t) * inner + q;
+      for (let i = 0; i < len; i++)
+        for (let j = 0; j < len; j++) Rin[at(i)]! += x.data[at(i)]! * ((i === j ? 1 : 0) - s.data[at(i)]!) * R[at(j)]!;
+    }
+  return Rin;
+}
+
+/**
+ * LayerNormalization / InstanceNormalization with 1/σ a constant of the forward pass (AttnLRP's LN
+ * rule): y_j = Σ_i c_ij + β_j over the normalized group with c_ij = x_i · r · γ_j · (δ_ij − 1/n),
+ * and the ε rule R_i = Σ_j c_ij R_j / stab(y_j).
+ */
+function normalizationRelevance(node: Node, fwd: Map<string, RefTensor>, R: Float64Array, stabilizer: number): Float64Array {
+  const x = fwd.get(node.inputs[0]!)!, y = fwd.get(node.outputs[0]!)!;
+  const scale = node.inputs[1] ? fwd.get(node.inputs[1]) : undefined;
+  let n: number;
+  let gammaOf: (k: number) => number;
+  if (node.op === 'LayerNormalization') {
+    const a0 = attrInt(node, 'axis', -1);
+    const tail = x.dims.slice(a0 < 0 ? a0 + x.dims.length : a0);
+    n = numel(tail);
+    const at = scale ? broadcastIndex(tail, scale.dims) : undefined;
+    gammaOf = (k) => (scale ? scale.data[at![k % n]!]! : 1);
+  } else {
+    n = numel(x.dims.slice(2));
+    gammaOf = (k) => scale!.data[Math.floor(k / n) % x.dims[1]!]!;
+  }
+  const eps = attrFloat(node, 'epsilon', 1e-5);
+  const Rin = new Float64Array(x.data.length);
+  for (let g0 = 0; g0 < x.data.length; g0 += n) {
+    let mean = 0, sq = 0;
+    for (let i = 0; i < n; i++) mean += x.data[g0 + i]! / n;
+    for (let i = 0; i < n; i++) sq += (x.data[g0 + i]! - mean) ** 2 / n;
+    const r = 1 / Math.sqrt(sq + eps);
+    for (let j = 0; j < n; j++) {
+      const s = R[g0 + j]! / stab(y.data[g0 + j]!, stabilizer);
+      for (let i = 0; i < n; i++) Rin[g0 + i]! += x.data[g0 + i]! * r * gammaOf(g0 + j) * ((i === j ? 1 : 0) - 1 / n) * s;
+    }
+  }
+  return Rin;
+}
+
+/**
+ * ReduceMean / ReduceSum (contributions x_i/n or x_i over y), ReduceSumSquare (x_i² over y) and
+ * ReduceL2 (x_i² over y²): R_i = c_i R_o / stab(z_o) for the output o that input i is reduced into.
+ */
+function reductionRelevance(node: Node, fwd: Map<string, RefTensor>, R: Float64Array, stabilizer: number): Float64Array {
+  const x = fwd.get(node.inputs[0]!)!, y = fwd.get(node.outputs[0]!)!;
+  const r = x.dims.length;
+  const listed = node.inputs[1] ? Array.from(fwd.get(node.inputs[1])!.data) : (attrInts(node, 'axes') ?? []);
+  const axes = new Set(listed.length ? listed.map((a) => (a < 0 ? a + r : a)) : attrInt(node, 'noop_with_empty_axes', 0) === 1 ? [] : x.dims.map((_, i) => i));
+  const count = numel(x.dims.filter((_, i) => axes.has(i)));
+  const kept = x.dims.map((d, i) => (axes.has(i) ? 1 : d));
+  const at = broadcastIndex(x.dims, kept);
+  const Rin = new Float64Array(x.data.length);
+  for (let k = 0; k < x.data.length; k++) {
+    const o = at[k]!, v = x.data[k]!, yo = y.data[o]!;
+    switch (node.op) {
+      case 'ReduceMean': Rin[k] = ((v / count) * R[o]!) / stab(yo, stabilizer); break;
+      case 'ReduceSum': Rin[k] = (v * R[o]!) / stab(yo, stabilizer); break;
+      case 'ReduceSumSquare': Rin[k] = (v * v * R[o]!) / stab(yo, stabilizer); break;
+      case 'ReduceL2': Rin[k] = (v * v * R[o]!) / stab(yo * yo, stabilizer); break;
+      default: throw new Error(`${node.name}: no proportional rule for ${node.op}`);
+    }
   }
   return Rin;
 }
@@ -455,7 +636,21 @@ export function lrpBackward(
     if (liveIns.length === 0) continue;
     const R = outR[0]!;
     const choice = choose(node, graph);
-    if (typeof choice === 'object') {
+    if (node.op === 'MatMul' && live.has(node.inputs[1]!)) {
+      // Two input-dependent factors (attention): the uniform rule, whatever the chooser says of layers.
+      if (!live.has(node.inputs[0]!)) throw new Error(`${node.name}: a MatMul whose constant is on the left`);
+      const [ra, rb] = bilinearRelevance(node, fwd, R, stabilizer);
+      add(node.inputs[0]!, ra);
+      add(node.inputs[1]!, rb);
+    } else if (node.op === 'Div' && live.has(node.inputs[1]!) && !live.has(node.inputs[0]!)) {
+      throw new Error(`${node.name}: relevance through the reciprocal of an activation`);
+    } else if ((node.op === 'Mul' || node.op === 'Div') && live.has(node.inputs[0]!) && live.has(node.inputs[1]!)) {
+      productRelevance(node, graph, fwd, R).forEach((r, k) => r && add(node.inputs[k]!, r));
+    } else if (node.op === 'Pow' && live.has(node.inputs[1]!)) {
+      throw new Error(`${node.name}: relevance through a power with an input-dependent exponent`);
+    } else if (choice === 'softmax') {
+      add(node.inputs[0]!, softmaxRelevance(node, fwd, R));
+    } else if (typeof choice === 'object') {
       if (!LINEAR_OPS.has(node.op)) throw new Error(`${node.name}: a linear rule at a ${node.op}`);
       if (node.inputs.slice(1).some((n) => live.has(n))) throw new Error(`${node.name}: input-dependent weights`);
       add(node.inputs[0]!, linearLayerRelevance(node, fwd, R, choice, stabilizer));
@@ -464,11 +659,15 @@ export function lrpBackward(
       if (numel(fwd.get(liveIns[0]!)!.dims) !== R.length) throw new Error(`${node.name}: pass between shapes of different size`);
       add(liveIns[0]!, Float64Array.from(R));
     } else if (choice === 'proportional') {
-      if (node.op === 'Add' || node.op === 'Sum') {
+      if (node.op === 'Add' || node.op === 'Sum' || node.op === 'Sub') {
         sumRelevance(node, fwd, R, live, stabilizer).forEach((r, k) => r && add(node.inputs[k]!, r));
       } else if (node.op === 'AveragePool') add(node.inputs[0]!, averagePoolRelevance(node, fwd, R, stabilizer));
       else if (node.op === 'GlobalAveragePool') add(node.inputs[0]!, globalAveragePoolRelevance(node, fwd, R, stabilizer));
-      else throw new Error(`${node.name}: no proportional rule for ${node.op}`);
+      else if (node.op.startsWith('Reduce')) add(node.inputs[0]!, reductionRelevance(node, fwd, R, stabilizer));
+      else if (node.op === 'LayerNormalization' || node.op === 'InstanceNormalization') {
+        if (node.inputs.slice(1).some((n) => n && live.has(n))) throw new Error(`${node.name}: the scale and bias must be constants`);
+        add(node.inputs[0]!, normalizationRelevance(node, fwd, R, stabilizer));
+      } else throw new Error(`${node.name}: no proportional rule for ${node.op}`);
     } else {
       // The plain gradient, input by input and output by output (it is linear in the signal).
       for (const input of new Set(liveIns)) {
@@ -487,7 +686,8 @@ export function lrpBackward(
 // ───────────────────────────── methods ─────────────────────────────
 
 /** The treatment of a node that is not a linear layer. */
-export function nonLinearChoice(node: Node): 'pass' | 'gradient' | 'proportional' {
+export function nonLinearChoice(node: Node): 'pass' | 'gradient' | 'proportional' | 'softmax' {
+  if (node.op === 'Softmax') return 'softmax';
   if (PASS_OPS.has(node.op)) return 'pass';
   if (PROPORTIONAL_OPS.has(node.op)) return 'proportional';
   return 'gradient';

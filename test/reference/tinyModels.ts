@@ -5,7 +5,7 @@
  * `bytes` is the model encoded at opset 17 with src/onnx/encode.ts.
  */
 import { floatAttr, intAttr, intsAttr, type Attr, type Graph, type Node } from '../../src/ir/graph.js';
-import { float32, int64, type Tensor } from '../../src/ir/tensor.js';
+import { float32, fromNumbers, int64, type Tensor } from '../../src/ir/tensor.js';
 import { encodeModel } from '../../src/onnx/encode.js';
 import { forward, numel } from './eager.js';
 
@@ -103,6 +103,12 @@ export class TinyGraphBuilder {
     return name;
   }
 
+  boolConst(hint: string, dims: number[], values: ArrayLike<number>): string {
+    const name = this.fresh(hint);
+    this.initializers.set(name, fromNumbers('bool', dims, values));
+    return name;
+  }
+
   intConst(hint: string, dims: number[], values: ArrayLike<number>): string {
     const name = this.fresh(hint);
     this.initializers.set(name, int64(dims, values));
@@ -175,13 +181,13 @@ export class TinyGraphBuilder {
    * With `symbolicSpatial` the encoded input declares H and W as symbolic dims ('H', 'W'), which keeps
    * onnxruntime's static shape inference out of the way (see `tinyMaxPoolNet`); `graph` keeps the static shape.
    */
-  finish(x: string, classes = 3, symbolicSpatial = false): TinyModel {
+  finish(x: string, classes = 3, symbolicSpatial = false, bias = true): TinyModel {
     const dims = this.shapeOf(x);
     const features = numel(dims.slice(1));
     const flat = this.op('Flatten', [x], { axis: intAttr(1) });
     const w = this.randomWeight('fc_w', [classes, features], Math.sqrt(3 / features));
-    const b = this.randomWeight('fc_b', [classes], 0.1);
-    this.nodes.push({ name: this.fresh('Gemm'), op: 'Gemm', domain: '', inputs: [flat, w, b], outputs: ['logits'], attrs: { transB: intAttr(1) } });
+    const b = bias ? [this.randomWeight('fc_b', [classes], 0.1)] : [];
+    this.nodes.push({ name: this.fresh('Gemm'), op: 'Gemm', domain: '', inputs: [flat, w, ...b], outputs: ['logits'], attrs: { transB: intAttr(1) } });
     const graph = this.graphWithOutput('logits', [dims[0]!, classes]);
     const encoded: Graph = { ...graph, inputs: graph.inputs.map((v) => ({ ...v, shape: [...v.shape] })) };
     if (symbolicSpatial) encoded.inputs[0]!.shape = [this.inputShape[0]!, this.inputShape[1]!, 'H', 'W'];
@@ -458,5 +464,219 @@ export function allTinyModels(): TinyModel[] {
     tinyArithmeticNet(),
     tinyMatMulNet(),
     tinyStackNet(),
+  ];
+}
+
+// ───────────────────────────── blocks of modern classifiers ─────────────────────────────
+
+/** Options of the modern-block models: `bias: false` drops every bias and β (for conservation tests). */
+export interface ModernOptions {
+  bias?: boolean;
+  seed?: number;
+}
+
+/**
+ * Conv → Relu → squeeze-excitation (ReduceMean over H, W kept → 1×1 Conv → Relu → 1×1 Conv →
+ * Sigmoid gate → Mul with the block input, the gate broadcast over H, W) → Flatten → Gemm.
+ */
+export function tinySqueezeExcitationNet(o: ModernOptions = {}): TinyModel {
+  const bias = o.bias ?? true;
+  const b = new TinyGraphBuilder(`squeeze_excitation${bias ? '' : '_nobias'}`, [1, 2, 5, 5], o.seed ?? 141);
+  const x = b.op('Relu', [b.conv(b.input, 2, 4, { bias })]);
+  const pooled = b.op('ReduceMean', [x], { axes: intsAttr([2, 3]), keepdims: intAttr(1) });
+  const squeezed = b.op('Relu', [b.conv(pooled, 4, 2, { kernel: [1, 1], pads: [0, 0, 0, 0], bias })]);
+  const gate = b.op('Sigmoid', [b.conv(squeezed, 2, 4, { kernel: [1, 1], pads: [0, 0, 0, 0], bias })]);
+  return b.finish(b.op('Mul', [x, gate]), 3, false, bias);
+}
+
+export type GatedActivation = 'silu' | 'gelu-erf' | 'gelu-tanh' | 'hardswish';
+
+/**
+ * Conv → act → Conv → act → Flatten → Gemm with an activation written out as a product of the
+ * signal and a gate: SiLU x·σ(x); GELU x·½(1 + erf(x/√2)) (PyTorch's exact form) and
+ * ½x·(1 + tanh(√(2/π)(x + 0.044715x³))) (its tanh form, with Pow); HardSwish x·clip(x + 3, 0, 6)/6.
+ */
+export function tinyGatedActivationNet(kind: GatedActivation, o: ModernOptions = {}): TinyModel {
+  const bias = o.bias ?? true;
+  const b = new TinyGraphBuilder(`gated_${kind}${bias ? '' : '_nobias'}`, [1, 2, 5, 5], o.seed ?? 151);
+  const c = (v: number): string => b.floatConst('c', [], [v]);
+  const act = (x: string): string => {
+    switch (kind) {
+      case 'silu': return b.op('Mul', [x, b.op('Sigmoid', [x])]);
+      case 'gelu-erf': return b.op('Mul', [x, b.op('Mul', [b.op('Add', [b.op('Erf', [b.op('Div', [x, c(Math.SQRT2)])]), c(1)]), c(0.5)])]);
+      case 'gelu-tanh': {
+        const inner = b.op('Mul', [c(Math.sqrt(2 / Math.PI)), b.op('Add', [x, b.op('Mul', [c(0.044715), b.op('Pow', [x, c(3)])])])]);
+        return b.op('Mul', [b.op('Mul', [x, c(0.5)]), b.op('Add', [c(1), b.op('Tanh', [inner])])]);
+      }
+      case 'hardswish': return b.op('Mul', [x, b.op('Div', [b.op('Clip', [b.op('Add', [x, c(3)]), c(0), c(6)]), c(6)])]);
+    }
+  };
+  const y = act(b.conv(b.input, 2, 3, { bias, gain: 2 }));
+  return b.finish(act(b.conv(y, 3, 3, { bias, gain: 2 })), 3, false, bias);
+}
+
+/** Conv (stride 2) → Reshape [1, C, T] → Transpose: T tokens of C features, for the token models. */
+function tokens(b: TinyGraphBuilder, cin: number, channels: number, bias: boolean): { t: string; count: number } {
+  const c = b.conv(b.input, cin, channels, { kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], bias });
+  const [, , h, w] = b.shapeOf(c) as [number, number, number, number];
+  const flat = b.op('Reshape', [c, b.intConst('shape', [3], [1, channels, h * w])]);
+  return { t: b.op('Transpose', [flat], { perm: intsAttr([0, 2, 1]) }), count: h * w };
+}
+
+/**
+ * LayerNorm over the last axis of tokens, either the fused LayerNormalization op or written out
+ * as exporters write it (ReduceMean, Sub, Pow, ReduceMean, Add ε, Sqrt, Div, Mul γ, Add β). The
+ * same seed gives the same weights in both forms.
+ */
+function layerNorm(b: TinyGraphBuilder, x: string, d: number, form: 'fused' | 'decomposed', bias: boolean, eps = 1e-5): string {
+  const gamma = b.randomRange('ln_gamma', [d], 0.5, 1.5);
+  const beta = bias ? b.randomWeight('ln_beta', [d], 0.3) : b.floatConst('ln_beta', [d], new Float64Array(d));
+  if (form === 'fused') return b.op('LayerNormalization', [x, gamma, beta], { axis: intAttr(-1), epsilon: floatAttr(eps) });
+  const mean = b.op('ReduceMean', [x], { axes: intsAttr([-1]), keepdims: intAttr(1) });
+  const centred = b.op('Sub', [x, mean]);
+  const variance = b.op('ReduceMean', [b.op('Pow', [centred, b.floatConst('two', [], [2])])], { axes: intsAttr([-1]), keepdims: intAttr(1) });
+  const std = b.op('Sqrt', [b.op('Add', [variance, b.floatConst('eps', [], [eps])])]);
+  return b.op('Add', [b.op('Mul', [b.op('Div', [centred, std]), gamma]), beta]);
+}
+
+/** Tokens → LayerNorm (fused or decomposed) → MatMul [C, 5] → Relu → Flatten → Gemm. */
+export function tinyLayerNormNet(form: 'fused' | 'decomposed', o: ModernOptions = {}): TinyModel {
+  const bias = o.bias ?? true;
+  const b = new TinyGraphBuilder(`layernorm_${form}${bias ? '' : '_nobias'}`, [1, 2, 6, 6], o.seed ?? 161);
+  const { t } = tokens(b, 2, 6, bias);
+  const n = layerNorm(b, t, 6, form, bias);
+  return b.finish(b.op('Relu', [b.op('MatMul', [n, b.randomWeight('mm_w', [6, 5], 0.8)])]), 3, false, bias);
+}
+
+/** Conv → InstanceNormalization (γ, β per channel) → Relu → Conv → Flatten → Gemm. */
+export function tinyInstanceNormNet(o: ModernOptions = {}): TinyModel {
+  const bias = o.bias ?? true;
+  const b = new TinyGraphBuilder(`instancenorm${bias ? '' : '_nobias'}`, [1, 2, 5, 5], o.seed ?? 171);
+  const c = b.conv(b.input, 2, 3, { bias });
+  const gamma = b.randomRange('in_gamma', [3], 0.5, 1.5);
+  const beta = bias ? b.randomWeight('in_beta', [3], 0.3) : b.floatConst('in_beta', [3], [0, 0, 0]);
+  const n = b.op('InstanceNormalization', [c, gamma, beta], { epsilon: floatAttr(1e-5) });
+  return b.finish(b.conv(b.op('Relu', [n]), 3, 3, { bias }), 3, false, bias);
+}
+
+/**
+ * A tiny vision transformer block: patch Conv → tokens → Concat with a constant class token
+ * (Expand of a [1, 1, D] constant) → Add position embedding → LayerNorm → Q, K, V (MatMul by
+ * constants) → 2 heads (Reshape, Transpose) → QKᵀ (MatMul of two signals) scaled → Softmax →
+ * A·V (MatMul of two signals) → heads merged → MatMul → residual Add → Gather of the class token
+ * → Flatten → Gemm. Without bias: no conv bias, no position embedding, β = 0, no Gemm bias.
+ */
+export function tinyAttentionNet(o: ModernOptions = {}): TinyModel {
+  const bias = o.bias ?? true;
+  const b = new TinyGraphBuilder(`attention${bias ? '' : '_nobias'}`, [1, 2, 6, 6], o.seed ?? 181);
+  const D = 4, H = 2, hd = D / H;
+  const { t, count } = tokens(b, 2, D, bias);
+  const T = count + 1;
+  const cls = b.op('Expand', [b.randomWeight('cls', [1, 1, D], 0.5), b.intConst('shape', [3], [1, 1, D])]);
+  let x = b.op('Concat', [cls, t], { axis: intAttr(1) });
+  if (bias) x = b.op('Add', [x, b.randomWeight('pos', [1, T, D], 0.2)]);
+  const n = layerNorm(b, x, D, 'fused', bias);
+  const proj = (hint: string): string => b.op('MatMul', [n, b.randomWeight(hint, [D, D], 0.9)]);
+  const heads = (y: string, perm: number[]): string => b.op('Transpose', [b.op('Reshape', [y, b.intConst('shape', [4], [1, T, H, hd])])], { perm: intsAttr(perm) });
+  const q = heads(proj('wq'), [0, 2, 1, 3]);
+  const k = heads(proj('wk'), [0, 2, 3, 1]);
+  const v = heads(proj('wv'), [0, 2, 1, 3]);
+  const scores = b.op('Mul', [b.op('MatMul', [q, k]), b.floatConst('scale', [], [1 / Math.sqrt(hd)])]);
+  const attn = b.op('Softmax', [scores], { axis: intAttr(-1) });
+  const mixed = b.op('Transpose', [b.op('MatMul', [attn, v])], { perm: intsAttr([0, 2, 1, 3]) });
+  const merged = b.op('Reshape', [mixed, b.intConst('shape', [3], [1, T, D])]);
+  const out = b.op('Add', [x, b.op('MatMul', [merged, b.randomWeight('wo', [D, D], 0.9)])]);
+  const clsOut = b.op('Gather', [out, b.intConst('cls_index', [], [0])], { axis: intAttr(1) });
+  return b.finish(clsOut, 3, false, bias);
+}
+
+/**
+ * Conv → Relu → Tile (channels twice) → Where with a constant condition between the copy and its
+ * negation → reductions over channels concatenated: ReduceMax (the tiled copies tie), ReduceMin,
+ * ReduceL2, ReduceSumSquare, ReduceSum (axes as an input) and ReduceMean over W without keepdims
+ * (then Unsqueezed back) → Flatten → Gemm.
+ */
+export function tinyRoutingReduceNet(seed = 191): TinyModel {
+  const b = new TinyGraphBuilder('routing_reduce', [1, 2, 4, 5], seed);
+  const c = b.op('Relu', [b.conv(b.input, 2, 3)]);
+  const tiled = b.op('Tile', [c, b.intConst('reps', [4], [1, 2, 1, 1])]);
+  const cond = b.boolConst('cond', [1, 1, 4, 5], Array.from({ length: 20 }, () => (b.rng.next() < 0.5 ? 1 : 0)));
+  const w = b.op('Where', [cond, tiled, b.op('Neg', [tiled])]);
+  const over = (op: string): string => b.op(op, [w], { axes: intsAttr([1]), keepdims: intAttr(1) });
+  const sum = b.op('ReduceSum', [w, b.intConst('axes', [1], [1])], { keepdims: intAttr(1) });
+  const rowMean = b.op('ReduceMean', [w, ], { axes: intsAttr([1, 3]), keepdims: intAttr(0) });
+  const rowMap = b.op('Expand', [b.op('Unsqueeze', [rowMean, b.intConst('axes', [2], [1, 3])]), b.intConst('shape', [4], [1, 1, 4, 5])]);
+  return b.finish(b.op('Concat', [over('ReduceMax'), over('ReduceMin'), over('ReduceL2'), over('ReduceSumSquare'), sum, rowMap], { axis: intAttr(1) }));
+}
+
+/**
+ * Elementwise functions of a signal on safe ranges, summed: Exp(x/2), Log(|x| + 1), Sqrt(|x| + ¼),
+ * Reciprocal(|x| + 1), Neg(Softplus(x)), Elu, Sin, Cos, LogSoftmax over channels, Identity, Cast to
+ * float and Dropout, and x times its channel mean (a product of two signals, neither a gate, one
+ * broadcast: LRP's uniform rule) → Relu → Flatten → Gemm.
+ */
+export function tinyUnaryNet(seed = 201): TinyModel {
+  const b = new TinyGraphBuilder('unary', [1, 2, 4, 4], seed);
+  const c = b.conv(b.input, 2, 3);
+  const k = (v: number): string => b.floatConst('c', [], [v]);
+  const a = b.op('Abs', [c]);
+  const terms = [
+    b.op('Exp', [b.op('Mul', [c, k(0.5)])]),
+    b.op('Log', [b.op('Add', [a, k(1)])]),
+    b.op('Sqrt', [b.op('Add', [a, k(0.25)])]),
+    b.op('Reciprocal', [b.op('Add', [a, k(1)])]),
+    b.op('Neg', [b.op('Softplus', [c])]),
+    b.op('Elu', [c], { alpha: floatAttr(0.7) }),
+    b.op('Sin', [c]),
+    b.op('Cos', [c]),
+    b.op('Dropout', [b.op('Cast', [b.op('Identity', [c])], { to: intAttr(1) })]),
+    b.op('LogSoftmax', [c], { axis: intAttr(1) }),
+    b.op('Mul', [c, b.op('ReduceMean', [c], { axes: intsAttr([1]), keepdims: intAttr(1) })]),
+  ];
+  return b.finish(b.op('Relu', [b.op('Sum', terms)]));
+}
+
+/**
+ * Conv → Gelu (the opset-20 op; `approximate` 'none' or 'tanh') → Conv → GroupNormalization (2
+ * groups of 2 channels; opset 21: γ, β per channel) → Relu → Flatten → Gemm, encoded at opset 21.
+ * The importer writes both ops out in opset-17 ops (src/onnx/lower.ts); `graph` keeps them fused,
+ * so the eager reference computes them directly.
+ */
+export function tinyFusedOpsNet(approximate: 'none' | 'tanh', seed = 211): TinyModel {
+  const b = new TinyGraphBuilder(`fused_gelu_${approximate}_groupnorm`, [1, 2, 5, 5], seed);
+  const g = b.op('Gelu', [b.conv(b.input, 2, 4, { gain: 2 })], { approximate: { type: 'string', value: approximate } });
+  const c = b.conv(g, 4, 4);
+  const n = b.op('GroupNormalization', [c, b.randomRange('gn_gamma', [4], 0.5, 1.5), b.randomWeight('gn_beta', [4], 0.3)], { num_groups: intAttr(2), epsilon: floatAttr(1e-5) });
+  const m = b.finish(b.op('Relu', [n]));
+  return { ...m, bytes: encodeModel(m.graph, 'backlight-tests', 21) };
+}
+
+/**
+ * Powers: x^1 and x^2.5 of a positive signal, and a constant base raised to a signal (1.5^(x/3)),
+ * summed → Relu → Flatten → Gemm. LRP refuses the input-dependent exponent, so this model is for
+ * the gradient family only.
+ */
+export function tinyPowNet(seed = 221): TinyModel {
+  const b = new TinyGraphBuilder('pow', [1, 2, 4, 4], seed);
+  const c = b.conv(b.input, 2, 3);
+  const k = (v: number): string => b.floatConst('c', [], [v]);
+  const positive = b.op('Add', [b.op('Abs', [c]), k(0.5)]);
+  const terms = [b.op('Pow', [c, k(1)]), b.op('Pow', [positive, k(2.5)]), b.op('Pow', [k(1.5), b.op('Div', [c, k(3)])])];
+  return b.finish(b.op('Relu', [b.op('Sum', terms)]));
+}
+
+/** Every model of the blocks above (with biases), for the reference's own checks. */
+export function modernTinyModels(): TinyModel[] {
+  return [
+    tinySqueezeExcitationNet(),
+    ...(['silu', 'gelu-erf', 'gelu-tanh', 'hardswish'] as const).map((k) => tinyGatedActivationNet(k)),
+    tinyLayerNormNet('fused'),
+    tinyLayerNormNet('decomposed'),
+    tinyInstanceNormNet(),
+    tinyAttentionNet(),
+    tinyRoutingReduceNet(),
+    tinyUnaryNet(),
+    tinyFusedOpsNet('none'),
+    tinyFusedOpsNet('tanh'),
   ];
 }
