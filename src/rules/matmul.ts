@@ -62,8 +62,10 @@ export const matmul: OpRules = {
     if (!ctx.needs[1]) return linearLrp(ctx);
     const s = divideByStabilized(ctx, ctx.signals[0]!, ctx.node.outputs[0]!);
     const [ga, gb] = bilinearBackward(ctx, s);
+    // With a constant left factor the product is linear in the right one: the whole ε-rule relevance.
+    const share = ctx.needs[0] ? 0.5 : 1;
     const half = (x: string, g: string | undefined): string | undefined =>
-      g && ctx.emit.op('Mul', [relevanceProduct(ctx, x, g, ctx.shape(x)), ctx.emit.scalar(0.5)], {}, 'uniformHalf');
+      g && (share === 1 ? relevanceProduct(ctx, x, g, ctx.shape(x)) : ctx.emit.op('Mul', [relevanceProduct(ctx, x, g, ctx.shape(x)), ctx.emit.scalar(share)], {}, 'uniformHalf'));
     return [half(ctx.node.inputs[0]!, ga), half(ctx.node.inputs[1]!, gb)];
   },
   gradient: (ctx) => (ctx.needs[1] ? bilinearBackward(ctx, ctx.signals[0]!) : constantRightGradient(ctx)),
