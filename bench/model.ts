@@ -1,6 +1,8 @@
 /**
  * Benchmarks one model in its own process (so peak RSS is the model's own):
- *   tsx bench/model.ts <vgg16|mobilenetv2|resnet20> [runs] [--methods a,b]
+ *   tsx bench/model.ts <vgg16|mobilenetv2|resnet20|efficientnet_b0|convnext_tiny|vit_b_16> [runs] [--methods a,b]
+ * The torchvision models (published sizes, seeded random weights) are exported once by
+ * bench/export_torchvision.py with Debian's python3-torch into bench/results/models/.
  * Prints one JSON line. Times are medians of `runs` runs (at least) after warm-up, onnxruntime with
  * 2 threads; an explanation's ratio to the forward time comes from pairs run in alternation.
  *
@@ -10,7 +12,8 @@
  * (gu2018) and `clrp2` rows, the CLRP check also times `lrp` with two targets: CLRP's dual concept
  * runs as extra rows of the same backward batch, after the one forward pass.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
@@ -56,8 +59,26 @@ const ROWS: BenchRow[] = [
 const rowsToRun = only ? ROWS.filter((r) => only.includes(r.label) || only.includes(r.method)) : ROWS;
 if (only && rowsToRun.length === 0) throw new Error(`--methods ${only.join(',')}: no row matches (rows: ${ROWS.map((r) => r.label).join(', ')})`);
 
+const TORCHVISION = ['efficientnet_b0', 'convnext_tiny', 'vit_b_16'];
+
+/** A torchvision model's ONNX file, exported on first use; undefined where python3-torch is missing. */
+function torchvisionModel(model: string): Uint8Array | undefined {
+  const dir = path.join(here, 'results', 'models');
+  const file = path.join(dir, `${model}.onnx`);
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true });
+    const r = spawnSync('/usr/bin/python3', [path.join(here, 'export_torchvision.py'), model, file], { encoding: 'utf8' });
+    if (r.status !== 0) return undefined;
+  }
+  return readFileSync(file);
+}
+
 function load(): { bytes: Uint8Array; dims: number[] } | undefined {
   if (name === 'vgg16') return { bytes: buildModel({ model: 'vgg16', seed: 0 }), dims: [1, 3, 224, 224] };
+  if (TORCHVISION.includes(name)) {
+    const bytes = torchvisionModel(name);
+    return bytes && { bytes, dims: [1, 3, 224, 224] };
+  }
   const file = { mobilenetv2: 'mobilenetv2-imagenet.onnx', resnet20: 'resnet20-cifar10.onnx' }[name];
   if (!file) throw new Error(`unknown model ${name}`);
   const p = sharedModel(file);
@@ -108,7 +129,7 @@ async function timeIt(f: () => Promise<unknown>, warmup = 2): Promise<number> {
 
 const model = load();
 if (!model) {
-  console.log(JSON.stringify({ model: name, skipped: 'model file not found (../shared absent)' }));
+  console.log(JSON.stringify({ model: name, skipped: TORCHVISION.includes(name) ? 'python3-torch missing (apt-get install python3-torch python3-torchvision python3-onnx)' : 'model file not found (../shared absent)' }));
   process.exit(0);
 }
 const n = model.dims.reduce((a, b) => a * b, 1);

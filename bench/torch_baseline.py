@@ -1,6 +1,6 @@
 """PyTorch autograd baseline for `npm run bench` (Debian's python3-torch; optional).
 
-    python3 bench/torch_baseline.py <vgg16|mobilenetv2|resnet20> [runs]
+    python3 bench/torch_baseline.py <vgg16|mobilenetv2|resnet20|efficientnet_b0|convnext_tiny|vit_b_16> [runs]
 
 Prints one JSON line: forward time and forward+backward (input gradient of the top logit) time,
 medians after warm-up, 2 threads. VGG-16 is defined here (random weights: timing does not depend
@@ -98,6 +98,10 @@ def main():
         model, shape = vgg16()
     elif name == "mobilenetv2":
         model, shape = onnx_model(os.path.join(SHARED, "mobilenetv2-imagenet.onnx"), (1, 3, 224, 224))
+    elif name in ("efficientnet_b0", "convnext_tiny", "vit_b_16"):
+        sys.path.insert(0, HERE)
+        from export_torchvision import build
+        model, shape = build(name), (1, 3, 224, 224)
     elif name == "resnet20":
         model, shape = onnx_model(os.path.join(SHARED, "resnet20-cifar10.onnx"), (1, 3, 32, 32))
     else:
