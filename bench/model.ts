@@ -21,6 +21,7 @@ import { buildModel } from '../src/builder/index.js';
 import { Explainer, type ExplainMethodName, type Target } from '../src/index.js';
 import { pixelBounds, resolvePreprocess } from '../src/io/preprocess.js';
 import type { MethodParams } from '../src/methods/methods.js';
+import { sessionOptions } from '../src/runtime/runtime.js';
 
 const THREADS = 2;
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -136,11 +137,8 @@ const n = model.dims.reduce((a, b) => a * b, 1);
 const data = new Float32Array(n).map((_, i) => Math.sin(i * 0.013) + 0.5 * Math.cos(i * 0.0007));
 const x = { data, dims: model.dims };
 
-// The same session options as the Explainer's (src/runtime/runtime.ts), spinning stopped after each run included.
-const fwd = await ort.InferenceSession.create(model.bytes, {
-  intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3,
-  extra: { session: { force_spinning_stop: '1' } },
-});
+// The same session options as the Explainer's.
+const fwd = await ort.InferenceSession.create(model.bytes, sessionOptions({ threads: THREADS }));
 const feeds = { [fwd.inputNames[0]!]: new ort.Tensor('float32', data, model.dims) };
 const forwardSamples: number[] = [];
 await timeIt(() => fwd.run(feeds)); // warm-up

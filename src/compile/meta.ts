@@ -8,7 +8,8 @@
  * into its convolution), one image and one target per run.
  */
 import { BacklightError } from '../errors.js';
-import { attrFloat, attrInt, attrInts, shapeOf, type Graph, type Node } from '../ir/graph.js';
+import { windowAttributes } from '../ir/convGeometry.js';
+import { attrFloat, attrInt, shapeOf, type Graph, type Node } from '../ir/graph.js';
 import { RULES } from '../rules/index.js';
 import type { Lowering, RuleContext } from '../rules/types.js';
 import type { Emitter } from '../ir/emitter.js';
@@ -26,11 +27,7 @@ function convWeightGradient(emit: Emitter, g: Graph, node: Node, signal: string)
   const xs = shapeOf(g, x);
   const ws = shapeOf(g, node.inputs[1]!);
   const ys = shapeOf(g, node.outputs[0]!);
-  const group = attrInt(node, 'group', 1);
-  const r = ws.length - 2;
-  const strides = attrInts(node, 'strides') ?? new Array<number>(r).fill(1);
-  const dilations = attrInts(node, 'dilations') ?? new Array<number>(r).fill(1);
-  const pads = attrInts(node, 'pads') ?? new Array<number>(2 * r).fill(0);
+  const { group, strides, dilations, pads } = windowAttributes(node, ws.length - 2);
   const kernel = ws.slice(2);
   // The signal plays the kernel: its stride is the layer's dilation and its dilation the stride.
   const attrs = { pads, strides: dilations, dilations: strides };

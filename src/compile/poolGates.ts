@@ -10,6 +10,7 @@
  * routed values add up first, so those pools keep the gate where it is.
  * Design history: docs/design/gates-below-pools.md
  */
+import { windowAttributes } from '../ir/convGeometry.js';
 import { attrInts, type Graph, type Node } from '../ir/graph.js';
 import type { RuleChoice } from '../rules/types.js';
 
@@ -19,8 +20,7 @@ const OUTPUT_GATED = new Set(['Relu', 'Clip']);
 /** Whether no input position lies in two windows of a pool (stride ≥ dilated kernel on every axis). */
 function windowsDisjoint(pool: Node): boolean {
   const kernel = attrInts(pool, 'kernel_shape') ?? [];
-  const strides = attrInts(pool, 'strides') ?? kernel.map(() => 1);
-  const dilations = attrInts(pool, 'dilations') ?? kernel.map(() => 1);
+  const { strides, dilations } = windowAttributes(pool, kernel.length);
   return kernel.every((k, i) => strides[i]! >= (k - 1) * dilations[i]! + 1);
 }
 

@@ -1,5 +1,6 @@
 /** Static shape inference for the ops Backlight supports, given concrete input shapes. */
 import { UnsupportedOpError } from '../errors.js';
+import { windowAttributes } from './convGeometry.js';
 import { attrInt, attrInts, attrString, type Node } from './graph.js';
 import { broadcastShapes, castType, reshapeTarget, sliceParams, squeezeDims, unsqueezeDims } from './fold.js';
 import { sizeOf, toNumbers, type DType, type Tensor } from './tensor.js';
@@ -21,13 +22,13 @@ export interface Window {
 
 export function windowOf(node: Node, spatial: number[], kernelFromWeight?: number[]): Window {
   const r = spatial.length;
-  const kernel = attrInts(node, 'kernel_shape') ?? kernelFromWeight;
+  const attrs = windowAttributes(node, r);
+  const kernel = attrs.kernel ?? kernelFromWeight;
   if (!kernel) throw new UnsupportedOpError(node.name, node.op, 'kernel_shape is missing');
-  const strides = attrInts(node, 'strides') ?? new Array<number>(r).fill(1);
-  const dilations = attrInts(node, 'dilations') ?? new Array<number>(r).fill(1);
+  const { strides, dilations } = attrs;
   const ceil = attrInt(node, 'ceil_mode', 0) === 1;
   const autoPad = attrString(node, 'auto_pad', 'NOTSET');
-  let pads = attrInts(node, 'pads') ?? new Array<number>(2 * r).fill(0);
+  let pads = attrs.pads;
   if (autoPad === 'VALID') pads = new Array<number>(2 * r).fill(0);
   else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
     pads = new Array<number>(2 * r).fill(0);

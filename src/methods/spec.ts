@@ -37,7 +37,7 @@ export interface BackwardMethodSpec<N extends string = string> extends MethodSpe
   seedScale: 'one' | 'logit';
   /** Multiply the input-space signal by the input. */
   timesInput: boolean;
-  /** Contrastive methods: the dual concept propagated with the same rules (see compile.ts). */
+  /** Contrastive methods: the dual concept propagated with the same rules (see compile/contrastive.ts). */
   contrastive?: 'clrp1' | 'clrp2';
 }
 
