@@ -96,7 +96,7 @@ export function inferShapes(node: Node, ins: (Known | undefined)[], constant: Co
     case 'Tanh': case 'Softmax': case 'LogSoftmax': case 'Identity': case 'Dropout': case 'BatchNormalization':
     case 'Neg': case 'Abs': case 'Exp': case 'Sqrt': case 'Erf': case 'Elu': case 'Selu': case 'Softplus':
     case 'Reciprocal': case 'Sin': case 'Cos': case 'Log': case 'Gelu': case 'Sign': case 'Floor': case 'Ceil':
-    case 'InstanceNormalization': case 'Not': case 'ScatterND': case 'CumSum':
+    case 'InstanceNormalization': case 'Not': case 'ScatterND': case 'CumSum': case 'LRN':
       return same();
     case 'LayerNormalization': {
       const xs = need(0).shape;

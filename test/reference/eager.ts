@@ -46,6 +46,27 @@ function rowStrides(dims: readonly number[]): number[] {
   return s;
 }
 
+/** LRN's attributes and its channel window [c − lo, c + hi] (ONNX: lo = ⌊(size−1)/2⌋, hi = ⌈(size−1)/2⌉). */
+function lrnParams(node: Node): { alpha: number; beta: number; bias: number; size: number; lo: number; hi: number } {
+  const size = attrInt(node, 'size', 1);
+  return { alpha: attrFloat(node, 'alpha', 1e-4), beta: attrFloat(node, 'beta', 0.75), bias: attrFloat(node, 'bias', 1), size, lo: Math.floor((size - 1) / 2), hi: Math.ceil((size - 1) / 2) };
+}
+
+/** d = bias + α/size · Σ_{window} x², per element of an [N, C, H, W] tensor. */
+function lrnDivisor(node: Node, X: RefTensor): Float64Array {
+  const { alpha, bias, size, lo, hi } = lrnParams(node);
+  const [N, C, H, W] = X.dims as [number, number, number, number];
+  const d = new Float64Array(X.data.length);
+  for (let n = 0; n < N; n++)
+    for (let c = 0; c < C; c++)
+      for (let p = 0; p < H * W; p++) {
+        let s = 0;
+        for (let k = Math.max(0, c - lo); k <= Math.min(C - 1, c + hi); k++) s += X.data[(n * C + k) * H * W + p]! ** 2;
+        d[(n * C + c) * H * W + p] = bias + (alpha / size) * s;
+      }
+  return d;
+}
+
 /** Multi-index of flat position k in a row-major tensor of `dims`. */
 function unravel(k: number, dims: readonly number[]): number[] {
   const idx = new Array<number>(dims.length);
@@ -954,6 +975,12 @@ function evalNode(node: Node, ins: Ins): RefTensor[] {
     }
     case 'Where':
       return [elementwiseForward(node, [x(), need(node, ins, 1), need(node, ins, 2)], (c, a, b) => (c ? a! : b!))];
+    case 'LRN': {
+      const X = x();
+      const d = lrnDivisor(node, X);
+      const beta = attrFloat(node, 'beta', 0.75);
+      return [map1(X, (v, i) => v * d[i]! ** -beta)];
+    }
     default:
       throw new Error(`node '${node.name}': op ${node.op} is not supported by the eager reference`);
   }
@@ -1293,6 +1320,26 @@ function backNode(node: Node, ins: Ins, outs: RefTensor[], gOut: Float64Array[],
         const v = X.data[i]!;
         return 0.5 * (1 + erf(v / Math.SQRT2)) + (v * Math.exp(-0.5 * v * v)) / Math.sqrt(2 * Math.PI);
       })];
+    }
+    case 'LRN': {
+      // y_i = x_i d_i^(−β): dy_j/dx_i = δ_ij d_i^(−β) − β x_j d_j^(−β−1) · (2α/size) x_i [i ∈ win(j)].
+      const X = x();
+      const d = lrnDivisor(node, X);
+      const { alpha, beta, size, lo, hi } = lrnParams(node);
+      const [N, C, H, W] = X.dims as [number, number, number, number];
+      const dx = new Float64Array(R.length);
+      for (let n = 0; n < N; n++)
+        for (let j = 0; j < C; j++)
+          for (let p = 0; p < H * W; p++) {
+            const J = (n * C + j) * H * W + p;
+            dx[J]! += R[J]! * d[J]! ** -beta;
+            const common = -beta * R[J]! * X.data[J]! * d[J]! ** (-beta - 1) * ((2 * alpha) / size);
+            for (let i = Math.max(0, j - lo); i <= Math.min(C - 1, j + hi); i++) {
+              const I = (n * C + i) * H * W + p;
+              dx[I]! += common * X.data[I]!;
+            }
+          }
+      return [dx];
     }
     case 'Gather':
       return [scatterBy(x().data.length, gatherMap(node, x(), need(node, ins, 1)).map, R)];

@@ -51,7 +51,7 @@ export type LrpChooser = (node: Node, graph: Graph) => LrpChoice;
 export const STABILIZER = 1e-6;
 
 const LINEAR_OPS = new Set(['Conv', 'Gemm', 'MatMul']);
-const PASS_OPS = new Set([
+const PASS_OPS = new Set(['LRN', 
   'Relu', 'LeakyRelu', 'PRelu', 'Clip', 'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'BatchNormalization', 'Mul', 'Div',
   'Erf', 'Exp', 'Log', 'Sqrt', 'Reciprocal', 'Neg', 'Abs', 'Sin', 'Cos', 'Softplus', 'Elu', 'Pow',
 ]);

@@ -665,6 +665,16 @@ export function tinyPowNet(seed = 221): TinyModel {
   return b.finish(b.op('Relu', [b.op('Sum', terms)]));
 }
 
+/** Local response normalization across channels (old zoo models): two LRNs (onnxruntime takes odd sizes only). */
+export function tinyLrnNet(seed = 223): TinyModel {
+  const b = new TinyGraphBuilder('lrn', [1, 2, 4, 4], seed);
+  const c = b.conv(b.input, 2, 5);
+  const lrn = (x: string, size: number, bias: number): string =>
+    b.op('LRN', [x], { size: intAttr(size), alpha: floatAttr(0.3), beta: floatAttr(0.75), bias: floatAttr(bias) });
+  const first = lrn(b.op('Relu', [c]), 3, 1);
+  return b.finish(b.op('Relu', [lrn(b.conv(first, 5, 4), 5, 2)]));
+}
+
 /** Every model of the blocks above (with biases), for the reference's own checks. */
 export function modernTinyModels(): TinyModel[] {
   return [
@@ -678,5 +688,6 @@ export function modernTinyModels(): TinyModel[] {
     tinyUnaryNet(),
     tinyFusedOpsNet('none'),
     tinyFusedOpsNet('tanh'),
+    tinyLrnNet(),
   ];
 }
