@@ -10,6 +10,7 @@
  * quotient sends all relevance to the numerator (the denominator is a normalizer). Any other
  * product of two signals splits relevance evenly (AttnLRP's uniform rule for multiplicative
  * interactions).
+ * Design history: docs/design/modern-blocks.md
  */
 import { producers, type Graph } from '../ir/graph.js';
 import { mulFact, refuse, unbroadcast } from './signal.js';

@@ -7,6 +7,7 @@
  * layer is linear — the centring followed by an elementwise affine map — and gets the ε rule:
  *   R_x = x ⊙ r ⊙ (g − mean(g)),  g = γ ⊙ R / stab(y),
  * which is what the decomposed form (Sub, ReduceMean, Div by σ, Mul, Add) computes rule by rule.
+ * Design history: docs/design/modern-blocks.md
  */
 import { attrFloat, attrInt } from '../ir/graph.js';
 import { divideByStabilized, relevanceProduct } from './relevance.js';

@@ -4,6 +4,7 @@
  * log-softmax dx = R − softmax(x) ⊙ Σ R.
  * LRP (AttnLRP, Achtibat et al. 2024, Prop. 3.1): the ε rule on the first-order expansion of
  * s = softmax(x) at x, whose Jacobian divided by s_j is δ_ij − s_i: R_x = x ⊙ (R − s ⊙ Σ R).
+ * Design history: docs/design/modern-blocks.md
  */
 import { attrInt } from '../ir/graph.js';
 import { relevanceProduct } from './relevance.js';

@@ -4,6 +4,7 @@
  * x⁻ with W + γW⁻, bias b + γb⁺; where z < 0 the other way round, bias b + γb⁻; where z = 0 no
  * relevance passes. With x ≥ 0 and z > 0 it is the original γ rule, which divided by sums near zero
  * where a negative output still receives relevance (through a residual sum).
+ * Design history: docs/design/modern-blocks.md
  */
 import type { Tensor } from '../../ir/tensor.js';
 import { divideByStabilized, nonNegative } from '../relevance.js';
