@@ -1,5 +1,5 @@
 /**
- * torchvision classifiers exported as users export them (torch.onnx.export at opset 13 and 17,
+ * torchvision classifiers (and a small attention classifier written with torch.einsum) exported as users export them (torch.onnx.export at opset 13 and 17,
  * static and dynamic batch; seeded random weights), by test/torchvision/export_models.py with
  * Debian's python3-torch. Each is explained through the public API and compared with PyTorch's
  * float64 autograd: the gradient, and Guided Backprop and DeconvNet with every rectifier gated
@@ -38,14 +38,14 @@ const PYTHON = '/usr/bin/python3';
 const ALL = [
   'alexnet', 'vgg11', 'vgg11_bn', 'resnet18', 'resnext50_32x4d', 'wide_resnet50_2', 'densenet121', 'squeezenet1_1', 'googlenet',
   'inception_v3', 'shufflenet_v2_x0_5', 'mobilenet_v2', 'mobilenet_v3_small', 'mnasnet0_5', 'efficientnet_b0', 'efficientnet_v2_s',
-  'regnet_x_400mf', 'regnet_y_400mf', 'convnext_tiny', 'vit', 'swin',
+  'regnet_x_400mf', 'regnet_y_400mf', 'convnext_tiny', 'vit', 'swin', 'einsum_attention',
 ];
 /**
  * The CI sample: the blocks this suite exists for (SE gates, SiLU/Hardswish, LayerNorm/GELU,
  * attention, ReduceMean, channel shuffle, a conv head), about 90 s on 2 cores; ConvNeXt-T alone
  * takes 2 min (its eager LRP reference 70 s) and runs with the full suite.
  */
-const TORCHVISION_SAMPLE = ['mobilenet_v3_small', 'efficientnet_b0', 'shufflenet_v2_x0_5', 'regnet_y_400mf', 'vit', 'swin', 'squeezenet1_1'];
+const TORCHVISION_SAMPLE = ['mobilenet_v3_small', 'efficientnet_b0', 'shufflenet_v2_x0_5', 'regnet_y_400mf', 'vit', 'swin', 'squeezenet1_1', 'einsum_attention'];
 const MODELS = process.env.BACKLIGHT_TORCHVISION === 'all' ? ALL : TORCHVISION_SAMPLE;
 /**
  * CNNs whose activations stay well above the stabilizer without biases (in the others — EfficientNet,

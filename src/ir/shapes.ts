@@ -1,5 +1,6 @@
 /** Static shape inference for the ops Backlight supports, given concrete input shapes. */
 import { UnsupportedOpError } from '../errors.js';
+import { einsumShape } from './einsum.js';
 import { windowAttributes } from './convGeometry.js';
 import { attrInt, attrInts, attrString, type Node } from './graph.js';
 import { broadcastShapes, castType, reshapeTarget, sliceParams, squeezeDims, unsqueezeDims } from './fold.js';
@@ -107,6 +108,11 @@ export function inferShapes(node: Node, ins: (Known | undefined)[], constant: Co
     }
     case 'Expand':
       return [{ shape: broadcastShapes(need(0).shape, constInts(1, 'the shape'), `node '${node.name}' (Expand)`), dtype: need(0).dtype }];
+    case 'Einsum': {
+      const shape = einsumShape(attrString(node, 'equation', ''), ins.map((k) => k?.shape ?? []));
+      if (!shape) throw new UnsupportedOpError(node.name, node.op, `equation '${attrString(node, 'equation', '')}': only explicit equations (with '->') without ellipsis or repeated indices are supported`);
+      return [{ shape, dtype: need(0).dtype }];
+    }
     case 'Resize': {
       const xs = need(0).shape;
       if (node.inputs[3]) return [{ shape: constInts(3, 'sizes'), dtype: need(0).dtype }];

@@ -21,6 +21,7 @@ import { transpose } from './transpose.js';
 import { normalization } from './normalization.js';
 import { reduceL2, reduceMax, reduceMean, reduceMin, reduceSum, reduceSumSquare } from './reduce.js';
 import { expand, gather, tile, where } from './routing.js';
+import { einsum } from './einsum.js';
 import { lrn } from './lrn.js';
 import { resize } from './resize.js';
 import { logSoftmax, softmax } from './softmax.js';
@@ -89,6 +90,7 @@ export const RULES: ReadonlyMap<string, OpRules> = new Map<string, OpRules>([
   ['Where', where],
   ['Resize', resize],
   ['LRN', lrn],
+  ['Einsum', einsum],
 ]);
 
 /** Ops removed by canonicalization or folded away once shapes are known; accepted at import. */

@@ -67,6 +67,51 @@ function lrnDivisor(node: Node, X: RefTensor): Float64Array {
   return d;
 }
 
+/**
+ * Every assignment of the einsum's index letters (explicit `ab,bc->ac` form): for each, the flat
+ * offsets into each operand and into the output. Written by plain enumeration of the index space.
+ */
+export function einsumTerms(equation: string, dims: readonly (readonly number[])[]): { outDims: number[]; visit(f: (out: number, operands: number[]) => void): void } {
+  const [lhs, out] = equation.replace(/\s+/g, '').split('->') as [string, string];
+  const terms = lhs.split(',');
+  const size = new Map<string, number>();
+  terms.forEach((t, i) => [...t].forEach((c, j) => size.set(c, Math.max(size.get(c) ?? 1, dims[i]![j]!))));
+  const letters = [...size.keys()];
+  const outDims = [...out].map((c) => size.get(c)!);
+  const strideOf = (t: string, d: readonly number[]): Map<string, number> => {
+    const m = new Map<string, number>();
+    let acc = 1;
+    for (let j = t.length - 1; j >= 0; j--) {
+      if (d[j] !== 1) m.set(t[j]!, (m.get(t[j]!) ?? 0) + acc);
+      acc *= d[j]!;
+    }
+    return m;
+  };
+  const strides = terms.map((t, i) => strideOf(t, dims[i]!));
+  const outStrides = strideOf(out, outDims);
+  return {
+    outDims,
+    visit(f) {
+      const idx = new Map(letters.map((c) => [c, 0]));
+      const total = letters.reduce((a, c) => a * size.get(c)!, 1);
+      for (let n = 0; n < total; n++) {
+        let rem = n;
+        for (let l = letters.length - 1; l >= 0; l--) {
+          const c = letters[l]!;
+          idx.set(c, rem % size.get(c)!);
+          rem = Math.floor(rem / size.get(c)!);
+        }
+        const at = (m: Map<string, number>): number => {
+          let o = 0;
+          for (const [c, st] of m) o += idx.get(c)! * st;
+          return o;
+        };
+        f(at(outStrides), strides.map(at));
+      }
+    },
+  };
+}
+
 /** Multi-index of flat position k in a row-major tensor of `dims`. */
 function unravel(k: number, dims: readonly number[]): number[] {
   const idx = new Array<number>(dims.length);
@@ -975,6 +1020,17 @@ function evalNode(node: Node, ins: Ins): RefTensor[] {
     }
     case 'Where':
       return [elementwiseForward(node, [x(), need(node, ins, 1), need(node, ins, 2)], (c, a, b) => (c ? a! : b!))];
+    case 'Einsum': {
+      const ops = ins.map((_, i) => need(node, ins, i));
+      const plan = einsumTerms(attrString(node, 'equation', ''), ops.map((t) => t.dims));
+      const y = tensor(plan.outDims);
+      plan.visit((o, at) => {
+        let p = 1;
+        at.forEach((a, i) => (p *= ops[i]!.data[a]!));
+        y.data[o]! += p;
+      });
+      return [y];
+    }
     case 'LRN': {
       const X = x();
       const d = lrnDivisor(node, X);
@@ -1320,6 +1376,18 @@ function backNode(node: Node, ins: Ins, outs: RefTensor[], gOut: Float64Array[],
         const v = X.data[i]!;
         return 0.5 * (1 + erf(v / Math.SQRT2)) + (v * Math.exp(-0.5 * v * v)) / Math.sqrt(2 * Math.PI);
       })];
+    }
+    case 'Einsum': {
+      const ops = ins.map((_, i) => need(node, ins, i));
+      const grads = ops.map((t) => new Float64Array(t.data.length));
+      einsumTerms(attrString(node, 'equation', ''), ops.map((t) => t.dims)).visit((o, at) => {
+        at.forEach((a, i) => {
+          let p = R[o]!;
+          at.forEach((b, j) => j !== i && (p *= ops[j]!.data[b]!));
+          grads[i]![a]! += p;
+        });
+      });
+      return grads;
     }
     case 'LRN': {
       // y_i = x_i d_i^(−β): dy_j/dx_i = δ_ij d_i^(−β) − β x_j d_j^(−β−1) · (2α/size) x_i [i ∈ win(j)].

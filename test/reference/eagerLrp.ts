@@ -42,7 +42,7 @@
 import { attrFloat, attrInt, attrInts, attrString, type Graph, type Node } from '../../src/ir/graph.js';
 import { float32, toNumbers } from '../../src/ir/tensor.js';
 import type { LinearRule } from '../../src/rules/types.js';
-import { backward, forward, numel, type RefTensor } from './eager.js';
+import { backward, einsumTerms, forward, numel, type RefTensor } from './eager.js';
 
 /** What to do at one node: a linear rule (Conv, Gemm, MatMul), or one of the non-linear-layer treatments. */
 export type LrpChoice = LinearRule | 'pass' | 'gradient' | 'proportional' | 'softmax';
@@ -636,7 +636,21 @@ export function lrpBackward(
     if (liveIns.length === 0) continue;
     const R = outR[0]!;
     const choice = choose(node, graph);
-    if (node.op === 'MatMul' && live.has(node.inputs[1]!)) {
+    if (node.op === 'Einsum') {
+      // ε rule on the contributions c = Π operands of each output; with two input-dependent operands
+      // each gets half (the uniform rule), with one the whole.
+      const ops = node.inputs.map((n) => fwd.get(n)!);
+      const y = fwd.get(node.outputs[0]!)!;
+      const share = 1 / node.inputs.filter((n) => live.has(n)).length;
+      const out = ops.map((t) => new Float64Array(t.data.length));
+      einsumTerms(attrString(node, 'equation', ''), ops.map((t) => t.dims)).visit((o, at) => {
+        let c = 1;
+        at.forEach((a, i) => (c *= ops[i]!.data[a]!));
+        const r = (share * c * R[o]!) / stab(y.data[o]!, stabilizer);
+        at.forEach((a, i) => (out[i]![a]! += r));
+      });
+      node.inputs.forEach((n, i) => live.has(n) && add(n, out[i]!));
+    } else if (node.op === 'MatMul' && live.has(node.inputs[1]!)) {
       // Two input-dependent factors (attention): the uniform rule, whatever the chooser says of layers.
       if (!live.has(node.inputs[0]!)) throw new Error(`${node.name}: a MatMul whose constant is on the left`);
       const [ra, rb] = bilinearRelevance(node, fwd, R, stabilizer);

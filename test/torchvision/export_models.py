@@ -44,6 +44,26 @@ MODELS = {
     'swin': (lambda: swin_transformer.SwinTransformer(patch_size=[4, 4], embed_dim=16, depths=[2, 2], num_heads=[2, 2], window_size=[4, 4], num_classes=10), 32),
 }
 
+class EinsumAttention(torch.nn.Module):
+    """A small conv + attention classifier written with torch.einsum, as research code often is."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = torch.nn.Conv2d(3, 16, 4, stride=4)
+        self.qkv = torch.nn.Linear(16, 48)
+        self.head = torch.nn.Linear(16, 10)
+
+    def forward(self, x):
+        t = self.stem(x).flatten(2).transpose(1, 2)  # [N, T, 16]
+        q, k, v = self.qkv(t).chunk(3, dim=-1)
+        a = torch.einsum('ntd,nsd->nts', q, k).softmax(-1)
+        y = torch.einsum('nts,nsd->ntd', a, v) + t
+        w = torch.einsum('ntd,de->nte', torch.relu(y), self.head.weight.t())
+        return w.mean(1) + self.head.bias
+
+
+MODELS['einsum_attention'] = (EinsumAttention, 32)
+
 RECTIFIERS = {'relu': F.relu, 'relu6': F.relu6, 'hardtanh': F.hardtanh}
 
 
