@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { backward, methodGroups, methodNames, parseNumber, registerMethod, unregisterMethod, type ParamSpec } from '../src/core.js';
-import { parseMethods } from '../src/cli/eval/shared.js';
+import { parseMethods } from '../src/cli/eval/options.js';
 import { runCli } from './helpers/cli.js';
 import { REPO } from './helpers/paths.js';
 

@@ -271,10 +271,14 @@ describe('src/render', () => {
       const text = readFileSync(path.join(folder, f), 'utf8');
       const specifiers = [...text.matchAll(/^\s*(?:import|export)[^'"]*from\s+'([^']+)'/gm)].map((m) => m[1]!);
       for (const s of specifiers) {
-        const ok = s.startsWith('./') || s === '../errors.js' || s === 'd3-scale-chromatic';
+        const ok = s.startsWith('./') || s === '../errors.js' || s === '../ir/slots.js' || s === 'd3-scale-chromatic';
         expect(ok, `${f} imports '${s}'`).toBe(true);
       }
       expect(text).not.toMatch(/\b(process|Buffer|require)\b[.(]/);
     }
+    // The result slicer it shares with the library imports nothing at all.
+    const slots = readFileSync(path.join(REPO, 'src', 'ir', 'slots.ts'), 'utf8');
+    expect(slots).not.toMatch(/^\s*(?:import|export)[^'"]*from\s+'/m);
+    expect(slots).not.toMatch(/\b(process|Buffer|require)\b[.(]/);
   });
 });

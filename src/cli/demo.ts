@@ -60,7 +60,7 @@ function heat(map: Float32Array, width: number, height: number, signed = false):
 /** A method's map as it is drawn: signed channel sum (relevance) or max |·| magnitude. */
 function drawn(r: Explanation, method: MethodName, n: number, k: number, width: number, height: number): PixelImage {
   const signed = METHODS[method].display === 'signed';
-  return heat(mapOf(signed ? r.maps.sum! : r.maps.maxabs!, n, k), width, height, signed);
+  return heat(r.mapAt(signed ? 'sum' : 'maxabs', n, k), width, height, signed);
 }
 
 const softmax = (row: ArrayLike<number>): number[] => {
@@ -69,12 +69,6 @@ const softmax = (row: ArrayLike<number>): number[] => {
   const z = e.reduce((a, b) => a + b, 0);
   return e.map((v) => v / z);
 };
-
-/** The maxabs map of image n, target k from an explanation's [N, K, H, W] maps. */
-function mapOf(t: TensorLike, n: number, k: number): Float32Array {
-  const [, kk, h, w] = t.dims as [number, number, number, number];
-  return t.data.subarray((n * kk + k) * h * w, (n * kk + k + 1) * h * w);
-}
 
 export async function runDemo(options: { threads?: number; onProgress?: (step: string) => void } = {}): Promise<DemoResult> {
   const progress = options.onProgress ?? (() => undefined);

@@ -6,6 +6,8 @@
  *
  * Exit codes: 0 success; 1 bad model or input data, files that cannot be read or written, and
  * internal errors; 2 wrong usage (unknown options, methods or malformed/out-of-range targets).
+ * A run that left out methods the model refuses (`MethodsRefused`) exits 1 (2 when a refusal is
+ * a usage error) after writing the others.
  */
 import { CommanderError } from 'commander';
 import { BacklightError, oneLine } from '../errors.js';
@@ -45,8 +47,30 @@ export function debugRequested(argv: readonly string[], env: CliIO['env']): bool
 
 export { oneLine } from '../errors.js';
 
+/** A method the model (or the options, for `usage`) cannot run, and why. */
+export interface Refusal {
+  method: string;
+  reason: string;
+  usage: boolean;
+}
+
+/**
+ * Methods a run left out, each with its reason; the run did the others (or nothing, when none was
+ * left). Printed as one line per method; exit 2 when a refusal is a usage error, else 1.
+ */
+export class MethodsRefused extends Error {
+  override readonly name = 'MethodsRefused';
+  constructor(readonly refusals: readonly Refusal[]) {
+    super(refusals.map((r) => `method '${r.method}': ${r.reason}`).join('; '));
+  }
+}
+
 /** Prints an error the way the CLI does and returns the exit code for it. */
 export function reportError(e: unknown, io: CliIO, debug: boolean): number {
+  if (e instanceof MethodsRefused) {
+    for (const r of e.refusals) io.stderr(`backlight: method '${r.method}': ${oneLine(r.reason)}\n`);
+    return e.refusals.some((r) => r.usage) ? EXIT_USAGE : EXIT_FAILURE;
+  }
   if (e instanceof CommanderError) {
     // Help and version were printed already; so was the help commander shows for a missing command.
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return EXIT_OK;

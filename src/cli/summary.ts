@@ -93,7 +93,10 @@ export interface ExplainReport {
   classes: number | null;
   labels: string | null;
   out: string;
+  /** The methods that ran. */
   methods: MethodName[];
+  /** The methods given that the model refused, and why (nothing of theirs was written). */
+  refused: Array<{ method: MethodName; reason: string }>;
   /** The parameters each method was run with, defaults filled in (methods without any are left out). */
   params: Partial<Record<MethodName, MethodParams>>;
   /** The zB rule's pixel bounds and where they came from (null when no method uses zB). */

@@ -94,8 +94,8 @@ export async function measureRandomNet(ex: Explainer, x: TensorLike, methods: re
       if (k < 2) throw new Error(`measureRandomNet: the target must name two classes per image, got ${k}`);
       for (let j = 0; j < b.real; j++) {
         const i = b.items[j]!;
-        const attribution = r.attribution.data.subarray(j * k * per, j * k * per + per);
-        const map = (slot: number) => ({ data: r.maps.maxabs!.data.subarray((j * k + slot) * size, (j * k + slot + 1) * size), width: w, height: h });
+        const attribution = r.attributionAt(j, 0);
+        const map = (slot: number) => ({ data: r.mapAt('maxabs', j, slot), width: w, height: h });
         m.recovery[i] = imageRecovery({ data: attribution, dims: [c, h, w] }, { data: image(i), dims: [c, h, w] });
         m.classDistance[i] = normalizedL2Distance(map(0), map(1));
         m.attribution.set(attribution, i * per);

@@ -1,18 +1,14 @@
 /**
- * The slots of a result [N, K, …]: image n, target slot k. The one place that slices that layout;
+ * The slots of a result [N, K, …]: image n, target slot k, sliced by `slotAt` (src/ir/slots.ts);
  * `Explanation`s carry it as accessors (`attributionAt`, `mapAt`, `slotOf`).
  */
 import type { Reduction } from '../compile/compile.js';
+import { slotAt } from '../ir/slots.js';
+
+export { slotAt };
 
 /** A dense float32 tensor (structurally `TensorLike`). */
 type Dense = { data: Float32Array; dims: readonly number[] };
-
-/** Image n, target slot k of a tensor [N, K, …] (a view, no copy). */
-export function slotAt(t: Dense, n: number, k: number): Float32Array {
-  const kk = t.dims[1]!;
-  const per = t.data.length / (t.dims[0]! * kk);
-  return t.data.subarray((n * kk + k) * per, (n * kk + k + 1) * per);
-}
 
 /** Target slot k of every image of a tensor [N, K, …], as [N, …] (a copy). */
 export function slotOfAll(t: Dense, k: number): Float32Array {

@@ -9,6 +9,7 @@
  * ```
  */
 import { BacklightError } from '../errors.js';
+import { slotAt } from '../ir/slots.js';
 import {
   COLORMAP_KIND,
   DEFAULT_MAGNITUDE_COLORMAP,
@@ -243,7 +244,5 @@ export function mapAt(maps: { data: Float32Array; dims: readonly number[] }, n: 
   const height = d[d.length - 2]!;
   const width = d[d.length - 1]!;
   if (!(n >= 0 && n < nn && k >= 0 && k < kk)) throw new Error(`map (${n}, ${k}) is outside [${d}]`);
-  const size = width * height;
-  const start = (n * kk + k) * size;
-  return { data: maps.data.subarray(start, start + size), width, height };
+  return { data: slotAt(maps, n, k), width, height };
 }

@@ -1,6 +1,7 @@
 /**
  * `backlight eval`: one file per subcommand (pointing, ablation, sensitivity, adversarial, sanity,
- * randomNets, merge), their shared options, planning and run in shared.ts.
+ * randomNets, merge); the options they share in options.ts, planning in plan.ts, the run in
+ * run.ts, the printed report in report.ts, the progress bar in progress.ts.
  */
 import type { Command } from 'commander';
 import type { CliIO } from '../errors.js';

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { finalizeRun } from '../../eval/report.js';
 import type { CliIO } from '../errors.js';
 import { usage } from '../options.js';
-import { printMerge } from './shared.js';
+import { printMerge } from './report.js';
 
 export function registerMerge(evalCmd: Command, io: CliIO): void {
   evalCmd

@@ -1,7 +1,10 @@
 /** `backlight eval pointing`: the pointing game and its energy variant. */
 import type { Command } from 'commander';
 import type { CliIO } from '../errors.js';
-import { COMMON_HELP, commonOptions, evalCommand, planEval, printEval, type EvalCliOptions } from './shared.js';
+import { COMMON_HELP, commonOptions, type EvalCliOptions } from './options.js';
+import { planEval } from './plan.js';
+import { printEval } from './report.js';
+import { evalCommand } from './run.js';
 
 const POINTING_HELP = `${COMMON_HELP}
 

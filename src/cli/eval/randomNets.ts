@@ -28,7 +28,7 @@ import { RANDOM_NET_METHODS, RANDOM_NETS, netLabel, runRandomNets, summarizeRand
 import { mainRows, writeRandomNetsReport, type RandomNetsConfig } from '../../eval/randomNetsReport.js';
 import { asset } from '../demo.js';
 import type { CliIO } from '../errors.js';
-import { evalProgress } from './shared.js';
+import { evalProgress } from './progress.js';
 import { parsePreprocessOptions, type PreprocessCliOptions } from '../inputs.js';
 import { collect, integerOption, usage } from '../options.js';
 

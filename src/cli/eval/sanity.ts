@@ -22,7 +22,8 @@ import { mapKind, methodLabel, paramsOf, type EvalMethodName } from '../../eval/
 import { SANITY_MODES, runSanity, sanityStages, type SanityMode, type SanityRunStats, type SanitySettings, type SanitySummary } from '../../eval/sanity.js';
 import { stageLabel, writeSanityReport, type SanityConfig } from '../../eval/sanityReport.js';
 import type { CliIO } from '../errors.js';
-import { evalProgress, parseMethods } from './shared.js';
+import { parseMethods } from './options.js';
+import { evalProgress } from './progress.js';
 import { parsePreprocessOptions, type PreprocessCliOptions } from '../inputs.js';
 import { collect, integerOption, usage } from '../options.js';
 

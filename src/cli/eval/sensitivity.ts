@@ -1,7 +1,10 @@
 /** `backlight eval sensitivity`: class sensitivity. */
 import type { Command } from 'commander';
 import type { CliIO } from '../errors.js';
-import { COMMON_HELP, commonOptions, evalCommand, planEval, printEval, type EvalCliOptions } from './shared.js';
+import { COMMON_HELP, commonOptions, type EvalCliOptions } from './options.js';
+import { planEval } from './plan.js';
+import { printEval } from './report.js';
+import { evalCommand } from './run.js';
 import { SENSITIVITY_METHODS } from '../../eval/sensitivity.js';
 
 const SENSITIVITY_HELP = `${COMMON_HELP}

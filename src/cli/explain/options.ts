@@ -32,7 +32,11 @@
  * And `results/summary.json` (../summary.ts): predictions, targets, files, timings, preprocessing,
  * versions and the command line; `--json` prints it to stdout as one line. Everything that can be
  * checked is checked before any computation (model, inputs, labels, methods, targets, output
- * folders); the files of one input are written all or none, each atomically.
+ * folders); the files of one input are written all or none, each atomically. A method the model
+ * refuses (e.g. CLRP2 where no linear layer computes the logits) does not sink the run: the others
+ * are written, the refused one is named with its reason on stderr and under `refused` in
+ * summary.json, and the exit status is 1 (2 for a usage error); nothing is written when every
+ * method is refused.
  *
  * Planning is plan.ts, the run run.ts, the files of an input outputs.ts.
  */
@@ -42,7 +46,7 @@ import {
 } from '../../core.js';
 import { PRESET_NAMES } from '../../io/preprocess.js';
 import { DEFAULT_PERCENTILE } from '../../render/index.js';
-import type { CliIO } from '../errors.js';
+import { MethodsRefused, type CliIO } from '../errors.js';
 import { collect } from '../options.js';
 import { printReport } from '../summary.js';
 import { planExplain, type ExplainCliOptions } from './plan.js';
@@ -88,6 +92,9 @@ Outputs, in <dir>/<stem of input>/:
   targets.json            classes used per image and target, files written
 and <dir>/summary.json: top-5 predictions, targets, files, timings,
 preprocessing, versions and the command line (--json prints it).
+  A method the model cannot run is left out (nothing of it is written) and named
+  with its reason, one line each on stderr and in summary.json (refused); the
+  others are written, and the exit status is 1 (2 for a usage error).
   <target> is the class index used (gradient__8.npy for --target max when class
   8 is predicted). When N > 1 and images use different classes, the file is
   named by the target spec: gradient__max.npy, gradient__top3-2.npy (second of
@@ -191,6 +198,8 @@ export function registerExplain(program: Command, io: CliIO, argv: readonly stri
     .action(async (opts: ExplainCliOptions) => {
       if (opts.listLayers) return listLayers(opts, io);
       const plan = planExplain(opts, argv);
-      printReport(await explainCommand(plan, io), plan.format, io);
+      const { report, refusals } = await explainCommand(plan, io);
+      printReport(report, plan.format, io);
+      if (refusals.length > 0) throw new MethodsRefused(refusals);
     });
 }

@@ -1,12 +1,13 @@
 /**
  * `backlight explain`, running a plan: output folders, model, preprocessing, inputs, targets and
  * labels checked before anything is computed; then every method of every input, its files
- * (outputs.ts) and summary.json.
+ * (outputs.ts) and summary.json. A method the model refuses does not sink the run: it is left out
+ * of every input's files and listed in summary.json.
  */
 import { dirname, join } from 'node:path';
 import { BacklightError, Explainer, paramsFor, resolveBox, targetPositions, validateTargets, type CoreExplainer, type ExplainMethodName, type Explanation, type MethodParams } from '../../index.js';
 import { checkWritableFolder, writeFileAtomic } from '../../io/files.js';
-import type { CliIO } from '../errors.js';
+import { MethodsRefused, oneLine, type CliIO, type Refusal } from '../errors.js';
 import { loadInput, resolveInputPreprocess, shapeText, stemOf, type InputBatch } from '../inputs.js';
 import { readLabels } from '../labels.js';
 import { startProgress } from '../progress.js';
@@ -42,8 +43,18 @@ export async function listLayers(opts: ExplainCliOptions, io: CliIO): Promise<vo
   else for (const l of layers) io.stdout(`${l.name}\t${l.op}\t${shapeText(l.shape)}\n`);
 }
 
-/** Runs `explain` for a validated plan and writes its files; returns the summary. */
-export async function explainCommand(plan: ExplainPlan, io?: CliIO): Promise<ExplainReport> {
+/** What a run wrote, and the methods it left out (with usage errors told apart). */
+export interface ExplainRun {
+  report: ExplainReport;
+  refusals: Refusal[];
+}
+
+/**
+ * Runs `explain` for a validated plan and writes its files; returns the summary. Methods the model
+ * refuses are left out of every input and listed; when none is left, it throws `MethodsRefused`
+ * and writes nothing.
+ */
+export async function explainCommand(plan: ExplainPlan, io?: CliIO): Promise<ExplainRun> {
   const t0 = performance.now();
 
   // Output folders: distinct per input, creatable and writable, before any work.
@@ -79,27 +90,32 @@ export async function explainCommand(plan: ExplainPlan, io?: CliIO): Promise<Exp
   }
   const loadMs = performance.now() - t0;
 
-  let dumpGraph: string | null = null;
-  if (plan.dumpGraph) {
-    const first = batches[0]!;
-    const bytes = explainer.compileToOnnx(canonicalDims(explainer, first.tensor.dims), { method: plan.methods[0]!, target: plan.targets, reductions: [], params: params[plan.methods[0]!], ...frameworkOptionsFor(plan.methods[0]!, plan.layers) });
-    await writeFileAtomic(plan.dumpGraph, bytes);
-    dumpGraph = plan.dumpGraph;
-  }
-
-  // Steps: every method of every input, then drawing and writing its files.
+  // Steps: every method of every input, then drawing and writing its files. A method the model
+  // refuses is found on the first input of each shape, before any file is written, and left out.
   const several = batches.length > 1 || plan.methods.length > 1;
   const progress = startProgress(io, batches.length * (plan.methods.length + 1), several && plan.format === 'text');
   const ctx: RunContext = { plan, explainer, positions: targetPositions(plan.targets), labels, progress, params };
   const reports: InputReport[] = [];
+  const refusals: Refusal[] = [];
+  let methods: ExplainMethodName[];
+  let dumpGraph: string | null = null;
   try {
-    for (const batch of batches) reports.push(await explainInput(ctx, batch));
+    const probed = await probeMethods(ctx, batches, refusals);
+    methods = plan.methods.filter((m) => !refusals.some((r) => r.method === m));
+    if (methods.length === 0) throw new MethodsRefused(refusals);
+    if (plan.dumpGraph) {
+      const first = batches[0]!;
+      const bytes = explainer.compileToOnnx(canonicalDims(explainer, first.tensor.dims), { method: methods[0]!, target: plan.targets, reductions: [], params: params[methods[0]!], ...frameworkOptionsFor(methods[0]!, plan.layers) });
+      await writeFileAtomic(plan.dumpGraph, bytes);
+      dumpGraph = plan.dumpGraph;
+    }
+    for (const batch of batches) reports.push(await explainInput(ctx, batch, methods, probed.get(batch)));
   } finally {
     progress.stop();
   }
 
   const display: DisplaySummary = { png: plan.pictures.png, methods: {}, clipPercentile: plan.pictures.clip, opacity: plan.pictures.opacity };
-  for (const m of plan.methods) {
+  for (const m of methods) {
     const how = displayOf(m, plan.pictures.signed);
     display.methods[m] = { values: how.signed ? 'signed channel sum' : 'max |.| over channels', colormap: how.colormap };
   }
@@ -113,8 +129,9 @@ export async function explainCommand(plan: ExplainPlan, io?: CliIO): Promise<Exp
     classes,
     labels: plan.labels ?? null,
     out: plan.out,
-    methods: plan.methods,
-    params: Object.fromEntries(plan.methods.filter((m) => Object.keys(params[m]).length > 0).map((m) => [m, params[m]])),
+    methods,
+    refused: refusals.map(({ method, reason }) => ({ method: method as ExplainMethodName, reason })),
+    params: Object.fromEntries(methods.filter((m) => Object.keys(params[m]).length > 0).map((m) => [m, params[m]])),
     zbBounds: box && { source: plan.boxSource === 'box' ? '--box' : 'preprocessing', low: [...box.low], high: [...box.high] },
     targets: plan.targets.map(String),
     preprocessing: summarizePreprocess(preprocess),
@@ -126,18 +143,51 @@ export async function explainCommand(plan: ExplainPlan, io?: CliIO): Promise<Exp
   };
   report.timings.totalMs = round(performance.now() - t0);
   await writeFileAtomic(summary, `${prettyJson(report)}\n`);
-  return report;
+  return { report, refusals };
 }
 
-/** Explains one input with every method, then writes all its files (all or none). */
-async function explainInput(ctx: RunContext, batch: InputBatch): Promise<InputReport> {
+/** Explains `batch` with `method`. */
+async function explainWith(ctx: RunContext, batch: InputBatch, method: ExplainMethodName): Promise<Explanation<ExplainMethodName>> {
   const { plan, explainer, progress } = ctx;
+  progress.begin(`${batch.stem}: ${method}`);
+  const r = await explainer.explain(batch.tensor, { method, target: plan.targets, reductions: [], params: ctx.params[method], ...frameworkOptionsFor(method, plan.layers) });
+  progress.done();
+  return r;
+}
+
+/**
+ * Runs every method on the first input of each shape (what a method compiles to depends on the
+ * model, its options and the input's shape only): a method that throws a BacklightError there is
+ * refused, added to `refusals` and not tried again. Returns the explanations computed.
+ */
+async function probeMethods(ctx: RunContext, batches: readonly InputBatch[], refusals: Refusal[]): Promise<Map<InputBatch, Explanation<ExplainMethodName>[]>> {
+  const probed = new Map<InputBatch, Explanation<ExplainMethodName>[]>();
+  const shapes = new Set<string>();
+  for (const batch of batches) {
+    const shape = batch.tensor.dims.join('x');
+    if (shapes.has(shape)) continue;
+    shapes.add(shape);
+    const results: Explanation<ExplainMethodName>[] = [];
+    for (const method of ctx.plan.methods) {
+      if (refusals.some((r) => r.method === method)) continue;
+      try {
+        results.push(await explainWith(ctx, batch, method));
+      } catch (e) {
+        if (!(e instanceof BacklightError)) throw e;
+        ctx.progress.done();
+        refusals.push({ method, reason: oneLine(e.message), usage: e.kind === 'usage' });
+      }
+    }
+    probed.set(batch, results);
+  }
+  return probed;
+}
+
+/** Explains one input with `methods` (reusing what the probe computed), then writes all its files (all or none). */
+async function explainInput(ctx: RunContext, batch: InputBatch, methods: readonly ExplainMethodName[], probed?: readonly Explanation<ExplainMethodName>[]): Promise<InputReport> {
   // Compute everything for this input, then write: a failing run writes no file of it.
   const results: Explanation<ExplainMethodName>[] = [];
-  for (const method of plan.methods) {
-    progress.begin(`${batch.stem}: ${method}`);
-    results.push(await explainer.explain(batch.tensor, { method, target: plan.targets, reductions: [], params: ctx.params[method], ...frameworkOptionsFor(method, plan.layers) }));
-    progress.done();
-  }
+  for (const method of methods) results.push(probed?.find((r) => r.method === method) ?? (await explainWith(ctx, batch, method)));
+  if (!probed) for (let i = methods.length; i < ctx.plan.methods.length; i++) ctx.progress.done(); // the refused methods' steps
   return writeInput(ctx, batch, results);
 }
