@@ -17,7 +17,7 @@ const ALLOWED: Record<string, string[]> = {
   rules: ['errors', 'ir'],
   compile: ['errors', 'ir', 'rules'],
   runtime: ['errors', 'ir', 'onnx'],
-  render: ['errors'],
+  render: ['errors', 'ir'],
   metrics: ['errors'],
   io: ['errors', 'ir', 'render'],
   builder: ['errors', 'ir', 'onnx'],
