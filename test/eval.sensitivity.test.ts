@@ -188,7 +188,7 @@ describe('a model whose classes share one map', () => {
     const { loadDataset } = await import('../src/eval/datasets.js');
     const out = join(dir, 'shared-out');
     const config = { methods: [...methods], seed: 0 };
-    const forward = new Forward(explainer, [3, 12, 12], 2, 1);
+    const forward = new Forward(explainer, [3, 12, 12], 2);
     await runEvaluation({ out, dataset: await loadDataset({ data: folder }), preprocess, evaluation: sensitivityEvaluation(explainer, forward, preprocess, config), config: {}, batch: 2 });
     await forward.release();
     const recs = readRecords(join(out, 'results.jsonl'));

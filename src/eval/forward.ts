@@ -15,8 +15,6 @@ export class Forward {
     /** Shape of one image, without the batch axis. */
     imageDims: readonly number[],
     chunk: number,
-    /** Unused: sessions run with the explainer's threads and thread policy (src/runtime/runtime.ts). */
-    _threads?: number,
   ) {
     this.perImage = [...imageDims];
     this.chunk = explainer.inputShape[0] === 1 ? 1 : Math.max(1, chunk);

@@ -90,14 +90,14 @@ export async function evalCommand(plan: EvalPlan, io?: CliIO): Promise<EvalRepor
     if (!(typeof classes === 'number' && classes >= 2)) throw usage(`class sensitivity needs a classifier with at least 2 classes; '${plan.model}' has output shape [${explainer.canonical([1, ...imageDims]).graph.outputs[0]!.shape}]`);
     const settings = { seed: plan.seed };
     config = { evaluation: 'sensitivity', ...base, params: Object.fromEntries(plan.methods.map((m) => [m, paramsOf(m, preprocess)])), settings };
-    forward = new Forward(explainer, imageDims, plan.batch, plan.threads);
+    forward = new Forward(explainer, imageDims, plan.batch);
     evaluation = sensitivityEvaluation(explainer, forward, preprocess, { ...settings, methods: plan.methods }) as Evaluation<BaseRecord>;
   } else if (plan.evaluation === 'adversarial') {
     const { labels: labelsFile, ...settings } = plan.adversarial!;
     const classes = explainer.canonical([1, ...imageDims]).graph.outputs[0]!.shape[1] as number;
     const labels = labelsFile !== undefined ? await readLabels(labelsFile, classes) : null;
     config = { evaluation: 'adversarial', ...base, settings: { ...settings } };
-    forward = new Forward(explainer, imageDims, plan.batch, plan.threads);
+    forward = new Forward(explainer, imageDims, plan.batch);
     evaluation = adversarialEvaluation(explainer, forward, preprocess, { ...settings, methods: plan.methods }, plan.out, labels) as Evaluation<BaseRecord>;
   } else if (plan.evaluation === 'pointing') {
     const settings = plan.pointing!;
@@ -127,7 +127,7 @@ export async function evalCommand(plan: EvalPlan, io?: CliIO): Promise<EvalRepor
     if (patchSize > side) throw usage(`--patch ${patchSize} is larger than the input (${preprocess.width}×${preprocess.height})`);
     const settings: Omit<AblationConfig, 'methods'> = { patchSize, fill, fillSource, steps: a.steps, baseline: 0, target: a.target, seed: plan.seed };
     config = { evaluation: 'ablation', ...base, settings: { ...settings } };
-    forward = new Forward(explainer, imageDims, Math.max(plan.batch, a.steps + 1, 8), plan.threads);
+    forward = new Forward(explainer, imageDims, Math.max(plan.batch, a.steps + 1, 8));
     evaluation = ablationEvaluation(explainer, forward, preprocess, { ...settings, methods: plan.methods }) as Evaluation<BaseRecord>;
   }
 
