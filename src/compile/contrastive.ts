@@ -71,7 +71,7 @@ function lastLinear(c: Compilation): Node {
  * ReLU reads the negated filter's output, would zero that output wherever the target's is positive:
  * S_j would find (almost) no activation to flow through, R_dual would vanish and CLRP2 collapse to
  * LRP. This way R_dual conserves S_j like R (the paper's premise), and with only reshapes between
- * (a linear head) it is the paper's dual network exactly. See docs/design/ (CLRP2 on conv heads).
+ * (a linear head) it is the paper's dual network exactly. Design history: docs/design/transformer-layer-maps.md.
  */
 export function negatedLastLayer(c: Compilation, emit = c.emit): RuleOverride {
   const { k, batch } = c;

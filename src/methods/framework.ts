@@ -161,6 +161,7 @@ function classTokenDefault(g: Graph, all: readonly Candidate[]): string | undefi
  *   - from a Transpose of tokens to the tokens, and from a LayerNorm of tokens to its input — so
  *     Swin's default is its last stage's output before the final norm and the permute to
  *     [N, C, h, w] that precede the pooling.
+ * Design history: docs/design/transformer-layer-maps.md.
  */
 export function defaultLayer(g: Graph): string {
   const all = candidates(g);
