@@ -290,10 +290,8 @@ const convHead = tiny(convHeadNet(), METHOD_CASES.filter((c) => !CLRP2_LIKE.has(
 describeModel(convHead);
 
 describe('CLRP2 when the logits come out of a Reshape (the negated layer is found behind it)', () => {
-  // src/compile/compile.ts (splitLastLayer) negates input 1 of the node writing the logits, here the
-  // Reshape's shape tensor, so the dual equals R and max(0, R − R_dual) is 0 everywhere. The
-  // reference negates the target's filter of the 1×1 Conv behind the Reshape. Expected to fail
-  // until the compiler finds the last linear layer; then make these plain `it`.
+  // Both the compiler (src/compile/contrastive.ts) and the reference negate the target's filter of
+  // the 1×1 Conv behind the Reshape (a ReLU and pooling between: test/clrp.convHead.test.ts).
   const x = randomInput(convHead.dims, 17);
   let setup: Promise<Setup> | undefined;
   it.each(METHOD_CASES.filter((c) => CLRP2_LIKE.has(c.label)).map((c) => [c.label, c] as const))('%s', async (_, c) => {

@@ -14,6 +14,10 @@
  *   `combined:<A>` [N, K, H, W] (with `combine`) the min-max normalized maps of all layers,
  *                               combined by weighted sum or weighted geometric product
  *
+ * Layers are conv feature maps [N, C, h, w] or a transformer's tokens, viewed first as the
+ * [N, D, h, w] grid of their patches (see `gridLayout`): activation and signal alike, so every
+ * aggregation reads them exactly as a conv layer's.
+ *
  * Upsampling (ONNX Resize):
  *   'bilinear': mode linear, coordinate_transformation_mode pytorch_half_pixel — PyTorch's
  *               F.interpolate(mode='bilinear', align_corners=False) (no antialiasing);
@@ -57,8 +61,98 @@ export interface CombineSpec {
   weights?: readonly number[];
 }
 
+/**
+ * How a layer's tensor lays out its grid of locations:
+ *   'nchw':          [N, C, h, w], conv features (any 4-D tensor unless it reads as channels-last);
+ *   'tokens':        [N, prefix + h·w, D], a transformer's tokens in row-major patch order after
+ *                    `prefix` (0 or 1) class tokens, which layer maps drop;
+ *   'channels-last': [N, h, w, C], e.g. Swin's stages.
+ * Layer maps view the last two as [N, D, h, w], as pytorch-grad-cam's `reshape_transform` does.
+ */
+export type GridLayout =
+  | { kind: 'nchw'; grid: [number, number]; channels: number }
+  | { kind: 'tokens'; grid: [number, number]; channels: number; prefix: number }
+  | { kind: 'channels-last'; grid: [number, number]; channels: number };
+
+/** The grid [h, w] of square p×p patches tiling an H×W input into `locations` cells, if there is one. */
+function patchGrid(locations: number, height: number, width: number): [number, number] | undefined {
+  if (!(locations > 1)) return undefined;
+  const p = Math.round(Math.sqrt((height * width) / locations));
+  if (p < 1 || height % p !== 0 || width % p !== 0 || (height / p) * (width / p) !== locations) return undefined;
+  return [height / p, width / p];
+}
+
+/** Whether h×w can be a conv feature map of an H×W input: its aspect, up to a row or column of border rounding. */
+export function matchesAspect(h: number, w: number, height: number, width: number): boolean {
+  return Math.abs((h * width) / height - w) <= 1 && h <= height && w <= width;
+}
+
+/**
+ * The layout of a layer of shape `shape` in a model whose input is `inputShape` [N, C, H, W]
+ * (`writer`: the op that writes it), or undefined when it is none of the three. Token layouts
+ * are read from shapes alone: the batch axis must be the input's, and the patch grid must tile
+ * the input with square patches (H·W/(h·w) = p², p dividing H and W), its aspect the input's; a
+ * class token is tried first ([N, 1 + h·w, D], ViT), then none ([N, h·w, D]). A 4-D tensor is
+ * channels-last only when it cannot be a conv map of the input's aspect ([N, 56, 56, 96] of a
+ * 224² input is 56×56 with 96 channels) and its middle axes tile the input; a Conv's output is
+ * always [N, C, h, w].
+ */
+export function gridLayout(shape: readonly number[], inputShape: readonly number[], writer?: string): GridLayout | undefined {
+  const [batch, , height, width] = inputShape as [number, number, number, number];
+  if (shape.length === 4) {
+    const [n, a, b, d] = shape as [number, number, number, number];
+    if (writer !== 'Conv' && n === batch && !matchesAspect(b, d, height, width)) {
+      const grid = patchGrid(a * b, height, width);
+      if (grid && grid[0] === a && grid[1] === b) return { kind: 'channels-last', grid, channels: d };
+    }
+    return { kind: 'nchw', grid: [b, d], channels: a };
+  }
+  if (shape.length === 3 && shape[0] === batch && inputShape.length === 4) {
+    const [, t, d] = shape as [number, number, number];
+    for (const prefix of [1, 0]) {
+      const grid = patchGrid(t - prefix, height, width);
+      if (grid) return { kind: 'tokens', grid, channels: d, prefix };
+    }
+  }
+  return undefined;
+}
+
+/** The layout in a few words, for layer listings. */
+export function describeLayout(l: GridLayout): string {
+  const [h, w] = l.grid;
+  if (l.kind === 'nchw') return `[N, C, h, w]`;
+  if (l.kind === 'channels-last') return `channels-last [N, h, w, C], ${h}×${w} grid`;
+  return l.prefix ? `tokens [N, ${l.prefix} + ${h}·${w}, D]: ${h}×${w} patch grid, class token dropped` : `tokens [N, ${h}·${w}, D]: ${h}×${w} patch grid`;
+}
+
+/**
+ * The activation [N, C, h, w] and signal [N, K, C, h, w] of a layer in its grid view: the tokens'
+ * (class token sliced off, reshaped to [N, h, w, D]) or channels-last tensor transposed to
+ * channels-first; a conv layer's as they are.
+ */
+function gridView(emit: Emitter, layout: GridLayout, layer: string, grad: string, d: { n: number; k: number }): { act: string; signal: string } {
+  if (layout.kind === 'nchw') return { act: layer, signal: grad };
+  const [h, w] = layout.grid;
+  const c = layout.channels;
+  let act = layer;
+  let signal = grad;
+  if (layout.kind === 'tokens') {
+    const tokens = layout.prefix + h * w;
+    if (layout.prefix > 0) {
+      act = emit.op('Slice', [act, emit.int64s([layout.prefix]), emit.int64s([tokens]), emit.int64s([1])], {}, 'patchTokens');
+      signal = emit.op('Slice', [signal, emit.int64s([layout.prefix]), emit.int64s([tokens]), emit.int64s([2])], {}, 'patchTokenSignal');
+    }
+    act = emit.reshape(act, [d.n, h, w, c]);
+    signal = emit.reshape(signal, [d.n, d.k, h, w, c]);
+  }
+  return {
+    act: emit.op('Transpose', [act], { perm: [0, 3, 1, 2] }, 'actGrid'),
+    signal: emit.op('Transpose', [signal], { perm: [0, 1, 4, 2, 3] }, 'signalGrid'),
+  };
+}
+
 export interface AggregationSpec {
-  /** Forward tensors [N, C, h, w] to aggregate at. */
+  /** Forward tensors to aggregate at: [N, C, h, w], or tokens (see GridLayout). */
   layers: readonly string[];
   aggregations: readonly Aggregation[];
   /** How maps are resized to the input's spatial size (default 'bilinear'). */
@@ -142,13 +236,25 @@ export function emitLayerMaps(c: Compilation, spec: AggregationSpec, signals: Re
   for (const layer of spec.layers) {
     const shape = g.values.get(layer)?.shape;
     if (!shape) throw new BacklightError(`no tensor named '${layer}' in the model (layers name tensors, e.g. a Relu output)`, 'usage');
-    if (shape.length !== 4) throw new BacklightError(`layer '${layer}' has shape [${shape}]; layer maps need a 4-D [N, C, h, w] tensor`, 'usage');
-    const [, c, h, w] = shape as [number, number, number, number];
-    const grad = signals.get(layer);
-    if (!grad) throw new BacklightError(`layer '${layer}' has no backward signal: list it among the tapped tensors`, 'usage');
+    if (!shape.every((d): d is number => typeof d === 'number')) throw new BacklightError(`layer '${layer}' has a shape [${shape}] that is not static`, 'usage');
+    const layout = gridLayout(shape, c.inputShape, producerOf(g, layer)?.op);
+    if (!layout) {
+      throw new BacklightError(
+        `layer '${layer}' has shape [${shape}]; layer maps need a 4-D [N, C, h, w] tensor, tokens [N, 1 + h·w, D] or [N, h·w, D], or channels-last [N, h, w, C], with the h×w grid tiling the ${height}×${width} input in square patches`,
+        'usage',
+      );
+    }
+    const [h, w] = layout.grid;
+    const channels = layout.channels;
+    const tapped = signals.get(layer);
+    if (!tapped) throw new BacklightError(`layer '${layer}' has no backward signal: list it among the tapped tensors`, 'usage');
+    if (spec.aggregations.includes('normgrad-conv') && layout.kind !== 'nchw') {
+      throw new BacklightError(`normgrad-conv needs the output of a Conv as its layer; '${layer}' holds tokens (${describeLayout(layout)})`, 'usage');
+    }
+    const { act, signal: grad } = gridView(emit, layout, layer, tapped, { n, k });
     // x viewed as [N, 1, C, h, w] broadcasts against g [N, K, C, h, w].
     let xView: string | undefined;
-    const x = (): string => (xView ??= emit.op('Unsqueeze', [layer, emit.int64s([1])], {}, 'act'));
+    const x = (): string => (xView ??= emit.op('Unsqueeze', [act, emit.int64s([1])], {}, 'act'));
     const per: Partial<Record<Aggregation, { raw: string; upsampled: string }>> = {};
     outputs.layers[layer] = per;
     for (const a of spec.aggregations) {
@@ -168,7 +274,7 @@ export function emitLayerMaps(c: Compilation, spec: AggregationSpec, signals: Re
           break;
         }
         case 'normgrad': {
-          const xNorm = emit.op('ReduceL2', [layer], { axes: [1], keepdims: 1 }, 'actNorm');
+          const xNorm = emit.op('ReduceL2', [act], { axes: [1], keepdims: 1 }, 'actNorm');
           const gNorm = emit.op('ReduceL2', [grad], { axes: [2], keepdims: 0 }, 'gradNorm');
           map = emit.op('Mul', [gNorm, xNorm], {}, 'normgrad');
           break;
@@ -177,7 +283,7 @@ export function emitLayerMaps(c: Compilation, spec: AggregationSpec, signals: Re
           map = emit.op('ReduceL2', [emit.op('Relu', [emit.op('Mul', [x(), grad])])], { axes: [2], keepdims: 0 }, 'selectiveNormgrad');
           break;
         case 'normgrad-conv':
-          map = convNormgrad(g, emit, layer, grad, { n, k, c, h, w });
+          map = convNormgrad(g, emit, layer, grad, { n, k, c: channels, h, w });
           break;
       }
       const rawName = output(map, rawMapName(layer, a), [n, k, h, w]);

@@ -28,21 +28,50 @@ export function withDualSeeds(c: Compilation, seed: string, kind: Contrastive['k
   return emit.op('Concat', [seed, dual], { axis: 0 }, 'seedAndDual');
 }
 
-/** The linear layer that computes the logits, looking back through reshapes. */
+/**
+ * Ops between the last weight layer and the logits that keep each class's channel to itself:
+ * reshapes, the rectifier and the global poolings of a conv head (SqueezeNet: Conv 1×1 → ReLU →
+ * GlobalAveragePool → Flatten).
+ */
+const CHANNEL_PRESERVING = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Relu', 'GlobalAveragePool', 'GlobalMaxPool']);
+
+/**
+ * The weight layer that computes the logits: the node writing them, or the Conv/Gemm/MatMul behind
+ * a chain of channel-preserving ops, whose output channels must then be the classes.
+ */
 function lastLinear(c: Compilation): Node {
   const g = c.graph;
   const prod = producers(g);
   let node = prod.get(c.logits);
-  while (node && ['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity'].includes(node.op)) node = prod.get(node.inputs[0]!);
+  const between: string[] = [];
+  while (node && CHANNEL_PRESERVING.has(node.op)) {
+    between.push(node.op);
+    node = prod.get(node.inputs[0]!);
+  }
+  const through = between.length > 0 ? ` (looking back through ${between.join(', ')})` : '';
   if (!node || !['Conv', 'Gemm', 'MatMul'].includes(node.op) || !g.initializers.has(node.inputs[1]!)) {
-    throw new BacklightError(`CLRP2 negates the weights of the layer that computes the logits, but '${c.logits}' does not come from a Conv/Gemm/MatMul with constant weights`);
+    throw new BacklightError(`CLRP2 negates the weights of the layer that computes the logits, but '${c.logits}' does not come from a Conv/Gemm/MatMul with constant weights${through}`);
+  }
+  const shape = g.values.get(node.outputs[0]!)?.shape;
+  const channels = node.op === 'Conv' ? shape?.[1] : shape?.[shape.length - 1];
+  if (between.length > 0 && channels !== c.classes) {
+    throw new BacklightError(`CLRP2 negates the target's weights in the last layer, but '${node.name}' (${node.op}) has ${String(channels)} output channels for ${c.classes} classes${through}`);
   }
   return node;
 }
 
 /**
  * CLRP2's walk override: at the last linear layer, the seed half runs the layer's rule and the
- * dual half the same rule with the weights negated.
+ * dual half the same rule with the weights negated (the bias kept: METHODS.md's w_·j → −w_·j).
+ *
+ * Where channel-preserving ops sit between that layer and the logits (a conv head's ReLU and
+ * global pooling), the dual's relevance reaches the layer through them exactly as the target's
+ * does — over the original network's activations, ReLU and pooling included — and only the
+ * layer's own redistribution sees the negated filter. The alternative, a whole dual network whose
+ * ReLU reads the negated filter's output, would zero that output wherever the target's is positive:
+ * S_j would find (almost) no activation to flow through, R_dual would vanish and CLRP2 collapse to
+ * LRP. This way R_dual conserves S_j like R (the paper's premise), and with only reshapes between
+ * (a linear head) it is the paper's dual network exactly. Design history: docs/design/transformer-layer-maps.md.
  */
 export function negatedLastLayer(c: Compilation, emit = c.emit): RuleOverride {
   const { k, batch } = c;

@@ -9,11 +9,14 @@
  * multi-layer combination and, for Guided Grad-CAM, a second (guided) backward pass — is one
  * compiled ONNX graph.
  */
-import { AGGREGATIONS, isAggregation, type Aggregation, type AggregationOutputs, type CombineSpec, type Upsampling } from '../compile/aggregate.js';
+import {
+  AGGREGATIONS, describeLayout, gridLayout, isAggregation, matchesAspect,
+  type Aggregation, type AggregationOutputs, type CombineSpec, type GridLayout, type Upsampling,
+} from '../compile/aggregate.js';
 import type { BackwardOptions } from '../compile/backward.js';
 import { compile, type CompiledGraph, type Reduction } from '../compile/compile.js';
 import { BacklightError } from '../errors.js';
-import type { Graph } from '../ir/graph.js';
+import { producers, type Graph, type Node } from '../ir/graph.js';
 import { methodByName, type Method, type MethodParams } from './methods.js';
 import { FRAMEWORK_METHOD_NAMES, FRAMEWORK_METHODS, isFrameworkMethod } from './registry.js';
 import type { Lowering } from '../rules/types.js';
@@ -31,8 +34,13 @@ export interface LayerInfo {
   name: string;
   /** The op of the node that writes it. */
   op: string;
-  /** Its static shape [N, C, h, w]. */
+  /** Its static shape: [N, C, h, w], or tokens (see `layout`). */
   shape: number[];
+  /**
+   * Only for a layer that is not [N, C, h, w]: how its tokens map to the patch grid the layer maps
+   * are computed on, e.g. "tokens [N, 1 + 4·4, D]: 4×4 patch grid, class token dropped".
+   */
+  layout?: string;
 }
 
 /** Tensors that depend on the graph's (first) input. */
@@ -42,40 +50,140 @@ function liveTensors(g: Graph): Set<string> {
   return live;
 }
 
-/**
- * Every input-dependent 4-D tensor [N, C, h, w] of a canonical graph (the input itself excluded),
- * in graph order: the layers one can aggregate at.
- */
-export function layerCandidates(g: Graph): LayerInfo[] {
+interface Candidate extends LayerInfo {
+  grid: GridLayout;
+}
+
+function candidates(g: Graph): Candidate[] {
   const live = liveTensors(g);
-  const out: LayerInfo[] = [];
+  const inputShape = g.inputs[0]!.shape;
+  const staticInput = inputShape.every((d) => typeof d === 'number') ? (inputShape as number[]) : [];
+  const out: Candidate[] = [];
   for (const n of g.nodes) {
     for (const o of n.outputs) {
       const shape = o && live.has(o) ? g.values.get(o)?.shape : undefined;
-      if (shape && shape.length === 4 && shape.every((d) => typeof d === 'number')) out.push({ name: o, op: n.op, shape: shape as number[] });
+      if (!shape || !shape.every((d): d is number => typeof d === 'number')) continue;
+      const grid = gridLayout(shape, staticInput, n.op);
+      if (!grid) continue;
+      out.push({ name: o, op: n.op, shape, ...(grid.kind === 'nchw' ? {} : { layout: describeLayout(grid) }), grid });
     }
   }
   return out;
 }
 
-const spatial = (l: LayerInfo): boolean => l.shape[2]! * l.shape[3]! > 1;
+/**
+ * The layers one can aggregate at, in graph order: every input-dependent 4-D tensor [N, C, h, w]
+ * of a canonical graph (the input itself excluded), and a transformer's token tensors whose
+ * shape reads as a patch grid of the input (tokens [N, 1 + h·w, D] or [N, h·w, D], channels-last
+ * [N, h, w, C]; see `gridLayout` in src/compile/aggregate.ts).
+ */
+export function layerCandidates(g: Graph): LayerInfo[] {
+  return candidates(g).map(({ grid: _grid, ...info }) => info);
+}
+
+const spatial = (l: Candidate): boolean => l.grid.grid[0] * l.grid.grid[1] > 1;
+
+/** Whether a candidate can be a feature map of the input: tokens always; [N, C, h, w] of the input's aspect. */
+function plausible(l: Candidate, g: Graph): boolean {
+  if (l.grid.kind !== 'nchw') return true;
+  const [height, width] = g.inputs[0]!.shape.slice(2) as number[];
+  return typeof height !== 'number' || typeof width !== 'number' || matchesAspect(l.grid.grid[0], l.grid.grid[1], height, width);
+}
 
 /**
- * The default layer of Grad-CAM and NormGrad: the last input-dependent tensor [N, C, h, w] with
- * h·w > 1 (so before the global pooling / flatten); when a local pooling (MaxPool, AveragePool)
- * wrote it, the pooling's input instead — the usual Grad-CAM layer of VGG-like nets (the ReLU after
- * the last conv, before the last max-pooling, e.g. torchvision VGG's features.29).
+ * The input x of a LayerNorm over the last axis that writes `tensor`: a LayerNormalization node,
+ * or its decomposition as exporters write it below opset 17, (x − mean(x)) / sqrt(var + ε) · γ + β.
+ */
+function layerNormInput(prod: ReadonlyMap<string, Node>, live: ReadonlySet<string>, tensor: string): string | undefined {
+  let node = prod.get(tensor);
+  if (node?.op === 'LayerNormalization') return node.inputs[0];
+  // γ and β (each optional): an Add or Mul of the signal and a constant.
+  for (let i = 0; i < 2 && node && (node.op === 'Add' || node.op === 'Mul'); i++) {
+    const signals = node.inputs.filter((x) => live.has(x));
+    if (signals.length !== 1) return undefined;
+    node = prod.get(signals[0]!);
+  }
+  if (node?.op !== 'Div') return undefined;
+  const centred = prod.get(node.inputs[0]!);
+  if (centred?.op !== 'Sub') return undefined;
+  const mean = prod.get(centred.inputs[1]!);
+  return mean?.op === 'ReduceMean' && mean.inputs[0] === centred.inputs[0] ? centred.inputs[0] : undefined;
+}
+
+/**
+ * ViT's default layer: the class-token layer [N, 1 + h·w, D] that the last attention reads (its
+ * LayerNorm's output, `blocks[-1].norm1` in timm's naming) — the layer pytorch-grad-cam's ViT
+ * example hooks. After the last attention only the class token reaches the logits (the MLP, the
+ * norms and the head act token by token), so a later layer's patch tokens get no gradient and
+ * its map is zero; this one is the latest whose patch tokens still count. The LayerNorm's output
+ * rather than its input (the last-but-one block's output, the residual stream): it is what the
+ * attention reads, and the residual stream's few outlying tokens of large norm would dominate
+ * Σ_c α_c A_c. Undefined when the model has no attention (a MatMul of two signals) or no class
+ * token.
+ */
+function classTokenDefault(g: Graph, all: readonly Candidate[]): string | undefined {
+  const live = liveTensors(g);
+  const attention = g.nodes.filter((n) => (n.op === 'MatMul' || n.op === 'Einsum') && n.inputs.filter((i) => live.has(i)).length === 2).at(-1);
+  if (!attention) return undefined;
+  const byName = new Map(all.filter((c) => c.grid.kind === 'tokens' && c.grid.prefix > 0 && spatial(c)).map((c) => [c.name, c]));
+  if (byName.size === 0) return undefined;
+  const prod = producers(g);
+  // Breadth-first back from the attention: the nearest class-token layer written by a LayerNorm
+  // (q, k and v of a single-head attention have the same shape, and come nearer), else the nearest.
+  let nearest: string | undefined;
+  const seen = new Set<string>();
+  let frontier = attention.inputs.filter((i) => live.has(i));
+  while (frontier.length > 0) {
+    const next: string[] = [];
+    for (const t of frontier) {
+      if (seen.has(t)) continue;
+      seen.add(t);
+      if (byName.has(t)) {
+        if (layerNormInput(prod, live, t) !== undefined) return t;
+        nearest ??= t;
+      }
+      for (const i of prod.get(t)?.inputs ?? []) if (live.has(i)) next.push(i);
+    }
+    frontier = next;
+  }
+  return nearest;
+}
+
+/**
+ * The default layer of Grad-CAM and NormGrad.
+ * - ViT-like models (a class token and attention): see `classTokenDefault`.
+ * - Otherwise the last input-dependent layer with h·w > 1 (so before the global pooling /
+ *   flatten) that can be a feature map of the input (tokens, or [N, C, h, w] of the input's
+ *   aspect, which leaves out attention maps [N, heads, T, d]), then stepped back:
+ *   - from a local pooling (MaxPool, AveragePool) to its input — the usual Grad-CAM layer of
+ *     VGG-like nets (the ReLU after the last conv, before the last max-pooling, e.g. torchvision
+ *     VGG's features.29);
+ *   - from a Transpose of tokens to the tokens, and from a LayerNorm of tokens to its input — so
+ *     Swin's default is its last stage's output before the final norm and the permute to
+ *     [N, C, h, w] that precede the pooling.
+ * Design history: docs/design/transformer-layer-maps.md.
  */
 export function defaultLayer(g: Graph): string {
-  const candidates = layerCandidates(g).filter(spatial);
-  const last = candidates[candidates.length - 1];
-  if (!last) throw new BacklightError('the model has no spatial layer [N, C, h, w] with h·w > 1 to compute a layer map at', 'usage');
-  const byName = new Map(candidates.map((c) => [c.name, c]));
+  const all = candidates(g);
+  const vit = classTokenDefault(g, all);
+  if (vit) return vit;
+  const usable = all.filter((l) => spatial(l) && plausible(l, g));
+  const last = usable[usable.length - 1];
+  if (!last) throw new BacklightError('the model has no spatial layer ([N, C, h, w] with h·w > 1, or tokens of a patch grid) to compute a layer map at', 'usage');
+  const byName = new Map(usable.map((c) => [c.name, c]));
+  const prod = producers(g);
+  const live = liveTensors(g);
   let layer = last;
   for (;;) {
-    if (layer.op !== 'MaxPool' && layer.op !== 'AveragePool') break;
-    const node = g.nodes.find((n) => n.outputs.includes(layer.name))!;
-    const before = byName.get(node.inputs[0]!);
+    const node = prod.get(layer.name)!;
+    let before: Candidate | undefined;
+    if (node.op === 'MaxPool' || node.op === 'AveragePool') before = byName.get(node.inputs[0]!);
+    else if (node.op === 'Transpose') before = byName.get(node.inputs[0]!);
+    else if (layer.grid.kind !== 'nchw') {
+      const x = layerNormInput(prod, live, layer.name);
+      before = x === undefined ? undefined : byName.get(x);
+    }
+    if (node.op === 'Transpose' && before?.grid.kind === 'nchw') before = undefined;
     if (!before) break;
     layer = before;
   }
@@ -93,8 +201,8 @@ export function defaultConvLayer(g: Graph): string {
     const d = Math.max(-1, ...n.inputs.map((i) => depth.get(i) ?? -1));
     if (d >= 0) for (const o of n.outputs) if (o) depth.set(o, d + 1);
   }
-  let best: LayerInfo | undefined;
-  for (const l of layerCandidates(g)) {
+  let best: Candidate | undefined;
+  for (const l of candidates(g)) {
     if (l.op === 'Conv' && spatial(l) && (!best || depth.get(l.name)! >= depth.get(best.name)!)) best = l;
   }
   if (!best) throw new BacklightError('the model has no Conv with a spatial output to compute conv NormGrad at', 'usage');
@@ -117,7 +225,7 @@ export type AttributionSource = 'extraction' | 'map' | 'guided';
 export interface FrameworkSpec {
   /** Any method name of METHODS: its backward rules are the extraction phase. */
   extraction: string;
-  /** Forward tensors [N, C, h, w]. */
+  /** Forward tensors: [N, C, h, w], or tokens (see `layerCandidates`). */
   layers: readonly string[];
   /** At least one; the first one's map becomes the attribution for 'map' and 'guided'. */
   aggregations: readonly Aggregation[];
