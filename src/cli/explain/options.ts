@@ -110,7 +110,8 @@ ${methodNames().map((m) => [m, methodSummary(m)] as const).map(([m, summary]) =>
 
 Layer maps (${methodNames('layer-map').join(', ')};
 or any method with --aggregation):
-  --list-layers     print the layers (tensor name, op, shape) and exit
+  --list-layers     print the layers (tensor name, op, shape; token layers
+                    with their patch grid) and exit
   --layer NAME[,NAME...]  the layer(s) (default: the last spatial layer, the
                     last Conv output for normgrad-conv)
   --aggregation A[,A...]  extra aggregations (the maps of a backward method):

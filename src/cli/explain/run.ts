@@ -40,7 +40,7 @@ export async function listLayers(opts: ExplainCliOptions, io: CliIO): Promise<vo
   }
   const layers = explainer.layers(dims);
   if (opts.json) io.stdout(`${JSON.stringify(layers)}\n`);
-  else for (const l of layers) io.stdout(`${l.name}\t${l.op}\t${shapeText(l.shape)}\n`);
+  else for (const l of layers) io.stdout(`${l.name}\t${l.op}\t${shapeText(l.shape)}${l.layout ? `\t${l.layout}` : ''}\n`);
 }
 
 /** What a run wrote, and the methods it left out (with usage errors told apart). */
@@ -86,7 +86,7 @@ export async function explainCommand(plan: ExplainPlan, io?: CliIO): Promise<Exp
   if (plan.layers.layers.length > 0) {
     const known = new Set(explainer.layers(canonicalDims(explainer, batches[0]!.tensor.dims)).map((l) => l.name));
     const unknown = plan.layers.layers.find((l) => !known.has(l));
-    if (unknown !== undefined) throw new BacklightError(`unknown layer '${unknown}': it is no 4-D tensor [N, C, h, w] of the model (--list-layers prints them)`, 'usage');
+    if (unknown !== undefined) throw new BacklightError(`unknown layer '${unknown}': it is no 4-D tensor [N, C, h, w] or token layer of the model (--list-layers prints them)`, 'usage');
   }
   const loadMs = performance.now() - t0;
 
