@@ -10,6 +10,8 @@
  * Float64 reference (test/reference/eager.ts) run on Backlight's float32 activations — the same
  * choices — and that reference, run on its own Float64 forward pass, with torch.
  *
+ * LRP composites on ResNet-18 equal Zennit 0.5.1's, run offline by
+ * test/zennit/torchvision_references.py on the same seeded models (vectors in test/fixtures/).
  * LRP (ε; the ε-γ-box composite with the generalized γ rule; CLRP1 on ε-+-flat) is compared with
  * the eager Float64 LRP reference (test/reference/eagerLrp.ts) on Backlight's activations, and
  * conservation is checked on bias-free variants of the CNNs whose activations do not vanish without
@@ -25,7 +27,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { canonicalize } from '../src/canonicalize/index.js';
 import { Explainer } from '../src/index.js';
-import type { Explanation } from '../src/core.js';
+import type { Composite, Explanation } from '../src/core.js';
+import { decodeNpy } from '../src/io/npy.js';
 import { decodeModel } from '../src/onnx/decode.js';
 import { relL2 } from './helpers/compare.js';
 import { REPO } from './helpers/paths.js';
@@ -45,7 +48,7 @@ const ALL = [
  * attention, ReduceMean, channel shuffle, a conv head), about 90 s on 2 cores; ConvNeXt-T alone
  * takes 2 min (its eager LRP reference 70 s) and runs with the full suite.
  */
-const TORCHVISION_SAMPLE = ['mobilenet_v3_small', 'efficientnet_b0', 'shufflenet_v2_x0_5', 'regnet_y_400mf', 'vit', 'swin', 'squeezenet1_1', 'einsum_attention'];
+const TORCHVISION_SAMPLE = ['resnet18', 'mobilenet_v3_small', 'efficientnet_b0', 'shufflenet_v2_x0_5', 'regnet_y_400mf', 'vit', 'swin', 'squeezenet1_1', 'einsum_attention'];
 const MODELS = process.env.BACKLIGHT_TORCHVISION === 'all' ? ALL : TORCHVISION_SAMPLE;
 /**
  * CNNs whose activations stay well above the stabilizer without biases (in the others — EfficientNet,
@@ -53,6 +56,18 @@ const MODELS = process.env.BACKLIGHT_TORCHVISION === 'all' ? ALL : TORCHVISION_S
  * the 1e-6 stabilizer takes most of it; the transformers' softmax rule does not conserve, by design).
  */
 const CONSERVING = ['resnet18', 'squeezenet1_1', 'convnext_tiny', 'regnet_y_400mf', 'resnext50_32x4d', 'densenet121', 'alexnet', 'vgg11'];
+
+/** Zennit's attributions for some of the models (generated offline; the models are rebuilt from the same seeds). */
+const ZENNIT = JSON.parse(readFileSync(path.join(REPO, 'test', 'fixtures', 'zennit-torchvision', 'manifest.json'), 'utf8')) as {
+  files: { model: string; composite: string; file: string; target: number }[];
+};
+const BOX = { low: [-3, -3, -3], high: [3, 3, 3] };
+/** Zennit's composites (its first layer: the first Conv, as Backlight's). */
+const ZENNIT_COMPOSITES: Record<string, Composite> = {
+  epsilon_gamma_box: { first: { rule: 'zbox', ...BOX }, conv: { rule: 'gamma', gamma: 0.25 }, dense: { rule: 'epsilon', epsilon: 1e-6 } },
+  epsilon_plus_flat: { first: { rule: 'flat' }, conv: { rule: 'zplus' }, dense: { rule: 'epsilon', epsilon: 1e-6 } },
+  epsilon_alpha2_beta1: { conv: { rule: 'alphabeta', alpha: 2, beta: 1 }, dense: { rule: 'epsilon', epsilon: 1e-6 } },
+};
 
 const HAS_TORCH = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch, torchvision, onnx'], { stdio: 'ignore' }).status === 0;
 const CACHE = path.join(tmpdir(), 'backlight-torchvision');
@@ -160,6 +175,19 @@ describe.skipIf(!HAS_TORCH)('torchvision classifiers against PyTorch float64 aut
             acts.set(graph.outputs[0]!.name, { dims: r.logits.dims, data: Float64Array.from(r.logits.data) });
             const eager = eagerLrp(graph, ref.input, [[ref.target]], method, params, acts);
             expect(relL2(r.attribution.data, eager), method).toBeLessThan(1e-4);
+          }
+        });
+      }
+      const zennit = ZENNIT.files.filter((f) => f.model === model);
+      if (ref && zennit.length > 0) {
+        it('op17: LRP composites equal Zennit 0.5.1 (test/zennit/torchvision_references.py)', async () => {
+          const ex = await Explainer.load(path.join(CACHE, `${model}-op17.onnx`));
+          const x = { data: Float32Array.from(ref.input), dims: ref.dims };
+          for (const f of zennit) {
+            expect(f.target).toBe(ref.target);
+            const r = await ex.explain(x, { method: 'lrp', target: f.target, params: { composite: ZENNIT_COMPOSITES[f.composite]!, seed: 'one' } });
+            const z = decodeNpy(readFileSync(path.join(REPO, 'test', 'fixtures', 'zennit-torchvision', f.file)));
+            expect(relL2(r.attribution.data, z.data), f.composite).toBeLessThan(1e-4);
           }
         });
       }
