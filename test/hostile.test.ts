@@ -220,7 +220,7 @@ describe('numerics', async () => {
     expect(EPSILON.parse('1e-30')).toBe(1e-30);
     expect(() => META_LR.parse('1e39')).toThrow(/--meta-lr '1e39' must be a number greater than 0/);
     await expect(ex.explain(x, { method: 'lrp-epsilon', params: { epsilon: 1e-300 } })).rejects.toThrow(/^the LRP ε must be a number from 1\.18e-38 .*\(got 1e-300\)$/);
-    await expect(ex.explain(x, { method: 'gradient', params: { metaLearningRate: Infinity } })).rejects.toThrow(/learning rate must be a finite number > 0/);
+    await expect(ex.explain(x, { method: 'gradient', params: { metaLearningRate: Infinity } })).rejects.toThrow(/learning rate must be positive and finite \(got Infinity\)/);
   });
 });
 

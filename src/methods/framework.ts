@@ -190,7 +190,7 @@ export function resolveFramework(method: string, graph: Graph, o: FrameworkOptio
 /** The backward-pass options a method sets (its rules, seed, contrastive dual, × input, meta step). */
 export function extractionOptions(method: Method, params: MethodParams = {}): BackwardOptions {
   if (params.metaLearningRate !== undefined && !(params.metaLearningRate > 0 && Number.isFinite(params.metaLearningRate))) {
-    throw new BacklightError(`the meta-saliency learning rate must be a finite number > 0 (got ${params.metaLearningRate})`, 'usage');
+    throw new BacklightError(`the meta-saliency learning rate must be positive and finite (got ${params.metaLearningRate})`, 'usage');
   }
   if (params.epsilon !== undefined && !epsilonInRange(params.epsilon)) {
     throw new BacklightError(`the LRP ε must be a number from 1.18e-38 (the smallest normal float32) to 3.4e38 (got ${params.epsilon})`, 'usage');
