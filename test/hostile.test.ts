@@ -15,6 +15,7 @@ import { escapeControl, oneLine } from '../src/errors.js';
 import { BacklightError, Explainer } from '../src/index.js';
 import { esc } from '../src/eval/html.js';
 import { encodeNpy } from '../src/io/npy.js';
+import { drawGrid } from '../src/io/png.js';
 import { intAttr, intsAttr, type Graph } from '../src/ir/graph.js';
 import { float32 } from '../src/ir/tensor.js';
 import { EPSILON, META_LR } from '../src/methods/params.js';
@@ -236,6 +237,17 @@ describe('escaping', () => {
     expect(svg).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
     expect(svg).toContain('cat\\x1b[2J');
     expect(esc('<b>\x1b[2J</b>')).toBe('&lt;b&gt;\\x1b[2J&lt;/b&gt;');
+  });
+  it('a grid whose labels hold control characters is drawn (a --labels entry or a file name)', async () => {
+    const layout = layoutGrid({ columns: ['cat\x00\x1b[2J'], rows: ['in\rput.png'], tile: 32 });
+    const tile = { data: new Uint8Array(32 * 32 * 3).fill(128), width: 32, height: 32 };
+    const dir = mkdtempSync(join(tmpdir(), 'backlight-grid-'));
+    try {
+      await drawGrid(join(dir, 'grid.png'), layout, { input: tile, cells: [[tile]] });
+      expect(existsSync(join(dir, 'grid.png'))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
