@@ -216,11 +216,11 @@ describe('numerics', async () => {
     expect(message).toMatch(/^method 'gradient': the attribution holds (NaN|-?Infinity) at index \d+ after the meta-saliency step of learning rate 1e\+38; the stepped network is not finite/);
   });
   it('ε and the meta-saliency learning rate are range-checked where they are parsed and in the library', async () => {
-    expect(() => EPSILON.parse('1e-300')).toThrow("--epsilon '1e-300' must be a number from 1.18e-38 (the smallest normal float32) to 3.4e38, e.g. 1e-6");
-    expect(() => EPSILON.parse('1e39')).toThrow(/must be a number from 1\.18e-38/);
+    expect(() => EPSILON.parse('1e-300')).toThrow("--epsilon '1e-300' must be a number greater than 0, at least 1.18e-38 (the smallest normal float32) and at most 3.4e38, e.g. 1e-6");
+    expect(() => EPSILON.parse('1e39')).toThrow(/must be a number greater than 0, at least 1\.18e-38/);
     expect(EPSILON.parse('1e-30')).toBe(1e-30);
     expect(() => META_LR.parse('1e39')).toThrow(/--meta-lr '1e39' must be a number greater than 0/);
-    await expect(ex.explain(x, { method: 'lrp-epsilon', params: { epsilon: 1e-300 } })).rejects.toThrow(/^the LRP ε must be a number from 1\.18e-38 .*\(got 1e-300\)$/);
+    await expect(ex.explain(x, { method: 'lrp-epsilon', params: { epsilon: 1e-300 } })).rejects.toThrow(/^the LRP ε must be a number greater than 0, at least 1\.18e-38 .*\(got 1e-300\)$/);
     await expect(ex.explain(x, { method: 'gradient', params: { metaLearningRate: Infinity } })).rejects.toThrow(/learning rate must be positive and finite \(got Infinity\)/);
   });
 });

@@ -193,7 +193,7 @@ export function extractionOptions(method: Method, params: MethodParams = {}): Ba
     throw new BacklightError(`the meta-saliency learning rate must be positive and finite (got ${params.metaLearningRate})`, 'usage');
   }
   if (params.epsilon !== undefined && !epsilonInRange(params.epsilon)) {
-    throw new BacklightError(`the LRP ε must be a number from 1.18e-38 (the smallest normal float32) to 3.4e38 (got ${params.epsilon})`, 'usage');
+    throw new BacklightError(`the LRP ε must be a number greater than 0, at least 1.18e-38 (the smallest normal float32) and at most 3.4e38 (got ${params.epsilon})`, 'usage');
   }
   return {
     meta: params.metaLearningRate !== undefined ? { learningRate: params.metaLearningRate } : undefined,

@@ -105,7 +105,7 @@ export const DEFAULT_COMPOSITE: CompositeName = 'gu2018';
 export const FLOAT32_MIN_NORMAL = 1.1754943508222875e-38;
 export const FLOAT32_MAX = 3.4028234663852886e38;
 export const epsilonInRange = (v: number): boolean => Number.isFinite(v) && v >= FLOAT32_MIN_NORMAL && v <= FLOAT32_MAX;
-const EPSILON_RANGE = 'from 1.18e-38 (the smallest normal float32) to 3.4e38, e.g. 1e-6';
+const EPSILON_RANGE = 'greater than 0, at least 1.18e-38 (the smallest normal float32) and at most 3.4e38, e.g. 1e-6';
 
 export const EPSILON: ParamSpec<number> = {
   name: 'epsilon', type: 'number', default: DEFAULT_EPSILON, flag: '--epsilon <e>',
