@@ -211,6 +211,19 @@ describe('numerics', async () => {
     const message = await explainRefusal(g, { method: 'lrp-epsilon' });
     expect(message).toMatch(/^method 'lrp-epsilon': the attribution holds NaN at index \d+; the forward pass first stops being finite at tensor 'conv1' \(node 'conv1' \(Conv\); all 4 tensors checked\)$/);
   });
+  it('a backward pass that overflows where the forward pass does not: the node is named', async () => {
+    // Weights ×1e20 on a 1e-30 input: logits ≈ 1e10, but d logit / d input ≈ 1e40 overflows float32.
+    const g = buildGraph(cnn);
+    for (const name of ['conv1.weight', 'fc.weight']) {
+      const w = g.initializers.get(name)!.data as Float32Array;
+      for (let i = 0; i < w.length; i++) w[i]! *= 1e20;
+    }
+    const ex = await Explainer.load(encodeModel(g));
+    const tiny = { data: x.data.map((v) => v * 1e-30), dims: x.dims };
+    const err = await ex.explain(tiny, { method: 'gradient' }).then(() => undefined, (e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(BacklightError);
+    expect(err!.message).toMatch(/^method 'gradient': the attribution holds -?Infinity at index \d+; the backward signal first stops being finite at the input 'input', computed by node 'conv1' \(Conv\) \(all 4 tensors checked\)$/);
+  });
   it('a meta-saliency step that overflows the weights is reported', async () => {
     const message = await explainRefusal(buildGraph(cnn), { method: 'gradient', target: 0, params: { metaLearningRate: 1e38 } });
     expect(message).toMatch(/^method 'gradient': the attribution holds (NaN|-?Infinity) at index \d+ after the meta-saliency step of learning rate 1e\+38; the stepped network is not finite/);

@@ -278,10 +278,15 @@ export class Explainer {
       if (firstNonFinite(probe.taps[t]!.activation.data) >= 0) return `the forward pass first stops being finite at tensor '${t}' (${writer.get(t)}; ${checked})`;
     }
     if (logits >= 0) return 'the logits are not finite';
+    // The signal at a tensor is computed by the rules of the nodes that read it.
+    const readers = (t: string): string => {
+      const r = graph.nodes.filter((n) => n.inputs.includes(t)).map((n) => `'${n.name}' (${n.op})`);
+      return r.length === 0 ? 'no node' : `node${r.length > 1 ? 's' : ''} ${r.slice(0, 3).join(', ')}${r.length > 3 ? ', …' : ''}`;
+    };
     for (const t of [...taps].reverse()) {
-      if (firstNonFinite(probe.taps[t]!.signal.data) >= 0) return `the backward signal first stops being finite at tensor '${t}' (${writer.get(t)}; ${checked})`;
+      if (firstNonFinite(probe.taps[t]!.signal.data) >= 0) return `the backward signal first stops being finite at tensor '${t}', computed by ${readers(t)} (${checked})`;
     }
-    return `every tapped tensor is finite (${checked}): the attribution's own last step is not`;
+    return `the backward signal first stops being finite at the input '${this.inputName}', computed by ${readers(this.inputName)} (${checked})`;
   }
 
   private async explainUnchecked<M extends ExplainMethodName>(input: TensorLike, options: ExplainOptions<M>): Promise<Explanation<M>> {
