@@ -5,7 +5,8 @@
 import { BacklightError, UnsupportedOpError } from '../errors.js';
 import { cloneGraph, intsAttr, removeDeadNodes, topoSort, type Graph, type Node } from '../ir/graph.js';
 import { foldNode } from '../ir/fold.js';
-import { inferShapes, windowOf, type Known } from '../ir/shapes.js';
+import { inferShapes, windowOf, type Known, type Window } from '../ir/shapes.js';
+import { checkBatchNormChannels, checkWindowGeometry } from '../onnx/validate.js';
 import { int64, toNumbers, shapeToString, type Tensor } from '../ir/tensor.js';
 
 export function specialize(model: Graph, inputShape: readonly number[]): Graph {
@@ -52,11 +53,16 @@ export function specialize(model: Graph, inputShape: readonly number[]): Graph {
         continue;
       }
     }
+    let window: Window | undefined;
+    if (['Conv', 'MaxPool', 'AveragePool'].includes(node.op) && known[0]) {
+      const weight = node.op === 'Conv' ? known[1]?.shape : undefined;
+      window = windowOf(node, known[0].shape.slice(2), weight?.slice(2));
+      checkWindowGeometry(node, known[0].shape, window, weight);
+    }
+    if (node.op === 'BatchNormalization' && known[0]) checkBatchNormChannels(node, known[0].shape, (i) => known[i]?.shape);
     const outs = inferShapes(node, known, (i) => consts[i]);
-    if (['Conv', 'MaxPool', 'AveragePool'].includes(node.op)) {
-      const wshape = node.op === 'Conv' ? known[1]?.shape.slice(2) : undefined;
-      const w = windowOf(node, known[0]!.shape.slice(2), wshape);
-      node.attrs.pads = intsAttr(w.pads);
+    if (window) {
+      node.attrs.pads = intsAttr(window.pads);
       delete node.attrs.auto_pad;
     }
     node.outputs.forEach((o, i) => {

@@ -14,6 +14,7 @@ import { METHODS } from '../core.js';
 import { runDemo, type DemoResult } from './demo.js';
 import type { CliIO } from './errors.js';
 import { versions } from './summary.js';
+import { esc } from '../eval/html.js';
 
 interface DemoOptions {
   out: string;
@@ -22,7 +23,6 @@ interface DemoOptions {
   threads?: string;
 }
 
-const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const fmt = (x: number): string => x.toFixed(2);
 
 function page(r: DemoResult): string {

@@ -10,7 +10,7 @@
  * a usage error) after writing the others.
  */
 import { CommanderError } from 'commander';
-import { BacklightError, oneLine } from '../errors.js';
+import { BacklightError, escapeControl, oneLine } from '../errors.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -30,8 +30,9 @@ export interface CliIO {
 
 export function processIO(): CliIO {
   return {
-    stdout: (t) => void process.stdout.write(t),
-    stderr: (t) => void process.stderr.write(t),
+    // Names from models, files and labels reach these lines: control characters are shown escaped.
+    stdout: (t) => void process.stdout.write(escapeControl(t, '\n\t')),
+    stderr: (t) => void process.stderr.write(escapeControl(t, '\n\t')),
     env: process.env,
     progress: process.stderr,
   };

@@ -1,6 +1,8 @@
 /** Small HTML and number-formatting helpers of the evaluation reports (index.html). */
+import { escapeControl } from '../errors.js';
 
-export const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+/** HTML text or attribute value; control characters (not valid in HTML text) are shown escaped. */
+export const esc = (s: string): string => escapeControl(s, '\n\t').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 export const fmtPct = (v: number): string => (Number.isFinite(v) ? `${(100 * v).toFixed(1)} %` : '–');
 export const fmt = (v: number | undefined, digits = 4): string => (v !== undefined && Number.isFinite(v) ? v.toFixed(digits) : '–');
 

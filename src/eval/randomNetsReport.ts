@@ -20,6 +20,7 @@ import { layoutGrid, type PixelImage } from '../render/index.js';
 import { minMaxPicture } from '../render/maps.js';
 import type { Figure } from './plots.js';
 import { netKey, netLabel, RANDOM_NETS, type FigureMaps, type RandomNetKind, type RandomNetRun, type RandomNetsRow, type RandomNetsSettings } from './randomNets.js';
+import { esc } from './html.js';
 
 export interface RandomNetsConfig {
   evaluation: 'random-nets';
@@ -35,7 +36,6 @@ export interface RandomNetsConfig {
   settings: RandomNetsSettings;
 }
 
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const fmt = (v: number, digits = 3): string => (Number.isFinite(v) ? v.toFixed(digits) : '–');
 /** Column headers of the grids (the tiles are narrow). */
 const short: Partial<Record<MethodName, string>> = { 'guided-backprop': 'GBP', 'gradient-x-input': 'grad × input' };

@@ -23,6 +23,7 @@ import type { Figure } from './plots.js';
 import { nonFiniteAsNull, type RunConfig } from './report.js';
 import { readRecords, readRunLog, RESULTS_FILE } from './records.js';
 import { mapsFile, SANITY_METRICS, summarizeSanity, type SanityMetric, type SanityMode, type SanityRecord, type SanitySettings, type SanityStage, type SanitySummary } from './sanity.js';
+import { esc } from './html.js';
 
 /** What run.json of a sanity run holds: the other evaluations' fields, with its own settings. */
 export interface SanityConfig extends Omit<RunConfig, 'evaluation' | 'settings'> {
@@ -41,7 +42,6 @@ export function stageLabel(s: Pick<SanityStage, 'mode' | 'layerName'>): string {
   return s.mode === 'original' ? 'trained' : s.layerName!;
 }
 
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const fmt = (v: number, digits = 3): string => (Number.isFinite(v) ? v.toFixed(digits) : '–');
 const csvCell = (v: unknown): string => {
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';

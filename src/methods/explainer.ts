@@ -10,6 +10,7 @@ import type { Dim, Graph } from '../ir/graph.js';
 import { sizeOf, type TensorLike } from '../ir/tensor.js';
 import { decodeModel } from '../onnx/decode.js';
 import { encodeModel } from '../onnx/encode.js';
+import { checkInputSize, DEFAULT_BUDGET, firstNonFinite, type ResourceBudget } from '../onnx/validate.js';
 import { Runtime, type OrtModule, type RuntimeOptions } from '../runtime/runtime.js';
 import { methodByName, type MethodName, type MethodParams } from './methods.js';
 import { methodSpec } from './registry.js';
@@ -116,6 +117,13 @@ export interface ExplainerOptions extends RuntimeOptions {
    * and rectifier gates by comparisons).
    */
   lowering?: Partial<Lowering>;
+  /**
+   * Limits on what a model and its inputs may ask for, checked before anything runs: elements of
+   * one input tensor (`maxInputElements`, default 2^28, e.g. a batch of 1,000 images of 3×299×299)
+   * and bytes of all initializers (`maxInitializerBytes`, default 4 GiB). Raise them for larger
+   * models or inputs; a model or input over the budget is refused with a BacklightError.
+   */
+  budget?: Partial<ResourceBudget>;
 }
 
 interface CompiledSession {
@@ -141,6 +149,7 @@ export class Explainer {
   private readonly runtime: Runtime;
   private readonly canonicals = new Map<string, CanonicalModel>();
   private readonly sessions = new Map<string, Promise<CompiledSession>>();
+  private readonly budget: ResourceBudget;
 
   protected constructor(
     /** The imported model (before specialization to an input shape). */
@@ -149,12 +158,13 @@ export class Explainer {
     readonly options: ExplainerOptions,
   ) {
     this.runtime = new Runtime(ort, options);
+    this.budget = { ...DEFAULT_BUDGET, ...options.budget };
   }
 
   /** Imports an ONNX model; throws a BacklightError for unreadable or unsupported models. */
   static async create(bytes: Uint8Array, ort: OrtModule, options: ExplainerOptions = {}): Promise<Explainer> {
     const source = options.source ?? 'model';
-    const { graph } = decodeModel(bytes, source);
+    const { graph } = decodeModel(bytes, source, { ...DEFAULT_BUDGET, ...options.budget });
     checkSupported(graph, source);
     return new Explainer(graph, ort, options);
   }
@@ -171,6 +181,7 @@ export class Explainer {
   /** The canonical graph for a concrete input shape (cached). */
   canonical(dims: readonly number[]): CanonicalModel {
     const key = dims.join('x');
+    checkInputSize(dims, `input for '${this.inputName}'`, this.budget);
     let c = this.canonicals.get(key);
     if (!c) this.canonicals.set(key, (c = canonicalize(this.model, dims)));
     return c;
@@ -223,7 +234,62 @@ export class Explainer {
     return this.runtime.forward(this.canonical(input.dims).graph, input);
   }
 
+  /**
+   * Explains `input`. A NaN or ±Inf input is refused before running, and an attribution that is
+   * not finite (overflowing weights, a tiny ε, a large meta-saliency step) is reported in one line
+   * naming the method and, where a re-run with taps finds it, the first tensor that is not finite.
+   */
   async explain<M extends ExplainMethodName>(input: TensorLike, options: ExplainOptions<M>): Promise<Explanation<M>> {
+    const e = await this.explainUnchecked(input, options);
+    const bad = firstNonFinite(e.attribution.data);
+    if (bad >= 0) {
+      const step = options.params?.metaLearningRate !== undefined ? ` after the meta-saliency step of learning rate ${options.params.metaLearningRate}` : '';
+      throw new BacklightError(`method '${options.method}': the attribution holds ${e.attribution.data[bad]} at index ${bad}${step}; ${await this.locateNonFinite(input, options)}`);
+    }
+    return e;
+  }
+
+  /**
+   * Where the signal first stops being finite: re-runs with taps on up to TAPS_PROBED of the
+   * canonical graph's tensors (evenly spaced in graph order), and names the first one whose
+   * forward activation, or else the last one whose backward signal, is not finite.
+   */
+  private async locateNonFinite(input: TensorLike, options: ExplainOptions): Promise<string> {
+    const TAPS_PROBED = 64;
+    if (options.params?.metaLearningRate !== undefined) {
+      // Taps see the model's own tensors, not those of the network after the step.
+      return 'the stepped network is not finite (its tensors cannot be tapped); a smaller learning rate keeps the updated weights finite';
+    }
+    const { graph } = this.canonical(input.dims);
+    const writer = new Map<string, string>();
+    for (const n of graph.nodes) for (const o of n.outputs) if (graph.values.get(o)?.dtype === 'float32') writer.set(o, `node '${n.name}' (${n.op})`);
+    const all = [...writer.keys()];
+    const step = Math.max(1, Math.ceil(all.length / TAPS_PROBED));
+    const taps = all.filter((_, i) => i % step === 0 || i === all.length - 1);
+    const checked = taps.length === all.length ? `all ${all.length} tensors checked` : `${taps.length} of ${all.length} tensors checked`;
+    let probe: Explanation<ExplainMethodName>;
+    try {
+      probe = await this.explainUnchecked(input, { ...options, taps });
+    } catch {
+      return 'the first tensor that is not finite could not be located';
+    }
+    const logits = firstNonFinite(probe.logits.data);
+    for (const t of taps) {
+      if (firstNonFinite(probe.taps[t]!.activation.data) >= 0) return `the forward pass first stops being finite at tensor '${t}' (${writer.get(t)}; ${checked})`;
+    }
+    if (logits >= 0) return 'the logits are not finite';
+    // The signal at a tensor is computed by the rules of the nodes that read it.
+    const readers = (t: string): string => {
+      const r = graph.nodes.filter((n) => n.inputs.includes(t)).map((n) => `'${n.name}' (${n.op})`);
+      return r.length === 0 ? 'no node' : `node${r.length > 1 ? 's' : ''} ${r.slice(0, 3).join(', ')}${r.length > 3 ? ', …' : ''}`;
+    };
+    for (const t of [...taps].reverse()) {
+      if (firstNonFinite(probe.taps[t]!.signal.data) >= 0) return `the backward signal first stops being finite at tensor '${t}', computed by ${readers(t)} (${checked})`;
+    }
+    return `the backward signal first stops being finite at the input '${this.inputName}', computed by ${readers(this.inputName)} (${checked})`;
+  }
+
+  private async explainUnchecked<M extends ExplainMethodName>(input: TensorLike, options: ExplainOptions<M>): Promise<Explanation<M>> {
     checkMethod(options.method);
     this.checkInput(input);
     const n = input.dims[0]!;
@@ -343,7 +409,10 @@ export class Explainer {
     const dims = input.dims;
     const ok = dims.length === expected.shape.length && dims.every((d, i) => Number.isInteger(d) && d > 0 && (typeof expected.shape[i] !== 'number' || expected.shape[i] === d || (i === 0 && expected.shape[0] === 1)));
     if (!ok) throw new BacklightError(`${where}: shape [${dims}] does not match the model's [${expected.shape}]`, 'usage');
+    checkInputSize(dims, where, this.budget);
     if (sizeOf(dims) !== input.data.length) throw new BacklightError(`${where}: shape [${dims}] needs ${sizeOf(dims)} values, got ${input.data.length}`, 'usage');
+    const bad = firstNonFinite(input.data);
+    if (bad >= 0) throw new BacklightError(`${where}: the input holds NaN or ±Inf at index ${bad} (${input.data[bad]}); inputs must be finite`);
   }
 
   private planSeeds(target: Target, n: number, classes: number): SeedPlan {

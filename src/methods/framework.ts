@@ -18,6 +18,7 @@ import { compile, type CompiledGraph, type Reduction } from '../compile/compile.
 import { BacklightError } from '../errors.js';
 import { producers, type Graph, type Node } from '../ir/graph.js';
 import { methodByName, type Method, type MethodParams } from './methods.js';
+import { epsilonInRange } from './params.js';
 import { FRAMEWORK_METHOD_NAMES, FRAMEWORK_METHODS, isFrameworkMethod } from './registry.js';
 import type { Lowering } from '../rules/types.js';
 
@@ -296,8 +297,11 @@ export function resolveFramework(method: string, graph: Graph, o: FrameworkOptio
 
 /** The backward-pass options a method sets (its rules, seed, contrastive dual, × input, meta step). */
 export function extractionOptions(method: Method, params: MethodParams = {}): BackwardOptions {
-  if (params.metaLearningRate !== undefined && !(params.metaLearningRate > 0)) {
-    throw new BacklightError(`the meta-saliency learning rate must be positive (got ${params.metaLearningRate})`, 'usage');
+  if (params.metaLearningRate !== undefined && !(params.metaLearningRate > 0 && Number.isFinite(params.metaLearningRate))) {
+    throw new BacklightError(`the meta-saliency learning rate must be positive and finite (got ${params.metaLearningRate})`, 'usage');
+  }
+  if (params.epsilon !== undefined && !epsilonInRange(params.epsilon)) {
+    throw new BacklightError(`the LRP ε must be a number greater than 0, at least 1.18e-38 (the smallest normal float32) and at most 3.4e38 (got ${params.epsilon})`, 'usage');
   }
   return {
     meta: params.metaLearningRate !== undefined ? { learningRate: params.metaLearningRate } : undefined,

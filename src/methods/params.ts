@@ -97,10 +97,20 @@ export function parseBox(text: string): PixelBox {
 export const DEFAULT_EPSILON = 1e-6;
 export const DEFAULT_COMPOSITE: CompositeName = 'gu2018';
 
+/**
+ * ε is a float32 in the compiled graph: below the smallest normal float32 it is subnormal, which
+ * kernels running with flush-to-zero read as 0 (a division by zero where z = 0), and above the
+ * largest float32 it is +Inf.
+ */
+export const FLOAT32_MIN_NORMAL = 1.1754943508222875e-38;
+export const FLOAT32_MAX = 3.4028234663852886e38;
+export const epsilonInRange = (v: number): boolean => Number.isFinite(v) && v >= FLOAT32_MIN_NORMAL && v <= FLOAT32_MAX;
+const EPSILON_RANGE = 'greater than 0, at least 1.18e-38 (the smallest normal float32) and at most 3.4e38, e.g. 1e-6';
+
 export const EPSILON: ParamSpec<number> = {
   name: 'epsilon', type: 'number', default: DEFAULT_EPSILON, flag: '--epsilon <e>',
   help: 'LRP-ε ε, for lrp-epsilon and the dense layers of the epsilon-* composites (default: 1e-6)',
-  parse: (t) => parseNumber('--epsilon', t, (v) => v > 0, 'greater than 0, e.g. 1e-6'),
+  parse: (t) => parseNumber('--epsilon', t, epsilonInRange, EPSILON_RANGE),
 };
 export const ALPHA: ParamSpec<number> = {
   name: 'alpha', type: 'number', default: 1, flag: '--alpha <a>', help: 'LRP-αβ α (α − β = 1; default 1)',
@@ -140,7 +150,7 @@ export const SEED: ParamSpec<'one' | 'logit'> = {
 };
 export const META_LR: ParamSpec<number> = {
   name: 'metaLearningRate', type: 'number', flag: '--meta-lr <lr>', help: 'meta-saliency learning rate for the gradient-family methods (one target per run)',
-  parse: (t) => parseNumber('--meta-lr', t, (v) => v > 0, 'greater than 0, e.g. 1e-4'),
+  parse: (t) => parseNumber('--meta-lr', t, (v) => v > 0 && v <= FLOAT32_MAX, 'greater than 0 (and a finite float32), e.g. 1e-4'),
 };
 
 /** The parameters the built-in methods read, in the order their flags are listed. */

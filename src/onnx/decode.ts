@@ -9,6 +9,7 @@ import { int64, float32, toNumbers, type Tensor } from '../ir/tensor.js';
 import { functionTable, inlineCall } from './inline.js';
 import { decomposeGelu, decomposeGroupNorm, lowerToFloat32 } from './lower.js';
 import { dtypeFromCode, num, onnx, tensorFromProto, type OnnxNs } from './proto.js';
+import { checkGraph, checkModelProto, DEFAULT_BUDGET, type ResourceBudget } from './validate.js';
 
 export const MIN_OPSET = 7;
 export const MAX_OPSET = 22;
@@ -19,7 +20,11 @@ export interface DecodedModel {
   producer: string;
 }
 
-export function decodeModel(bytes: Uint8Array, source = 'model'): DecodedModel {
+/**
+ * Decodes and validates a model (see validate.ts): a graph that is not a DAG, names written twice,
+ * untyped or out-of-range attributes, non-finite weights or initializers over `budget` are refused.
+ */
+export function decodeModel(bytes: Uint8Array, source = 'model', budget: ResourceBudget = DEFAULT_BUDGET): DecodedModel {
   let model: OnnxNs.ModelProto;
   try {
     model = onnx.ModelProto.decode(bytes);
@@ -38,6 +43,8 @@ export function decodeModel(bytes: Uint8Array, source = 'model'): DecodedModel {
   if (opset < MIN_OPSET || opset > MAX_OPSET) {
     throw new BacklightError(`${source}: opset ${opset} is not supported (supported: ${MIN_OPSET}–${MAX_OPSET}); re-export the model with opset_version=17`);
   }
+
+  checkModelProto(model, source, budget);
 
   const initializers = new Map<string, Tensor>();
   for (const t of g.initializer ?? []) initializers.set(t.name ?? '', tensorFromProto(t, source));
@@ -60,10 +67,24 @@ export function decodeModel(bytes: Uint8Array, source = 'model'): DecodedModel {
   };
   const upgrader = new OpsetNormalizer(graph, opset, source);
   const functions = functionTable(model.functions ?? [], nodeFromProto);
+  // Node names need not be unique in ONNX, but ours name generated tensors and error messages:
+  // a repeated name gets a suffix.
+  const names = new Set<string>();
   (g.node ?? []).forEach((n, i) => {
-    for (const node of inlineCall(nodeFromProto(n, i), functions, source)) upgrader.add(node);
+    const node = nodeFromProto(n, i);
+    for (let k = 2; names.has(node.name); k++) node.name = `${n.name || node.name}#${k}`;
+    names.add(node.name);
+    for (const inlined of inlineCall(node, functions, source)) upgrader.add(inlined);
   });
   lowerToFloat32(graph);
+  names.clear();
+  for (const node of graph.nodes) {
+    // (nodes inlined from a function body with repeated names)
+    const base = node.name;
+    for (let k = 2; names.has(node.name); k++) node.name = `${base}#${k}`;
+    names.add(node.name);
+  }
+  checkGraph(graph, source);
   return { graph, opset, producer: `${model.producerName ?? ''} ${model.producerVersion ?? ''}`.trim() };
 }
 
@@ -137,6 +158,9 @@ class OpsetNormalizer {
     switch (node.op) {
       case 'Constant': {
         const t = constantValue(node);
+        if (this.g.initializers.has(node.outputs[0]!)) {
+          throw new BacklightError(`${this.source}: node '${node.name}' (Constant) writes '${node.outputs[0]}', which is already an initializer or another Constant's output; every tensor needs one producer`);
+        }
         this.g.initializers.set(node.outputs[0]!, t);
         return;
       }

@@ -61,6 +61,12 @@ function viewRaw(dtype: DType, raw: Uint8Array, n: number): TensorData {
   }
 }
 
+/** Tensor dimensions: integers ≥ 0 (a hostile file may hold −1 or 2⁶³). */
+export function checkDims(dims: readonly number[], what: string, source: string): void {
+  const bad = dims.findIndex((d) => !Number.isSafeInteger(d) || d < 0);
+  if (bad >= 0) throw new BacklightError(`${source}: ${what} has dimension ${bad} = ${dims[bad]} in [${dims.join(', ')}]; dimensions must be integers ≥ 0`);
+}
+
 export function tensorFromProto(t: OnnxNs.ITensorProto, where: string): Tensor {
   const name = t.name ?? '';
   if (t.dataLocation === 1 || (t.externalData && t.externalData.length > 0)) {
@@ -68,6 +74,7 @@ export function tensorFromProto(t: OnnxNs.ITensorProto, where: string): Tensor {
   }
   const dtype = dtypeFromCode(t.dataType ?? 0, `${where}: tensor '${name}'`);
   const dims = (t.dims ?? []).map(num);
+  checkDims(dims, `tensor '${name}'`, where);
   const n = sizeOf(dims);
   let data: TensorData;
   if (t.rawData && t.rawData.length > 0) {

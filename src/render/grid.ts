@@ -26,6 +26,7 @@
  * column header, at least 1) and T the title band: ceil(titleSize · lineHeight) + gap with
  * titleSize = round(1.25 · fontSize), or 0 without title.
  */
+import { escapeControl } from '../errors.js';
 import type { RGB } from './colormaps.js';
 import { resizeRGBA, solidRGBA, type PixelImage, type RGBAImage, type Resample } from './heatmap.js';
 
@@ -153,7 +154,9 @@ export function layoutGrid(spec: GridSpec): GridLayout {
 
   const labels: GridLabel[] = [];
   const label = (role: GridLabel['role'], text: string, x: number, y: number, anchor: GridLabel['anchor'], size: number, maxWidth: number): void => {
-    const fitted = fitText(text, maxWidth, size, measure);
+    // Names from models, files and labels: control characters (invalid in the SVG the labels
+    // become) are shown escaped.
+    const fitted = fitText(escapeControl(text), maxWidth, size, measure);
     if (fitted) labels.push({ role, text: fitted, x, y, anchor, fontSize: size, maxWidth });
   };
   if (spec.title) label('title', spec.title, Math.round(width / 2), centredBaseline(margin, titleBand - gap, titleSize), 'middle', titleSize, width - 2 * margin);

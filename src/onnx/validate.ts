@@ -1,0 +1,238 @@
+/**
+ * Checks of an imported model before anything runs: a broken or hostile graph is refused in one
+ * line naming the node, tensor or attribute and what was expected, instead of failing later as an
+ * internal error or running to a silent NaN. The checks that need no shapes run at import
+ * (`checkModelProto` on the protobuf, `checkGraph` on the decoded IR); those that need shapes run
+ * where shapes are inferred (`checkWindowGeometry`, `checkBatchNormChannels`, called from
+ * canonicalize/specialize.ts). Messages read `node 'NAME' (Op): <what> must be <expected> (got …)`.
+ */
+import { BacklightError } from '../errors.js';
+import { attrInt, attrInts, type Graph, type Node } from '../ir/graph.js';
+import { isFloat, sizeOf } from '../ir/tensor.js';
+import type { Window } from '../ir/shapes.js';
+import { checkDims, num, type OnnxNs } from './proto.js';
+
+/** Limits on what a model and an input may ask for (see `ExplainerOptions.budget`). */
+export interface ResourceBudget {
+  /** Elements of one input tensor (batch × channels × height × width). Default 2^28. */
+  maxInputElements: number;
+  /** Bytes of all initializers (weights and constants) together, as stored. Default 4 GiB. */
+  maxInitializerBytes: number;
+}
+
+export const DEFAULT_BUDGET: ResourceBudget = { maxInputElements: 2 ** 28, maxInitializerBytes: 4 * 2 ** 30 };
+
+const BYTES_BY_CODE: Record<number, number> = { 1: 4, 2: 1, 3: 1, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8 };
+
+const fail = (source: string, message: string): never => {
+  throw new BacklightError(`${source}: ${message}`);
+};
+
+const nodeLabel = (n: OnnxNs.INodeProto, i: number): string => `node '${n.name || `${n.opType ?? ''}_${i}`}' (${n.opType ?? ''})`;
+
+/** Checks on the protobuf that the decoded IR can no longer see (it keeps one value per name). */
+export function checkModelProto(model: OnnxNs.IModelProto, source: string, budget: ResourceBudget): void {
+  const g = model.graph!;
+  const checkAttrs = (nodes: readonly OnnxNs.INodeProto[], where: string): void =>
+    nodes.forEach((n, i) => {
+      for (const a of n.attribute ?? []) {
+        if (!a.type) {
+          fail(source, `${where}${nodeLabel(n, i)}: attribute '${a.name ?? ''}' has no type (AttributeProto.type is UNDEFINED); every attribute must declare its type`);
+        }
+      }
+    });
+  checkAttrs(g.node ?? [], '');
+  for (const f of model.functions ?? []) checkAttrs(f.node ?? [], `function '${f.name ?? ''}': `);
+
+  const seen = new Set<string>();
+  let bytes = 0;
+  for (const t of g.initializer ?? []) {
+    const name = t.name ?? '';
+    if (seen.has(name)) fail(source, `initializer '${name}' is defined twice; each initializer needs a unique name (which copy is meant is ambiguous)`);
+    seen.add(name);
+    const dims = (t.dims ?? []).map(num);
+    checkDims(dims, `initializer '${name}'`, source);
+    bytes += sizeOf(dims) * (BYTES_BY_CODE[t.dataType ?? 0] ?? 1);
+  }
+  if (bytes > budget.maxInitializerBytes) {
+    fail(source, `the initializers hold ${bytes} bytes, more than the budget of ${budget.maxInitializerBytes} (ExplainerOptions.budget.maxInitializerBytes)`);
+  }
+  for (const vi of [...(g.input ?? []), ...(g.output ?? [])]) {
+    (vi.type?.tensorType?.shape?.dim ?? []).forEach((d, i) => {
+      if (!d.dimParam && d.dimValue !== undefined && d.dimValue !== null && num(d.dimValue) < 0) {
+        fail(source, `graph input/output '${vi.name ?? ''}': dimension ${i} is ${num(d.dimValue)}; a dimension must be ≥ 0 or a symbolic name`);
+      }
+    });
+  }
+}
+
+/** The first index of a NaN or ±Inf in float data, or -1. */
+export function firstNonFinite(data: ArrayLike<number>): number {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) return i;
+  return -1;
+}
+
+const valueText = (v: number): string => (Number.isNaN(v) ? 'NaN' : v > 0 ? '+Inf' : '-Inf');
+
+/** Ops whose initializer inputs are learned weights: those must be finite (masks elsewhere may hold ±Inf). */
+const WEIGHTED = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'BatchNormalization', 'InstanceNormalization', 'LayerNormalization', 'PRelu']);
+
+/** Checks on the decoded graph that need no shapes. */
+export function checkGraph(g: Graph, source: string): void {
+  const writer = new Map<string, Node>();
+  for (const n of g.nodes) {
+    for (const o of n.outputs) {
+      if (!o) continue;
+      const other = writer.get(o);
+      if (other) fail(source, `tensor '${o}' is written by two nodes, '${other.name}' (${other.op}) and '${n.name}' (${n.op}); every tensor needs one producer`);
+      if (g.initializers.has(o)) fail(source, `node '${n.name}' (${n.op}) writes tensor '${o}', which is also an initializer or a Constant's output`);
+      if (g.inputs.some((i) => i.name === o)) fail(source, `node '${n.name}' (${n.op}) writes tensor '${o}', which is the graph input`);
+      writer.set(o, n);
+    }
+  }
+  checkAcyclic(g, writer, source);
+  for (const n of g.nodes) checkAttributes(n, source);
+  checkWeights(g, source);
+}
+
+/** An iterative depth-first search (deep chains must not overflow the stack); names a node on a cycle. */
+function checkAcyclic(g: Graph, writer: Map<string, Node>, source: string): void {
+  const state = new Map<Node, 1 | 2>(); // 1: on the current path, 2: done
+  for (const root of g.nodes) {
+    if (state.has(root)) continue;
+    const stack: { node: Node; next: number }[] = [{ node: root, next: 0 }];
+    state.set(root, 1);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      if (top.next >= top.node.inputs.length) {
+        state.set(top.node, 2);
+        stack.pop();
+        continue;
+      }
+      const input = top.node.inputs[top.next++]!;
+      const p = input ? writer.get(input) : undefined;
+      if (!p) continue;
+      const s = state.get(p);
+      if (s === 1) {
+        const loop = p === top.node ? 'reads its own output' : `is on a cycle (reads '${input}', which depends on the node's own output)`;
+        fail(source, `node '${p.name}' (${p.op}) ${loop}; the graph must be acyclic`);
+      }
+      if (s === undefined) {
+        state.set(p, 1);
+        stack.push({ node: p, next: 0 });
+      }
+    }
+  }
+}
+
+const WINDOW_OPS = new Set(['Conv', 'ConvTranspose', 'MaxPool', 'AveragePool', 'LpPool']);
+
+function checkAttributes(n: Node, source: string): void {
+  if (!WINDOW_OPS.has(n.op)) return;
+  const at = `node '${n.name}' (${n.op})`;
+  const ints = (name: string, ok: (v: number) => boolean, expected: string): void => {
+    const a = n.attrs[name];
+    if (!a) return;
+    if (a.type !== 'ints') fail(source, `${at}: attribute '${name}' must be a list of integers (got ${a.type})`);
+    const v = attrInts(n, name)!;
+    if (v.some((x) => !ok(x))) fail(source, `${at}: ${name} must be ${expected} (got [${v.join(', ')}])`);
+  };
+  ints('strides', (v) => v >= 1, 'integers ≥ 1');
+  ints('dilations', (v) => v >= 1, 'integers ≥ 1');
+  ints('pads', (v) => v >= 0, 'integers ≥ 0');
+  ints('kernel_shape', (v) => v >= 1, 'integers ≥ 1');
+  const group = n.attrs.group;
+  if (group) {
+    if (group.type !== 'int') fail(source, `${at}: attribute 'group' must be an integer (got ${group.type})`);
+    const v = attrInt(n, 'group', 1);
+    if (v < 1) fail(source, `${at}: group must be an integer ≥ 1 (got ${v})`);
+  }
+}
+
+function checkWeights(g: Graph, source: string): void {
+  const checked = new Set<string>();
+  for (const n of g.nodes) {
+    const weighted = WEIGHTED.has(n.op);
+    n.inputs.forEach((name, i) => {
+      const t = name ? g.initializers.get(name) : undefined;
+      if (!t || !isFloat(t.dtype)) return;
+      const key = `${name}\u0000${weighted}`;
+      if (checked.has(key)) return;
+      checked.add(key);
+      const data = t.data as ArrayLike<number>;
+      const bad = weighted ? firstNonFinite(data) : firstNaN(data);
+      if (bad >= 0) fail(source, `initializer '${name}' (input ${i} of node '${n.name}' (${n.op})) holds ${valueText(data[bad]!)} at index ${bad}; weights must be finite`);
+      if (n.op === 'BatchNormalization' && i === 4) {
+        const neg = Array.prototype.findIndex.call(data, (v: number) => v < 0);
+        if (neg >= 0) fail(source, `node '${n.name}' (BatchNormalization): variance '${name}' holds ${data[neg]} at index ${neg}; a variance must be ≥ 0`);
+      }
+    });
+    if (n.op === 'BatchNormalization') checkBatchNormLengths(n, g, source);
+  }
+}
+
+function firstNaN(data: ArrayLike<number>): number {
+  for (let i = 0; i < data.length; i++) if (Number.isNaN(data[i]!)) return i;
+  return -1;
+}
+
+const BN_PARAMS = ['scale', 'B', 'mean', 'var'] as const;
+
+function checkBatchNormLengths(n: Node, g: Graph, source: string): void {
+  let length: number | undefined;
+  BN_PARAMS.forEach((what, j) => {
+    const name = n.inputs[j + 1];
+    const t = name ? g.initializers.get(name) : undefined;
+    if (!t) return;
+    if (t.dims.length !== 1) fail(source, `node '${n.name}' (BatchNormalization): ${what} '${name}' has shape [${t.dims.join(', ')}]; expected one value per channel, [C]`);
+    if (length !== undefined && t.dims[0] !== length) {
+      fail(source, `node '${n.name}' (BatchNormalization): ${what} '${name}' has ${t.dims[0]} values but the parameters before it have ${length}; all four need one value per channel`);
+    }
+    length = t.dims[0];
+  });
+}
+
+/**
+ * Window geometry once the input shape is known: attribute lengths match the spatial rank, the
+ * dilated kernel fits in the padded input, and group divides the channels.
+ */
+export function checkWindowGeometry(n: Node, input: readonly number[], w: Window, weight?: readonly number[]): void {
+  const at = `node '${n.name}' (${n.op})`;
+  const spatial = input.slice(2);
+  const r = spatial.length;
+  const lengths: [string, number[], number][] = [['kernel_shape', w.kernel, r], ['strides', w.strides, r], ['dilations', w.dilations, r], ['pads', w.pads, 2 * r]];
+  for (const [name, v, expected] of lengths) {
+    if (v.length !== expected) throw new BacklightError(`${at}: ${name} has ${v.length} values; an input of shape [${input.join(', ')}] needs ${expected}`);
+  }
+  spatial.forEach((x, i) => {
+    const extent = w.dilations[i]! * (w.kernel[i]! - 1) + 1;
+    const padded = x + w.pads[i]! + w.pads[i + r]!;
+    if (extent > padded) {
+      throw new BacklightError(`${at}: the dilated kernel spans ${extent} along spatial axis ${i} (kernel ${w.kernel[i]}, dilation ${w.dilations[i]}) but the padded input has ${padded}; it must fit`);
+    }
+  });
+  if (weight && n.op === 'Conv') {
+    const group = attrInt(n, 'group', 1);
+    if (input[1]! % group !== 0 || weight[0]! % group !== 0) {
+      throw new BacklightError(`${at}: group ${group} must divide the input channels (${input[1]}) and the output channels (${weight[0]})`);
+    }
+  }
+}
+
+/** BatchNormalization's parameters have one value per channel of its input. */
+export function checkBatchNormChannels(n: Node, input: readonly number[], param: (i: number) => readonly number[] | undefined): void {
+  BN_PARAMS.forEach((what, j) => {
+    const dims = param(j + 1);
+    if (dims && (dims.length !== 1 || dims[0] !== input[1])) {
+      throw new BacklightError(`node '${n.name}' (BatchNormalization): ${what} '${n.inputs[j + 1]}' has shape [${dims.join(', ')}]; the input [${input.join(', ')}] has ${input[1]} channels, so it needs [${input[1]}]`);
+    }
+  });
+}
+
+/** An input tensor within the budget. */
+export function checkInputSize(dims: readonly number[], where: string, budget: ResourceBudget): void {
+  const n = sizeOf(dims);
+  if (n > budget.maxInputElements) {
+    throw new BacklightError(`${where}: shape [${dims.join(', ')}] has ${n} elements, more than the budget of ${budget.maxInputElements} (ExplainerOptions.budget.maxInputElements)`, 'usage');
+  }
+}
