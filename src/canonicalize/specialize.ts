@@ -6,7 +6,7 @@ import { BacklightError, UnsupportedOpError } from '../errors.js';
 import { cloneGraph, intsAttr, removeDeadNodes, topoSort, type Graph, type Node } from '../ir/graph.js';
 import { foldNode } from '../ir/fold.js';
 import { inferShapes, windowOf, type Known, type Window } from '../ir/shapes.js';
-import { checkBatchNormChannels, checkWindowGeometry } from '../onnx/validate.js';
+import { checkBatchNormChannels, checkWindowGeometry } from './checkShapes.js';
 import { int64, toNumbers, shapeToString, type Tensor } from '../ir/tensor.js';
 
 export function specialize(model: Graph, inputShape: readonly number[]): Graph {
