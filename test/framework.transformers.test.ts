@@ -8,9 +8,7 @@
  * Two hand-built models run everywhere; torchvision's ViT and Swin (test/torchvision/
  * export_models.py, cached as test/torchvision.test.ts caches them) where Debian's python3 has torch.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Explainer } from '../src/index.js';
@@ -18,7 +16,7 @@ import { floatAttr, intAttr, intsAttr } from '../src/ir/graph.js';
 import { AGGREGATIONS, type Aggregation } from '../src/methods/framework.js';
 import { encodeModel } from '../src/onnx/encode.js';
 import { relL2 } from './helpers/compare.js';
-import { REPO } from './helpers/paths.js';
+import { HAS_TORCH, TORCHVISION_CACHE, ensureExported } from './helpers/torchvision.js';
 import { TinyGraphBuilder, randomInput } from './reference/tinyModels.js';
 
 type Layout = { kind: 'tokens'; prefix: number; grid: [number, number] } | { kind: 'channels-last'; grid: [number, number] };
@@ -207,18 +205,8 @@ describe('layer maps on a hand-built Swin-like stage (channels-last 4×4 grid)',
 
 // ─────────────── torchvision ViT and Swin ───────────────
 
-const PYTHON = '/usr/bin/python3';
-const CACHE = path.join(tmpdir(), 'backlight-torchvision');
-const HAS_TORCH = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch, torchvision, onnx'], { stdio: 'ignore' }).status === 0;
+const CACHE = TORCHVISION_CACHE;
 
-/** Exports the models whose files are not cached yet (as test/torchvision.test.ts does). */
-function ensureExported(models: readonly string[]): void {
-  mkdirSync(CACHE, { recursive: true });
-  const missing = models.filter((m) => !existsSync(path.join(CACHE, `${m}.json`)));
-  if (missing.length === 0) return;
-  const run = spawnSync(PYTHON, [path.join(REPO, 'test', 'torchvision', 'export_models.py'), CACHE, ...missing], { encoding: 'utf8', timeout: 1_800_000 });
-  if (run.status !== 0) throw new Error(`export_models.py failed: ${run.stderr.slice(-2000)}`);
-}
 
 describe.skipIf(!HAS_TORCH)('layer maps on torchvision ViT and Swin', () => {
   if (HAS_TORCH) ensureExported(['vit', 'swin']);

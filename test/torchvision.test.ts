@@ -20,9 +20,7 @@
  * CI runs a fixed sample (TORCHVISION_SAMPLE); `BACKLIGHT_TORCHVISION=all` runs every family
  * (`npm run test:torchvision`). Skipped, with a note, where Debian's python3 has no torch.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { canonicalize, dropIdentity, dropTrailingSoftmax, matmulToGemm, specialize } from '../src/canonicalize/index.js';
@@ -32,13 +30,13 @@ import type { Composite, Explanation } from '../src/core.js';
 import { decodeNpy } from '../src/io/npy.js';
 import { decodeModel } from '../src/onnx/decode.js';
 import { relL2 } from './helpers/compare.js';
+import { HAS_TORCH, TORCHVISION_CACHE, ensureExported } from './helpers/torchvision.js';
 import { REPO } from './helpers/paths.js';
 import { backward, forward, type RefTensor } from './reference/eager.js';
 import { eagerLrp } from './reference/eagerLrp.js';
 import { encodeModel } from '../src/onnx/encode.js';
 import { float32, sizeOf } from '../src/ir/tensor.js';
 
-const PYTHON = '/usr/bin/python3';
 /** The eager Float64 references run plain loops: minutes on the 224×224 models (AlexNet, VGG) of the full run. */
 const HEAVY = 900_000;
 /**
@@ -79,8 +77,7 @@ const ZENNIT_COMPOSITES: Record<string, Composite> = {
   epsilon_alpha2_beta1: { conv: { rule: 'alphabeta', alpha: 2, beta: 1 }, dense: { rule: 'epsilon', epsilon: 1e-6 } },
 };
 
-const HAS_TORCH = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch, torchvision, onnx'], { stdio: 'ignore' }).status === 0;
-const CACHE = path.join(tmpdir(), 'backlight-torchvision');
+const CACHE = TORCHVISION_CACHE;
 
 interface Reference {
   model: string;
@@ -137,14 +134,6 @@ function liveTensors(graph: Graph): string[] {
   return out;
 }
 
-/** Exports the models whose files are not cached yet (one Python run). */
-function ensureExported(models: readonly string[]): void {
-  mkdirSync(CACHE, { recursive: true });
-  const missing = models.filter((m) => !existsSync(path.join(CACHE, `${m}.json`)));
-  if (missing.length === 0) return;
-  const run = spawnSync(PYTHON, [path.join(REPO, 'test', 'torchvision', 'export_models.py'), CACHE, ...missing], { encoding: 'utf8', timeout: 1_800_000 });
-  if (run.status !== 0) throw new Error(`export_models.py failed: ${run.stderr.slice(-2000)}`);
-}
 
 const variantsOf = (ref: Reference): string[] => (ref.dims[2]! >= 224 ? ['op17'] : ['op13', 'op17', 'op17dyn']);
 
