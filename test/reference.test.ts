@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import * as ort from 'onnxruntime-node';
+import { runOrt } from './helpers/ort.js';
 import { describe, expect, it } from 'vitest';
 import { canonicalize } from '../src/canonicalize/index.js';
 import { floatAttr, intsAttr, type Attr, type Graph } from '../src/ir/graph.js';
@@ -18,15 +18,6 @@ import { allTinyModels, randomInput, Rng } from './reference/tinyModels.js';
 const readNpy = (file: string) => decodeNpy(readFileSync(file), file);
 const shared = (rel: string): string => fileURLToPath(new URL(`../../shared/${rel}`, import.meta.url));
 
-async function runOrt(bytes: Uint8Array, input: Float32Array, dims: number[]): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 });
-  try {
-    const out = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', input, dims) });
-    return out[session.outputNames[0]!]!.data as Float32Array;
-  } finally {
-    await session.release();
-  }
-}
 
 function canonical(bytes: Uint8Array, inputShape: number[]): Graph {
   return canonicalize(decodeModel(bytes).graph, inputShape).graph;

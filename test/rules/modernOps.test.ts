@@ -15,7 +15,7 @@
  * its gradient against finite differences. LRP is compared on the compiled graph's own float32
  * activations (taps, checked against the Float64 forward pass), as in test/lrp.reference.test.ts.
  */
-import * as ort from 'onnxruntime-node';
+import { runOrt } from '../helpers/ort.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { canonicalize } from '../../src/canonicalize/index.js';
 import { Explainer } from '../../src/index.js';
@@ -75,15 +75,6 @@ afterAll(() => {
 const batchDims = (m: TinyModel): number[] => [N, ...m.inputShape.slice(1)];
 const canonical = (m: TinyModel): Graph => canonicalize(decodeModel(m.bytes).graph, m.inputShape).graph;
 
-async function runOrt(bytes: Uint8Array, input: Float32Array, dims: number[]): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 });
-  try {
-    const out = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', input, dims) });
-    return out[session.outputNames[0]!]!.data as Float32Array;
-  } finally {
-    await session.release();
-  }
-}
 
 describe('eager reference on modern blocks', () => {
   it('LRP refuses a power with an input-dependent exponent', async () => {
