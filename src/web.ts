@@ -27,3 +27,4 @@ export class Explainer extends CoreExplainer {
 export const ortEnv = ort.env;
 
 export * from './core.js';
+export { loadImage, decodeBlob, type WebImageInput } from './io/loadImageWeb.js';
