@@ -230,7 +230,7 @@ describe.skipIf(!HAS_SHARED || !existsSync(CHROMIUM))('the page decodes and prep
     ['cifar10', 'cifar10', {}],
     ['mnist', 'mnist', {}],
   ];
-  type PageResult = { width: number; height: number; rgba: string; tensors: Record<string, string>; sameRgbaTensors: Record<string, string> };
+  type PageResult = { width: number; height: number; rgba: string; variants: number[]; tensors: Record<string, string>; sameRgbaTensors: Record<string, string> };
   const results = new Map<string, PageResult>();
   let work: string;
   /** Every alpha value over many colours: a canvas keeps premultiplied pixels, so the RGBA differs, but not after flattening on white. */
@@ -251,9 +251,9 @@ describe.skipIf(!HAS_SHARED || !existsSync(CHROMIUM))('the page decodes and prep
       entry,
       [
         `import { decodeImage, prepareImage } from ${JSON.stringify(path.join(REPO, 'web/src/image.ts'))};`,
-        `import { decodeBlob } from ${JSON.stringify(path.join(REPO, 'src/io/loadImageWeb.ts'))};`,
+        `import { decodeBlob, loadImage } from ${JSON.stringify(path.join(REPO, 'src/io/loadImageWeb.ts'))};`,
         `import { resolvePreprocess } from ${JSON.stringify(path.join(REPO, 'src/io/preprocess.ts'))};`,
-        `(globalThis as any).backlightPage = { decodeImage, prepareImage, decodeBlob, resolvePreprocess };`,
+        `(globalThis as any).backlightPage = { decodeImage, prepareImage, decodeBlob, loadImage, resolvePreprocess };`,
       ].join('\n'),
     );
     await build({
@@ -284,11 +284,19 @@ describe.skipIf(!HAS_SHARED || !existsSync(CHROMIUM))('the page decodes and prep
             };
             const blob = new Blob([fromB64(b64) as BlobPart]);
             const decoded = (await api.decodeBlob!(blob, name)) as { rgba: Uint8Array; width: number; height: number };
-            const out = { width: decoded.width, height: decoded.height, rgba: toB64(decoded.rgba), tensors: {} as Record<string, string>, sameRgbaTensors: {} as Record<string, string> };
+            // loadImage's other inputs: a URL, an ImageBitmap, an <img> (largest difference to the Blob's pixels).
+            const url = URL.createObjectURL(blob);
+            const img = new Image();
+            img.src = url;
+            const others = [await api.loadImage!(url), await api.loadImage!(await createImageBitmap(blob, { colorSpaceConversion: 'none' })), await api.loadImage!(img)] as Array<{ rgba: Uint8Array }>;
+            const variants = others.map((o) => o.rgba.reduce((m, v, i) => Math.max(m, Math.abs(v - decoded.rgba[i]!)), o.rgba.length === decoded.rgba.length ? 0 : 999));
+            URL.revokeObjectURL(url);
+            const out = { width: decoded.width, height: decoded.height, rgba: toB64(decoded.rgba), variants, tensors: {} as Record<string, string>, sameRgbaTensors: {} as Record<string, string> };
             const same = { rgba: fromB64(nodeRgba), width: w, height: h, source: name };
             for (const [key, preset, overrides] of cases) {
               const p = api.resolvePreprocess!(preset, overrides);
-              const r = (await api.decodeImage!(blob, name, p)) as { tensor: { data: Float32Array } };
+              // The page's file path (decodeImage) for the first preset; the same decoded pixels for the others.
+              const r = (key === cases[0]![0] ? await api.decodeImage!(blob, name, p) : api.prepareImage!(decoded, p)) as { tensor: { data: Float32Array } };
               out.tensors[key] = toB64(new Uint8Array(r.tensor.data.buffer));
               const s = api.prepareImage!(same, p) as { tensor: { data: Float32Array } };
               out.sameRgbaTensors[key] = toB64(new Uint8Array(s.tensor.data.buffer));
@@ -316,7 +324,10 @@ describe.skipIf(!HAS_SHARED || !existsSync(CHROMIUM))('the page decodes and prep
     let worst = 0;
     for (let i = 0; i < rgba.length; i++) worst = Math.max(worst, Math.abs(rgba[i]! - node.rgba[i]!));
     // Measured on the gradient: 97,920 of 262,144 RGBA values differ (fully transparent pixels lose their colour).
-    if (photo !== ALPHA) expect(worst, `largest difference between Chromium's and sharp's decoding of ${photo}`).toBe(0);
+    if (photo !== ALPHA) {
+      expect(worst, `largest difference between Chromium's and sharp's decoding of ${photo}`).toBe(0);
+      expect(r.variants, 'loadImage of a URL, an ImageBitmap and an <img>').toEqual([0, 0, 0]);
+    }
     const bytes = new Uint8Array(readFileSync(file));
     for (const [key, preset, overrides] of CASES) {
       const cli = await decodeImage(bytes, resolvePreprocess(preset, overrides), photo);
