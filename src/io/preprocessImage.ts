@@ -85,7 +85,11 @@ export function preprocess(image: DecodedImage, how: PresetName | Preset | Prepr
 function splitOptions(how: PresetName | Preset | PreprocessOptions): { preset: string; overrides: PreprocessOverrides; modelShape?: readonly (number | string)[] } {
   if (typeof how === 'string') return { preset: how, overrides: {} };
   if (how === null || typeof how !== 'object') throw new BacklightError(`preprocess: expected a preset name (${Object.keys(presets).join(', ')}), a preset or options, got ${String(how)}`, 'usage');
-  if ('classes' in how && 'name' in how) return { preset: how.name, overrides: {} };
+  if ('classes' in how && 'name' in how) {
+    // Only the built-in objects: an edited copy would be silently read by its name alone.
+    if (presets[how.name as PresetName] !== how) throw new BacklightError(`preprocess: a preset must be one of \`presets\` as it is; to change one, pass options: { preset: '${String(how.name)}', mean, std, size, … }`, 'usage');
+    return { preset: how.name, overrides: {} };
+  }
   const { preset, modelShape, ...overrides } = how as PreprocessOptions;
   const name = preset === undefined ? 'none' : typeof preset === 'string' ? preset : preset.name;
   if (!isPresetName(name)) return { preset: name, overrides }; // resolvePreprocess names the choices
