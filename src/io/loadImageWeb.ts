@@ -40,7 +40,7 @@ export async function loadImage(input: WebImageInput, name?: string): Promise<De
     }
     return decodeBlob(blob, name ?? url);
   }
-  if (typeof Blob !== 'undefined' && input instanceof Blob) return decodeBlob(input, name ?? (input as File).name ?? 'image');
+  if (typeof Blob !== 'undefined' && input instanceof Blob) return decodeBlob(input, name ?? ((input as Partial<File>).name || 'image'));
   if (typeof ImageBitmap !== 'undefined' && input instanceof ImageBitmap) return bitmapPixels(input, name ?? 'image');
   if (typeof HTMLImageElement !== 'undefined' && input instanceof HTMLImageElement) {
     const source = name ?? (input.currentSrc || input.src || 'image');
