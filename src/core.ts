@@ -23,7 +23,13 @@ export { AGGREGATION_SUMMARIES, isAggregation } from './compile/aggregate.js';
 export { checkClass, checkTargetSpec, parseTargetList, parseTargets, positionLabel, targetPositions, topKOf, validateTargets, type TargetPosition } from './methods/targets.js';
 export { slotAt, slotOfAll, type SlotAccessors } from './methods/slots.js';
 export { displayOf, drawAttribution, formatProbability, OVERLAY_STYLE, type DrawnAttribution, type MethodDisplay } from './methods/display.js';
-export { className, predictionOf, softmaxRow, topPredictions, type Prediction } from './methods/predictions.js';
+export { className, predictionOf, softmax, softmaxRow, topK, topPredictions, type Logits, type Prediction } from './methods/predictions.js';
+export {
+  IMAGENET_MEAN, IMAGENET_STD, PRESET_NAMES, presets, resolvePreprocess, resizePlan,
+  type ChannelOrder, type Preprocess, type PreprocessOverrides, type Preset, type PresetName, type TensorLayout,
+} from './io/preprocess.js';
+export { preprocess, flattenOnWhite, type DecodedImage, type PreprocessedImage, type PreprocessOptions, type PreprocessPlan, type RGBImage } from './io/preprocessImage.js';
+export { resizeBilinear, resizeCropPlan, type PixelBuffer, type Window } from './io/resize.js';
 export type { Explainer as CoreExplainer, LayerMap } from './methods/explainer.js';
 export type { FrameworkOptions } from './methods/framework.js';
 export type { Explanation, ExplainMethodName, ExplainOptions, ExplainerOptions, Target, TargetSpec, TensorLike } from './methods/explainer.js';

@@ -7,6 +7,11 @@
  * const r = await ex.explain({ data, dims: [1, 3, 224, 224] }, { method: 'guided-backprop', target: 'max' });
  * r.targets[0][0];        // the class explained
  * r.maps.maxabs!.dims;     // [1, 1, 224, 224]
+ *
+ * // From a photo: decode, preprocess (Pillow's resize, as torchvision), name the classes.
+ * const { tensor, plan } = preprocess(await loadImage('cat.jpg'), 'imagenet');
+ * const r2 = await ex.explain(tensor, { method: 'lrp', params: { composite: 'gu2018', box: plan.box } });
+ * topK(r2.logits, 5, presets.imagenet.classes);
  * ```
  */
 import { readFile } from 'node:fs/promises';
@@ -33,3 +38,5 @@ export class Explainer extends CoreExplainer {
 }
 
 export * from './core.js';
+export { loadImage, type ImageInput } from './io/loadImage.js';
+export type { DecodedFile } from './io/image.js';

@@ -6,6 +6,10 @@
  * import { Explainer } from 'backlight/web';
  * const ex = await Explainer.load(new Uint8Array(await file.arrayBuffer()), { source: file.name });
  * const r = await ex.explain({ data, dims: [1, 3, 224, 224] }, { method: 'guided-backprop', target: 'max' });
+ *
+ * // From a photo: the browser decodes, the command line's TypeScript preprocesses (same tensor).
+ * const { tensor, plan } = preprocess(await loadImage(file), 'imagenet');
+ * topK((await ex.explain(tensor, { method: 'gradient' })).logits, 5, presets.imagenet.classes);
  * ```
  *
  * onnxruntime-web loads its wasm files from `ort.env.wasm.wasmPaths` (default: next to its own
@@ -27,3 +31,4 @@ export class Explainer extends CoreExplainer {
 export const ortEnv = ort.env;
 
 export * from './core.js';
+export { loadImage, decodeBlob, type WebImageInput } from './io/loadImageWeb.js';

@@ -23,8 +23,9 @@ const ALLOWED: Record<string, string[]> = {
   builder: ['errors', 'ir', 'onnx'],
   methods: ['errors', 'ir', 'onnx', 'canonicalize', 'rules', 'compile', 'runtime', 'render', 'io'],
   core: ['errors', 'methods', 'compile', 'rules', 'metrics', 'render', 'io', 'ir'],
-  index: ['core', 'errors', 'methods', 'runtime'],
-  web: ['core', 'errors', 'methods', 'runtime'],
+  // The entries add their platform's image loading (io/loadImage.ts: sharp; io/loadImageWeb.ts: canvas).
+  index: ['core', 'errors', 'methods', 'runtime', 'io'],
+  web: ['core', 'errors', 'methods', 'runtime', 'io'],
   eval: ['core', 'errors', 'io', 'ir', 'methods', 'metrics', 'onnx', 'render', 'builder'],
   cli: ['core', 'index', 'errors', 'eval', 'io', 'ir', 'metrics', 'onnx', 'render', 'builder'],
 };

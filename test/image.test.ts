@@ -1,4 +1,4 @@
-/** src/io: image decoding and preprocessing (sharp), presets, PNG output and grids. */
+/** src/io: image decoding (sharp) and preprocessing, presets, PNG output and grids. */
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,7 +6,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BacklightError } from '../src/errors.js';
-import { decodeImage, loadImage, loadImages } from '../src/io/image.js';
+import { decodeImage, decodeRGBA, loadImage, loadImages } from '../src/io/image.js';
 import { drawGrid, writePng } from '../src/io/png.js';
 import { IMAGENET_MEAN, IMAGENET_STD, describePreprocess, inputDims, luma, pixelBounds, resolvePreprocess, tensorToImage } from '../src/io/preprocess.js';
 import { heatmapRGBA, layoutGrid } from '../src/render/index.js';
@@ -291,6 +291,13 @@ describe.skipIf(!HAS_SHARED)('shared images', () => {
     expect(best).toBe(285);
     expect(e[285]! / total).toBeCloseTo(0.79, 1);
     await session.release();
+  });
+
+  it("keeps the stored pixel values: rocket.jpg's Adobe RGB profile is not applied (PIL's values)", async () => {
+    const r = await decodeRGBA(await readFile(shared('images', 'rocket.jpg')), 'rocket.jpg');
+    // PIL: numpy.asarray(Image.open('rocket.jpg').convert('RGBA'))[0, :2]; sharp's default sRGB conversion gives 0, 27, 56.
+    expect([...r.rgba.subarray(0, 8)]).toEqual([17, 33, 58, 255, 17, 33, 58, 255]);
+    expect([r.width, r.height, r.format]).toEqual([640, 427, 'jpeg']);
   });
 
   it('a CIFAR-10 image with the cifar10 preset is normalized without resizing', async () => {

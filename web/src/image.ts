@@ -1,52 +1,42 @@
 /**
- * Inputs in the page: image files decoded by the browser and preprocessed like the command line
- * does (src/io/preprocess.ts: the same resize/crop plan, normalization and layout), and .npy
- * tensors. Resizing uses the browser's own high-quality resampling, so a resized photo can differ
- * from the command line's (libvips) by a grey level here and there; an image already at the input
- * size is taken as it is.
+ * Inputs in the page: image files decoded by the browser to RGBA at their own size
+ * (src/io/loadImageWeb.ts: no canvas resampling) and preprocessed by the command line's own code
+ * (src/io/preprocessImage.ts: Pillow's bilinear resize in TypeScript, the same resize/crop plan,
+ * normalization and layout), so the page and `backlight explain` feed the same tensor for the same
+ * decoded pixels (test/preprocess.api.test.ts checks it in Chromium on the shared photos); and
+ * .npy tensors.
  */
 import { BacklightError } from '../../src/errors.js';
 import { decodeNpy, type NpyArray } from '../../src/io/npy.js';
-import { inputDims, modelPicture, resizePlan, tensorToImage, toTensor, type Preprocess } from '../../src/io/preprocess.js';
+import { decodeBlob } from '../../src/io/loadImageWeb.js';
+import { inputDims, tensorToImage, type Preprocess } from '../../src/io/preprocess.js';
+import { preprocessWith, type DecodedImage, type PreprocessPlan } from '../../src/io/preprocessImage.js';
 import { minMaxGray, type ImageGeometry, type PixelImage } from '../../src/render/index.js';
 import type { TensorLike } from '../../src/core.js';
 
 /** One input ready to explain: the tensor [1, …], and what the overlays are drawn on. */
 export interface PreparedInput {
   tensor: TensorLike;
+  /** The input as the model sees it, at the input size. */
   display: PixelImage;
   geometry: ImageGeometry;
+  /** For image files: the decoded photo at its own size, and how it became the input (for overlays on the original). */
+  image?: DecodedImage;
+  plan?: PreprocessPlan;
 }
 
-/** Decodes an image file to 8-bit RGB at the input size (EXIF orientation applied, transparency on white). */
+/**
+ * An image file → the model input: decoded by the browser (EXIF orientation applied,
+ * transparency flattened onto white), resized and normalized exactly as the command line does.
+ */
 export async function decodeImage(file: Blob, name: string, p: Preprocess): Promise<PreparedInput> {
-  let bitmap: ImageBitmap;
-  try {
-    if (file.size === 0) throw new Error('empty');
-    bitmap = await createImageBitmap(file, { imageOrientation: 'from-image', premultiplyAlpha: 'none' });
-  } catch {
-    const why = file.size === 0 ? 'the file is empty' : 'not an image in a supported format (PNG, JPEG, WebP, GIF, AVIF…), or the file is damaged';
-    throw new BacklightError(`cannot decode image '${name}': ${why}`);
-  }
-  const plan = resizePlan(bitmap.width, bitmap.height, p);
-  const canvas = new OffscreenCanvas(p.width, p.height);
-  const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
-  ctx.fillStyle = '#ffffff';
-  ctx.fillRect(0, 0, p.width, p.height);
-  ctx.imageSmoothingEnabled = true;
-  ctx.imageSmoothingQuality = 'high';
-  ctx.drawImage(bitmap, -plan.left, -plan.top, plan.width, plan.height);
-  bitmap.close();
-  const rgba = ctx.getImageData(0, 0, p.width, p.height).data;
-  const n = p.width * p.height;
-  const rgb = new Uint8Array(n * 3);
-  for (let i = 0; i < n; i++) {
-    rgb[i * 3] = rgba[i * 4]!;
-    rgb[i * 3 + 1] = rgba[i * 4 + 1]!;
-    rgb[i * 3 + 2] = rgba[i * 4 + 2]!;
-  }
-  const tensor = toTensor(rgb, p.width, p.height, p);
-  return { tensor, display: { data: modelPicture(rgb, p.width, p.height, p), width: p.width, height: p.height }, geometry: geometryOf(p) };
+  return prepareImage(await decodeBlob(file, name), p);
+}
+
+/** A decoded image → the model input, with the command line's preprocessing. */
+export function prepareImage(image: DecodedImage, p: Preprocess): PreparedInput {
+  const { tensor, display, plan } = preprocessWith(image, p);
+  return { tensor, display, geometry: geometryOf(p), image, plan };
 }
 
 export function readNpy(bytes: ArrayBuffer, name: string): NpyArray {
