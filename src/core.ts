@@ -31,3 +31,9 @@ export type { GateLowering, LinearRule, Lowering, MaxPoolSwitches } from './rule
 export { REDUCTIONS, type Reduction } from './compile/compile.js';
 export { supportedOps } from './rules/index.js';
 export * as metrics from './metrics/index.js';
+// Pictures (src/render): heatmaps, overlays on the original photo, colormaps, colorbars, PNG bytes.
+export {
+  COLORMAP_KIND, COLORMAP_NAMES, SIGN_MODES, colorbar, colormap, formatTick, heatmap, labelsSvg, mapAt, overlay, toPNG,
+  type ColorbarImage, type ColorbarOptions, type ColormapKind, type ColormapName, type HeatmapImage, type HeatmapStyle, type MapLike,
+  type OverlayStyle, type PixelImage, type RGBAImage, type ResizeGeometry, type SignMode,
+} from './render/index.js';
