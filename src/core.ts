@@ -20,9 +20,9 @@ export {
   DEFAULT_COMPOSITE, DEFAULT_EPSILON, type BoxSource, type MethodParamCliOptions, type ParamRequest,
 } from './methods/paramRequest.js';
 export { AGGREGATION_SUMMARIES, isAggregation } from './compile/aggregate.js';
-export { checkClass, checkTargetSpec, parseTargetList, parseTargets, positionLabel, targetPositions, topKOf, validateTargets, type TargetPosition } from './methods/targets.js';
+export { checkClass, checkTargetSpec, mergeTargets, parseTargetList, parseTargets, positionLabel, targetPositions, topKOf, validateTargets, type TargetPosition } from './methods/targets.js';
 export { slotAt, slotOfAll, type SlotAccessors } from './methods/slots.js';
-export { displayOf, drawAttribution, formatProbability, OVERLAY_STYLE, type DrawnAttribution, type MethodDisplay } from './methods/display.js';
+export { displayOf, drawAttribution, formatProbability, inputIndependenceNote, OVERLAY_STYLE, type DrawnAttribution, type MethodDisplay } from './methods/display.js';
 export { className, predictionOf, softmaxRow, topPredictions, type Prediction } from './methods/predictions.js';
 export type { Explainer as CoreExplainer, LayerMap } from './methods/explainer.js';
 export type { FrameworkOptions } from './methods/framework.js';

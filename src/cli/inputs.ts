@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { BacklightError } from '../errors.js';
 import { fsReason } from '../io/files.js';
-import { loadImage } from '../io/image.js';
+import { loadImage, type LoadedImage } from '../io/image.js';
 import { decodeNpy } from '../io/npy.js';
 import {
   PRESET_NAMES,
@@ -54,6 +54,8 @@ export interface InputBatch {
   display: PixelImage[];
   /** For image files: the decoded file's size and format. */
   original?: { width: number; height: number; format: string };
+  /** For image files: the decoded photo and its resize plan (overlays on the original). */
+  photo?: LoadedImage['photo'];
 }
 
 /** The model as far as inputs care. */
@@ -225,7 +227,7 @@ async function readImageInput(file: string, model: ModelInput, p: Preprocess): P
   const img = await loadImage(file, p);
   const { tensor, fileDims } = fitInput(img.tensor, model, file);
   const geometry = imageGeometry(tensor.dims, p);
-  return { source: file, kind: 'image', stem: stemOf(file), tensor, fileDims, geometry, display: [img.display], original: img.original };
+  return { source: file, kind: 'image', stem: stemOf(file), tensor, fileDims, geometry, display: [img.display], original: img.original, photo: img.photo };
 }
 
 /** Reads one input; `p` is required for image files (see `resolveInputPreprocess`). */

@@ -34,6 +34,12 @@ export interface LoadedImage {
   display: RGBImage;
   /** Size of the decoded file (after EXIF orientation) and its format as sharp names it. */
   original: { width: number; height: number; format: string };
+  /**
+   * The decoded photo at its own size (RGB) and how it became the input: resized to
+   * `plan.width` × `plan.height`, then the input-sized window at (`plan.left`, `plan.top`) taken.
+   * For overlays on the original photo (`backlight explain --overlay-on original`).
+   */
+  photo: { image: RGBImage; plan: { width: number; height: number; left: number; top: number } };
 }
 
 /** Reads and preprocesses one image file. Throws a BacklightError naming the file. */
@@ -92,7 +98,8 @@ export async function decodeImage(bytes: Uint8Array, preprocess: Preprocess, sou
   // 3. Normalize; the display image shows what the model gets (gray for a gray model).
   const tensor = toTensor(rgb, width, height, preprocess);
   const display = modelPicture(rgb, width, height, preprocess);
-  return { source, tensor, display: { data: display, width, height }, original: { width: w0, height: h0, format } };
+  const photo = { image: { data: new Uint8Array(full.data.buffer, full.data.byteOffset, full.data.length), width: w0, height: h0 }, plan };
+  return { source, tensor, display: { data: display, width, height }, original: { width: w0, height: h0, format }, photo };
 }
 
 /** A one-line reason from a sharp/libvips error. */

@@ -67,6 +67,8 @@ export interface GridSpec {
   textColor?: RGB;
   /** One colorbar per row (null: none for that row). */
   colorbars?: readonly (GridColorbar | null | undefined)[];
+  /** Width kept for the colorbars' tick texts; default: the widest tick text as measured. */
+  tickWidth?: number;
 }
 
 /** A row's colorbar: the colormap from its start (bottom) to its end (top), and the ticks to mark. */
@@ -169,7 +171,7 @@ export function layoutGrid(spec: GridSpec): GridLayout {
   const x0 = margin + (rowLabelWidth > 0 ? rowLabelWidth + gap : 0);
   const y0 = margin + titleBand + headerBand + gap;
   const bars = spec.colorbars ?? [];
-  const tickWidth = Math.max(0, ...bars.flatMap((b) => (b ? b.ticks.map((t) => measure(escapeControl(t.text), fontSize)) : [])));
+  const tickWidth = spec.tickWidth ?? Math.max(0, ...bars.flatMap((b) => (b ? b.ticks.map((t) => measure(escapeControl(t.text), fontSize)) : [])));
   const barBand = bars.some((b) => b) ? gap + COLORBAR_WIDTH + 6 + tickWidth : 0;
   const width = x0 + nc * tw + (nc - 1) * gap + barBand + margin;
   const height = y0 + nr * th + (nr - 1) * gap + margin;
