@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gridSpec, gridTile, rowColorbar } from '../src/cli/render.js';
+import { gridSpec, gridTile, OUTSIDE_CROP, rowColorbar } from '../src/cli/render.js';
 import { Explainer } from '../src/index.js';
 import { loadImage } from '../src/io/image.js';
 import { encodeNpy } from '../src/io/npy.js';
@@ -420,7 +420,7 @@ describe('pictures: overlays on the original photo, --colormap, colorbars, merge
     return { data: new Uint8Array(r.data), width: r.info.width, height: r.info.height };
   }
 
-  it('--crop: the overlay covers the crop window of the photo only, drawn as the overlay API draws it', async () => {
+  it('--crop: the overlay covers the crop window of the photo only (the rest dimmed), drawn as the overlay API draws it', async () => {
     // b.jpg is 16×12; --crop 8 resizes it to 11×8 and takes the 8×6 window at (2, 1): the photo's
     // pixels x in [2·16/11, 10·16/11) and y in [1.5, 10.5) by their centres, i.e. x 3…14, y 1…9.
     const o = join(work, 'out-crop');
@@ -431,7 +431,7 @@ describe('pictures: overlays on the original photo, --colormap, colorbars, merge
     expect([drawn.width, drawn.height]).toEqual([16, 12]);
     const a = readNpy(join(o, 'b', 'gradient__3.npy'));
     const map = reduceChannels(a.data, { layout: 'nchw', channels: 3, height: H, width: W }, 'maxabs');
-    const api = overlay(photo, { data: map, width: W, height: H }, { plan: { width: 11, height: 8, left: 2, top: 1 }, sign: 'absolute_value', colormap: 'inferno', alpha: 0.6, grayImage: true, brightness: 0.6 });
+    const api = overlay(photo, { data: map, width: W, height: H }, { plan: { width: 11, height: 8, left: 2, top: 1 }, sign: 'absolute_value', colormap: 'inferno', alpha: 0.6, grayImage: true, brightness: 0.6, outside: OUTSIDE_CROP });
     let inside = 0;
     for (let y = 0; y < 12; y++) {
       for (let x = 0; x < 16; x++) {
@@ -439,7 +439,7 @@ describe('pictures: overlays on the original photo, --colormap, colorbars, merge
         const got = [...drawn.data.subarray(i * 3, i * 3 + 3)];
         expect(got, `pixel ${x},${y}`).toEqual([api.data[i * 4]!, api.data[i * 4 + 1]!, api.data[i * 4 + 2]!]);
         if (x >= 3 && x <= 14 && y >= 1 && y <= 9) inside++;
-        else expect(got, `pixel ${x},${y} outside the window`).toEqual([...photo.data.subarray(i * 3, i * 3 + 3)]);
+        else expect(got, `pixel ${x},${y} outside the window`).toEqual([...Uint8ClampedArray.from(photo.data.subarray(i * 3, i * 3 + 3), (v) => v * OUTSIDE_CROP)]);
       }
     }
     expect(inside).toBe(12 * 9);

@@ -61,6 +61,9 @@ export function runNotes(planNotes: readonly string[], methods: readonly string[
   return [...planNotes, ...methods.map((m) => inputIndependenceNote(m, graph)).filter((n): n is string => n !== null)];
 }
 
+/** Brightness of the photo outside the crop window in overlays: dimmed, so the window the model saw stands out. */
+export const OUTSIDE_CROP = 0.5;
+
 /** Grid tiles are at least this many pixels on their longer side (small inputs are scaled up). */
 export const MIN_TILE = 192;
 
@@ -186,7 +189,7 @@ export async function drawImage(
       // Over the photo: the same normalization (the clip percentile of the map at the input's
       // resolution), upsampled through the inverse of the resize.
       const onPhoto = photo
-        ? overlay(photo.image, { data: map, width, height }, { plan: photo.plan, alpha: options.opacity, colormap: how.colormap, sign: how.signed ? 'all' : 'absolute_value', clip: options.clip, ...OVERLAY_STYLE })
+        ? overlay(photo.image, { data: map, width, height }, { plan: photo.plan, alpha: options.opacity, colormap: how.colormap, sign: how.signed ? 'all' : 'absolute_value', clip: options.clip, ...OVERLAY_STYLE, outside: OUTSIDE_CROP })
         : over;
       pictures.push({ name: overlayName, data: await encodePng(withoutAlpha(onPhoto), onPhoto.width, onPhoto.height) });
     }
