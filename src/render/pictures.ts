@@ -175,8 +175,10 @@ export function heatmap(map: MapLike, style: HeatmapStyle = {}): HeatmapImage {
 /**
  * How an image became the model input, as far as pictures care: it was resized to `width` ×
  * `height` (aspect kept or not), then the window of the map's size at (`left`, `top`) was taken.
- * A plain resize is `{ width: W, height: H, left: 0, top: 0 }` for a W × H input; torchvision's
- * Resize(256) + CenterCrop(224) on a 500 × 375 photo is `{ width: 341, height: 256, left: 59, top: 16 }`.
+ * A plain resize is `{ width: W, height: H, left: 0, top: 0 }` for a W × H input; a 500 × 375
+ * photo with its shorter side resized to 256 and the centre 224 × 224 taken is
+ * `{ width: 341, height: 256, left: 59, top: 16 }` (src/io/preprocess.ts `resizePlan`;
+ * torchvision's CenterCrop rounds 58.5 to even, 58).
  */
 export interface ResizeGeometry {
   width: number;
