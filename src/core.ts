@@ -35,5 +35,5 @@ export * as metrics from './metrics/index.js';
 export {
   COLORMAP_KIND, COLORMAP_NAMES, SIGN_MODES, colorbar, colormap, formatTick, heatmap, labelsSvg, mapAt, overlay, toPNG,
   type ColorbarImage, type ColorbarOptions, type ColormapKind, type ColormapName, type HeatmapImage, type HeatmapStyle, type MapLike,
-  type OverlayStyle, type PixelImage, type RGBAImage, type ResizeGeometry, type SignMode,
+  type OverlayPlan, type OverlayStyle, type PhotoLike, type PixelImage, type RGBAImage, type ResizeGeometry, type SignMode,
 } from './render/index.js';

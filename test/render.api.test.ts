@@ -210,6 +210,14 @@ describe('overlay on the original image', () => {
     }
   });
 
+  it('takes the image and plan as loadImage and preprocess give them ({ rgba }, { resized, crop })', () => {
+    const photo = randomImage(40, 30, 4, 21);
+    const m = { data: randomMap(40 * 40, 22), width: 40, height: 40 };
+    const a = overlay(photo, m, { plan: { width: 80, height: 60, left: 20, top: 10 } });
+    const b = overlay({ rgba: photo.data, width: 40, height: 30 }, m, { plan: { resized: { width: 80, height: 60 }, crop: { left: 20, top: 10 } } });
+    expect(Array.from(b.data)).toEqual(Array.from(a.data));
+  });
+
   it('keeps an RGBA photo\'s alpha, takes gray photos, and refuses a plan the map does not fit', () => {
     const rgba = randomImage(4, 4, 4, 2);
     const o = overlay(rgba, { data: randomMap(4, 1), width: 2, height: 2 });

@@ -47,7 +47,9 @@ export {
   type HeatmapImage,
   type HeatmapStyle,
   type MapLike,
+  type OverlayPlan,
   type OverlayStyle,
+  type PhotoLike,
   type ResizeGeometry,
   type SignMode,
 } from './pictures.js';

@@ -187,11 +187,20 @@ export interface ResizeGeometry {
   top: number;
 }
 
+/**
+ * How an image became the model input: a `ResizeGeometry`, or the plan `preprocess` returns
+ * (`{ resized: { width, height }, crop: { left, top, … } }`).
+ */
+export type OverlayPlan = ResizeGeometry | { resized: { width: number; height: number }; crop: { left: number; top: number } };
+
+/** A picture to draw over: 1-, 3- or 4-channel pixels, or a decoded image as `loadImage` returns it (`{ rgba, width, height }`). */
+export type PhotoLike = PixelImage | { rgba: Uint8Array | Uint8ClampedArray; width: number; height: number };
+
 export interface OverlayStyle extends HeatmapStyle {
   /** Opacity of the heatmap, 0 to 1 (default 0.6). */
   alpha?: number;
   /** How the image became the model input; default: the map was stretched over the whole image. */
-  plan?: ResizeGeometry;
+  plan?: OverlayPlan;
   /**
    * `magnitude` (default): the heatmap's opacity is alpha × how strongly each pixel shows, so weak
    * areas show the image; `uniform`: alpha everywhere (the classic Grad-CAM look).
@@ -236,15 +245,21 @@ function axisSamples(size: number, resized: number, offset: number, mapSize: num
  * the photo is left as it is (or dimmed by `outside`). The map is normalized at its own resolution,
  * as `heatmap` does, so a colorbar of `heatmap(map, style)` explains the overlay too.
  */
-export function overlay(image: PixelImage, map: MapLike, style: OverlayStyle = {}): RGBAImage {
+export function overlay(photo: PhotoLike, map: MapLike, style: OverlayStyle = {}): RGBAImage {
   const what = 'overlay';
+  const image: PixelImage = 'rgba' in photo ? { data: photo.rgba, width: photo.width, height: photo.height } : photo;
   const m = mapValues(map, what);
   const c = channelsOf(image);
   const { width: w0, height: h0 } = image;
   const alpha = checkUnit(what, 'alpha', style.alpha ?? 0.6);
   const brightness = checkUnit(what, 'brightness', style.brightness ?? 1);
   const outside = checkUnit(what, 'outside', style.outside ?? 1);
-  const plan = style.plan ?? { width: m.width, height: m.height, left: 0, top: 0 };
+  const given = style.plan;
+  const plan: ResizeGeometry = !given
+    ? { width: m.width, height: m.height, left: 0, top: 0 }
+    : 'resized' in given
+      ? { width: given.resized.width, height: given.resized.height, left: given.crop.left, top: given.crop.top }
+      : given;
   const ints = [plan.width, plan.height, plan.left, plan.top];
   if (!ints.every((v) => Number.isInteger(v) && v >= 0) || plan.width < 1 || plan.height < 1 || plan.left + m.width > plan.width || plan.top + m.height > plan.height) {
     throw usage(`${what}: the map (${m.width}×${m.height}) does not fit the plan's window at (${plan.left}, ${plan.top}) of a ${plan.width}×${plan.height} resize`);
