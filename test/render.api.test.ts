@@ -183,6 +183,25 @@ describe('overlay on the original image', () => {
     expect(worst).toBeLessThanOrEqual(1); // positions interpolated before the table lookup, values after
   });
 
+  it('upsamples through a resize + crop plan as PyTorch grid_sample does (bilinear, align_corners=False, border)', () => {
+    const ref = JSON.parse(readFileSync(path.join(REPO, 'test/fixtures/overlay-gridsample.json'), 'utf8')) as {
+      cases: Array<{ photo: [number, number]; plan: { width: number; height: number; left: number; top: number }; map: [number, number]; values: number[]; expected: (number | null)[] }>;
+    };
+    expect(ref.cases).toHaveLength(3);
+    for (const c of ref.cases) {
+      const [w0, h0] = c.photo;
+      const black: PixelImage = { data: new Uint8Array(w0 * h0 * 3), width: w0, height: h0 };
+      // Gray colormap, opaque, scale 1 (|values| < 1: nothing clips): red = the colormap at 0.5 + v/2.
+      const o = overlay(black, { data: Float32Array.from(c.values), width: c.map[0], height: c.map[1] }, { plan: c.plan, scale: 1, alpha: 1, weighting: 'uniform', colormap: 'gray' });
+      let worst = 0;
+      c.expected.forEach((v, i) => {
+        if (v === null) expect(pixel(o, i), `pixel ${i} is outside the window`).toEqual([0, 0, 0]);
+        else worst = Math.max(worst, Math.abs(o.data[i * 4]! - at('gray', 0.5 + 0.5 * v)[0]!));
+      });
+      expect(worst).toBeLessThanOrEqual(1); // the table entry next to it, at most
+    }
+  });
+
   it('puts a centre-cropped map over its window only, leaving the rest of the photo (or dimming it)', () => {
     // A 40×30 photo resized ×2 to 80×60, then the 40×40 window at (20, 10): the photo's pixels
     // x in [10, 30), y in [5, 25) (torchvision's Resize + CenterCrop geometry).
