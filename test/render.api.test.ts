@@ -122,6 +122,24 @@ describe('heatmap sign modes (Captum visualize_image_attr, Zennit imgify)', () =
     expect([negD.low, negD.high]).toEqual([-4, 4]);
   });
 
+  it("outliers: 2 is Captum's cumulative-sum threshold, for every sign (visualize_image_attr's heat_map)", () => {
+    const ref = JSON.parse(readFileSync(path.join(REPO, 'test/fixtures/captum-normalize.json'), 'utf8')) as {
+      shape: number[];
+      attr_chw: number[];
+      signs: Record<string, { threshold: number; position: number[] }>;
+    };
+    const attribution = { data: Float64Array.from(ref.attr_chw), dims: ref.shape };
+    for (const sign of ['all', 'positive', 'negative', 'absolute_value'] as const) {
+      const h = heatmap(attribution, { sign, outliers: 2, colormap: 'gray' });
+      expect(h.scale, sign).toBeCloseTo(Math.abs(ref.signs[sign]!.threshold), 5);
+      let worst = 0;
+      ref.signs[sign]!.position.forEach((p, i) => (worst = Math.max(worst, Math.abs(h.data[i * 4]! - at('gray', p)[0]!))));
+      expect(worst, sign).toBeLessThanOrEqual(1);
+    }
+    expectUsage(() => heatmap(map, { outliers: 2, clip: 99 }), /give outliers or clip, not both/);
+    expectUsage(() => heatmap(map, { outliers: 100 }), /outliers must be a percentage in \[0, 100\)/);
+  });
+
   it('clips at the percentile (NumPy linear interpolation) and takes a fixed scale', () => {
     const big = randomMap(1000, 3);
     big[17] = 50; // an outlier

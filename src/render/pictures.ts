@@ -15,8 +15,8 @@
  * [min, max] instead, as `imgify`'s default), `positive` and `negative` show only the values of
  * that sign (as a magnitude: 0 at the colormap's start), `absolute_value` shows |v|. The scale s is
  * the `clip` percentile of the values shown (|v| for `all`), 99.5 by default; values beyond it get
- * full colour. Captum's own default, `outlier_perc=2`, cuts at a cumulative-sum threshold instead
- * of a percentile: a different number, the same idea.
+ * full colour. `outliers: 2` uses Captum's own threshold instead (`outlier_perc=2`): the smallest
+ * value at which the sorted values shown have summed to 98 % of their total.
  */
 import { encode } from 'fast-png';
 import { BacklightError } from '../errors.js';
@@ -45,6 +45,11 @@ export interface HeatmapStyle {
   clip?: number;
   /** The value that gets full colour, instead of the percentile (e.g. one scale for several maps). */
   scale?: number;
+  /**
+   * Captum's `outlier_perc`, instead of `clip`: s is the value at which the sorted values shown
+   * (|v| for `all` and `negative`) have summed to (100 − outliers) % of their total.
+   */
+  outliers?: number;
 }
 
 /** A heatmap, with what a colorbar needs to explain it. */
@@ -100,7 +105,29 @@ function checkStyle(style: HeatmapStyle, what: string): { sign: SignMode; colorm
   const clip = style.clip ?? DEFAULT_PERCENTILE;
   if (!(clip > 0 && clip <= 100)) throw usage(`${what}: clip must be a percentile in (0, 100], got ${clip}`);
   if (style.scale !== undefined && !(style.scale > 0 && Number.isFinite(style.scale))) throw usage(`${what}: scale must be a positive number, got ${style.scale}`);
+  if (style.outliers !== undefined) {
+    if (!(style.outliers >= 0 && style.outliers < 100)) throw usage(`${what}: outliers must be a percentage in [0, 100), got ${style.outliers}`);
+    const other = style.scale !== undefined ? 'scale' : style.clip !== undefined ? 'clip' : style.symmetric === false ? 'symmetric: false' : null;
+    if (other) throw usage(`${what}: give outliers or ${other}, not both`);
+  }
   return { sign, colormap, clip };
+}
+
+/**
+ * Captum's `_cumulative_sum_threshold`: the first sorted value at which the running sum reaches
+ * `percent` % of the total (values ≥ 0 here). 0 for an all-zero map.
+ */
+export function cumulativeThreshold(values: ArrayLike<number>, percent: number): number {
+  const sorted = Float64Array.from(values).sort();
+  let total = 0;
+  for (const v of sorted) total += v;
+  const goal = total * 0.01 * percent;
+  let sum = 0;
+  for (const v of sorted) {
+    sum += v;
+    if (sum >= goal) return v;
+  }
+  return sorted[sorted.length - 1] ?? 0;
 }
 
 /** Colormap positions of a map's values (see the file comment). Non-finite values count as 0. */
@@ -132,7 +159,9 @@ function positions(values: ArrayLike<number>, style: HeatmapStyle, what: string)
 
   // Every other case: t = u / s clipped, u the values shown.
   const shown = sign === 'all' ? v : v.map((x) => (sign === 'positive' ? Math.max(x, 0) : sign === 'negative' ? Math.max(-x, 0) : Math.abs(x)));
-  const s = style.scale ?? clipScale(shown, sign === 'all', clip);
+  const s =
+    style.scale ??
+    (style.outliers !== undefined ? cumulativeThreshold(sign === 'all' ? shown.map(Math.abs) : shown, 100 - style.outliers) : clipScale(shown, sign === 'all', clip));
   const inv = s > 0 ? 1 / s : 0;
   for (let i = 0; i < n; i++) {
     const t = clamp(shown[i]! * inv, sign === 'all' ? -1 : 0, 1);
