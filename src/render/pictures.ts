@@ -301,11 +301,20 @@ export function overlay(photo: PhotoLike, map: MapLike, style: OverlayStyle = {}
   const src = image.data;
   const out = new Uint8ClampedArray(w0 * h0 * 4);
   const mw = m.width;
+  // The map's row at this photo row, interpolated vertically once (then only horizontally per pixel).
+  const rowPos = new Float32Array(mw);
+  const rowWeight = new Float32Array(mw);
   for (let y = 0; y < h0; y++) {
     const inY = ys.inside[y] === 1;
-    const r0 = ys.i0[y]! * mw;
-    const r1 = ys.i1[y]! * mw;
-    const fy = ys.f[y]!;
+    if (inY) {
+      const r0 = ys.i0[y]! * mw;
+      const r1 = ys.i1[y]! * mw;
+      const fy = ys.f[y]!;
+      for (let j = 0; j < mw; j++) {
+        rowPos[j] = p.pos[r0 + j]! + fy * (p.pos[r1 + j]! - p.pos[r0 + j]!);
+        rowWeight[j] = uniform ? 1 : p.weight[r0 + j]! + fy * (p.weight[r1 + j]! - p.weight[r0 + j]!);
+      }
+    }
     for (let x = 0; x < w0; x++) {
       const i = y * w0 + x;
       let r: number, g: number, b: number;
@@ -330,14 +339,9 @@ export function overlay(photo: PhotoLike, map: MapLike, style: OverlayStyle = {}
       const a0 = xs.i0[x]!;
       const a1 = xs.i1[x]!;
       const fx = xs.f[x]!;
-      const w00 = (1 - fx) * (1 - fy);
-      const w01 = fx * (1 - fy);
-      const w10 = (1 - fx) * fy;
-      const w11 = fx * fy;
-      const pos = w00 * p.pos[r0 + a0]! + w01 * p.pos[r0 + a1]! + w10 * p.pos[r1 + a0]! + w11 * p.pos[r1 + a1]!;
-      const wt = uniform ? 1 : w00 * p.weight[r0 + a0]! + w01 * p.weight[r0 + a1]! + w10 * p.weight[r1 + a0]! + w11 * p.weight[r1 + a1]!;
+      const pos = rowPos[a0]! + fx * (rowPos[a1]! - rowPos[a0]!);
       const k = lutAt(lut, pos);
-      const a = alpha * wt;
+      const a = alpha * (rowWeight[a0]! + fx * (rowWeight[a1]! - rowWeight[a0]!));
       out[o] = r + a * (lut[k]! - r);
       out[o + 1] = g + a * (lut[k + 1]! - g);
       out[o + 2] = b + a * (lut[k + 2]! - b);
