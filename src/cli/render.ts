@@ -10,7 +10,8 @@
  *   `--opacity` × the normalized magnitude, so weak areas show the image). For image files, over
  *   the original photo at its resolution (`--overlay-on original`, the default): the map is
  *   upsampled through the inverse of the resize (and centre crop: outside the crop window the photo
- *   is left as it is); `--overlay-on input` draws it over the model's input, as .npy inputs are.
+ *   is dimmed, `OUTSIDE_CROP`); `--overlay-on input` draws it over the model's input, as .npy
+ *   inputs are.
  * - `grid.png`: rows = methods, columns = targets, the input first (Nie et al. 2018, Fig. 2); the
  *   column headers give the class (and name with --labels) and its softmax probability. A class
  *   met twice (`--target max,285` when 285 is predicted) gets one column. Each row ends in a
