@@ -1,7 +1,7 @@
 /**
  * The pictures of the public API (src/render/pictures.ts, colorbar.ts): colormaps against
  * matplotlib, Captum/Zennit sign modes, overlays over the original photo through the resize plan,
- * colorbars and PNG bytes (read back by sharp, an independent decoder).
+ * colorbars and PNG bytes (read back by sharp, an independent decoder); the DeconvNet note.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -27,7 +27,11 @@ import {
   toPNG,
   type PixelImage,
 } from '../src/render/index.js';
-import { REPO } from './helpers/paths.js';
+import { inputIndependenceNote } from '../src/methods/display.js';
+import { Explainer } from '../src/index.js';
+import type { Graph, Node } from '../src/ir/graph.js';
+import { float32 } from '../src/ir/tensor.js';
+import { HAS_SHARED, REPO, shared } from './helpers/paths.js';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -331,4 +335,35 @@ it('the core (backlight and backlight/web) exports the pictures API', () => {
   for (const name of ['heatmap', 'overlay', 'colorbar', 'toPNG', 'colormap', 'mapAt', 'labelsSvg', 'COLORMAP_NAMES', 'SIGN_MODES']) {
     expect(core, name).toHaveProperty(name);
   }
+});
+
+describe('the DeconvNet note: maps that cannot depend on the image', () => {
+  const node = (op: string, inputs: string[]): Node => ({ name: op, op, domain: '', inputs, outputs: [`${op}.out`], attrs: {} });
+  const graph = (nodes: Node[]): Pick<Graph, 'nodes' | 'initializers'> => ({
+    nodes,
+    initializers: new Map([
+      ['w', float32([1], [2])],
+      ['zero', float32([], [0])],
+      ['six', float32([], [6])],
+      ['minus1', float32([], [-1])],
+    ]),
+  });
+
+  it('is given for DeconvNet on linear layers and rectifiers only (Relu, Clip from 0), without max-pooling', () => {
+    expect(inputIndependenceNote('deconvnet', graph([node('Conv', ['x', 'w']), node('Relu', ['a']), node('GlobalAveragePool', ['b']), node('Gemm', ['c', 'w'])]))).toMatch(/^deconvnet: the model has no max-pooling, .*the map is the same for every image of a class/);
+    expect(inputIndependenceNote('deconvnet', graph([node('Conv', ['x', 'w']), node('Clip', ['a', 'zero', 'six']), node('Mul', ['b', 'w'])]))).not.toBeNull();
+    for (const other of [node('MaxPool', ['a']), node('Clip', ['a', 'minus1', 'six']), node('Sigmoid', ['a']), node('Mul', ['a', 'b'])]) {
+      expect(inputIndependenceNote('deconvnet', graph([node('Conv', ['x', 'w']), other])), other.op).toBeNull();
+    }
+    expect(inputIndependenceNote('gradient', graph([node('Conv', ['x', 'w']), node('Relu', ['a'])]))).toBeNull();
+  });
+
+  it.skipIf(!HAS_SHARED)('is true on the shared ResNet-20: two random images, one class, the same DeconvNet map', async () => {
+    const ex = await Explainer.load(shared('models', 'resnet20-cifar10.onnx'));
+    expect(inputIndependenceNote('deconvnet', ex.canonical([1, 3, 32, 32]).graph)).not.toBeNull();
+    const run = async (seed: number): Promise<Float32Array> => (await ex.explain({ data: randomMap(3 * 32 * 32, seed), dims: [1, 3, 32, 32] }, { method: 'deconvnet', target: 3 })).attribution.data;
+    const [a, b] = [await run(1), await run(2)];
+    expect(Array.from(a)).toEqual(Array.from(b));
+    expect(a.some((v) => v !== 0)).toBe(true);
+  });
 });
