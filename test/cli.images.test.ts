@@ -476,6 +476,9 @@ describe('pictures: overlays on the original photo, --colormap, colorbars, merge
     }
     expect(rowColorbar('viridis', false, [Math.max(...map)]).ticks.map((t) => t.text)).toEqual(['0', expect.stringMatching(/^[0-9.e-]+$/)]);
     expect(rowColorbar('rdbu', true, [1, 2]).ticks.map((t) => t.text)).toEqual(['−max', '0', '+max']);
+    // Magnitudes on a diverging colormap use its upper half, and so does their colorbar.
+    expect(rowColorbar('coolwarm', false, [1])).toMatchObject({ from: 0.5 });
+    expect(rowColorbar('coolwarm', true, [1]).from).toBeUndefined();
   });
 
   it('--target max,top3 explains the predicted class once (a note says so); a class met twice gets one grid column', async () => {

@@ -303,12 +303,18 @@ describe('colorbar', () => {
     const plain = layoutGrid(spec);
     const withBars = layoutGrid({ ...spec, colorbars: [{ colormap: 'gray', ticks: [{ at: 0, text: '0' }, { at: 1, text: 'max' }] }, null] });
     expect(withBars.width).toBe(plain.width + 4 + 12 + 6 + Math.ceil(3 * 0.6 * 14));
-    expect(withBars.colorbars).toEqual([{ row: 0, colormap: 'gray', x: plain.width - 8 + 4, y: plain.tiles[0]!.y, width: 12, height: 20 }]);
+    expect(withBars.colorbars).toEqual([{ row: 0, colormap: 'gray', from: 0, x: plain.width - 8 + 4, y: plain.tiles[0]!.y, width: 12, height: 20 }]);
     expect(withBars.labels.filter((l) => l.role === 'tick').map((l) => l.text)).toEqual(['0', 'max']);
     const canvas = composeGrid(withBars, { cells: [] });
     const b = withBars.colorbars[0]!;
     expect(pixel(canvas, b.y * canvas.width + b.x)).toEqual([255, 255, 255]); // top = 1 = white
     expect(pixel(canvas, (b.y + 19) * canvas.width + b.x)).toEqual([0, 0, 0]);
+    // A strip from the middle of the colormap (magnitudes on a diverging map): white to red.
+    const half = layoutGrid({ ...spec, colorbars: [{ colormap: 'bwr', from: 0.5, ticks: [] }] });
+    const hc = composeGrid(half, { cells: [] });
+    const h = half.colorbars[0]!;
+    expect(pixel(hc, (h.y + 19) * hc.width + h.x)).toEqual([255, 255, 255]);
+    expect(pixel(hc, h.y * hc.width + h.x)).toEqual([255, 0, 0]);
   });
 });
 

@@ -25,6 +25,7 @@ import { basename } from 'node:path';
 import { encodePng, gridPng } from '../io/png.js';
 import { displayOf, drawAttribution, formatProbability, inputIndependenceNote, OVERLAY_STYLE, positionLabel, type ExplainMethodName, type Explanation } from '../core.js';
 import {
+  COLORMAP_KIND,
   estimateTextWidth,
   formatTick,
   layoutGrid,
@@ -89,13 +90,14 @@ export function gridSpec(
 
 /**
  * A grid row's colorbar: the values of its one map (`scale` = the map's value at full colour), or
- * `0 … max` / `−max … 0 … +max` when the row holds several maps, each with its own scale.
+ * `0 … max` / `−max … 0 … +max` when the row holds several maps, each with its own scale. A
+ * magnitude on a diverging colormap is drawn on its upper half (0 at the centre): so is the strip.
  */
 export function rowColorbar(colormap: ColormapName, signed: boolean, scales: readonly number[]): GridColorbar {
   const one = scales.length === 1 && scales[0]! > 0 ? scales[0]! : null;
   const text = (v: -1 | 1): string => (one !== null ? formatTick(v * one) : v < 0 ? '−max' : signed ? '+max' : 'max');
   const ticks = signed ? [{ at: 0, text: text(-1) }, { at: 0.5, text: '0' }, { at: 1, text: text(1) }] : [{ at: 0, text: '0' }, { at: 1, text: text(1) }];
-  return { colormap, ticks };
+  return { colormap, ticks, ...(!signed && COLORMAP_KIND[colormap] === 'diverging' ? { from: 0.5 } : {}) };
 }
 
 export function pictureName(method: ExplainMethodName, slotName: string, n: number, batch: number, overlay: boolean): string {

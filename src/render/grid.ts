@@ -71,10 +71,12 @@ export interface GridSpec {
   tickWidth?: number;
 }
 
-/** A row's colorbar: the colormap from its start (bottom) to its end (top), and the ticks to mark. */
+/** A row's colorbar: the colormap from `from` (bottom) to its end (top), and the ticks to mark. */
 export interface GridColorbar {
   colormap: ColormapName;
-  /** Ticks: `at` is the colormap position (0 = bottom, 1 = top), `text` what to write there. */
+  /** Colormap position at the bottom of the strip (default 0; 0.5: the upper half of a diverging map, where magnitudes are drawn). */
+  from?: number;
+  /** Ticks: `at` is the height on the strip (0 = bottom, 1 = top), `text` what to write there. */
   ticks: readonly { at: number; text: string }[];
 }
 
@@ -85,6 +87,8 @@ export const COLORBAR_WIDTH = 12;
 export interface GridColorbarRect {
   row: number;
   colormap: ColormapName;
+  /** Colormap position at the bottom row (the top row is 1). */
+  from: number;
   x: number;
   y: number;
   width: number;
@@ -203,7 +207,7 @@ export function layoutGrid(spec: GridSpec): GridLayout {
   bars.forEach((b, r) => {
     if (!b || r >= nr) return;
     const x = colX(nc - 1) + tw + gap;
-    colorbars.push({ row: r, colormap: b.colormap, x, y: rowY(r), width: COLORBAR_WIDTH, height: th });
+    colorbars.push({ row: r, colormap: b.colormap, from: b.from ?? 0, x, y: rowY(r), width: COLORBAR_WIDTH, height: th });
     for (const t of b.ticks) {
       const y = rowY(r) + Math.round((1 - Math.min(1, Math.max(0, t.at))) * (th - 1));
       // The end ticks' text stays inside the row.
@@ -241,7 +245,7 @@ export function composeGrid(layout: GridLayout, content: GridContent, resample: 
       }
     }
   }
-  for (const b of layout.colorbars ?? []) paintColorbar(canvas.data, layout.width, b, b.colormap);
+  for (const b of layout.colorbars ?? []) paintColorbar(canvas.data, layout.width, b, b.colormap, b.from);
   return canvas;
 }
 
