@@ -20,9 +20,9 @@ export {
   DEFAULT_COMPOSITE, DEFAULT_EPSILON, type BoxSource, type MethodParamCliOptions, type ParamRequest,
 } from './methods/paramRequest.js';
 export { AGGREGATION_SUMMARIES, isAggregation } from './compile/aggregate.js';
-export { checkClass, checkTargetSpec, parseTargetList, parseTargets, positionLabel, targetPositions, topKOf, validateTargets, type TargetPosition } from './methods/targets.js';
+export { checkClass, checkTargetSpec, mergeTargets, parseTargetList, parseTargets, positionLabel, targetPositions, topKOf, validateTargets, type TargetPosition } from './methods/targets.js';
 export { slotAt, slotOfAll, type SlotAccessors } from './methods/slots.js';
-export { displayOf, drawAttribution, formatProbability, OVERLAY_STYLE, type DrawnAttribution, type MethodDisplay } from './methods/display.js';
+export { displayOf, drawAttribution, formatProbability, inputIndependenceNote, OVERLAY_STYLE, type DrawnAttribution, type MethodDisplay } from './methods/display.js';
 export { className, predictionOf, softmax, softmaxRow, topK, topPredictions, type Logits, type Prediction } from './methods/predictions.js';
 export {
   IMAGENET_MEAN, IMAGENET_STD, PRESET_NAMES, presets, resolvePreprocess, resizePlan,
@@ -37,3 +37,9 @@ export type { GateLowering, LinearRule, Lowering, MaxPoolSwitches } from './rule
 export { REDUCTIONS, type Reduction } from './compile/compile.js';
 export { supportedOps } from './rules/index.js';
 export * as metrics from './metrics/index.js';
+// Pictures (src/render): heatmaps, overlays on the original photo, colormaps, colorbars, PNG bytes.
+export {
+  COLORMAP_KIND, COLORMAP_NAMES, SIGN_MODES, colorbar, colormap, formatTick, heatmap, labelsSvg, mapAt, overlay, toPNG,
+  type ColorbarImage, type ColorbarOptions, type ColormapKind, type ColormapName, type HeatmapImage, type HeatmapStyle, type MapLike,
+  type OverlayPlan, type OverlayStyle, type PhotoLike, type PixelImage, type RGBAImage, type ResizeGeometry, type SignMode,
+} from './render/index.js';

@@ -10,16 +10,17 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gridSpec, gridTile } from '../src/cli/render.js';
+import { gridSpec, gridTile, OUTSIDE_CROP, rowColorbar } from '../src/cli/render.js';
 import { Explainer } from '../src/index.js';
 import { loadImage } from '../src/io/image.js';
 import { encodeNpy } from '../src/io/npy.js';
 import { resolvePreprocess } from '../src/io/preprocess.js';
+import { resizeCropPlan } from '../src/io/resize.js';
 import { intAttr, type Graph, type Node } from '../src/ir/graph.js';
 import { float32 } from '../src/ir/tensor.js';
 import type { Explainer as CoreExplainer, TensorLike } from '../src/methods/explainer.js';
 import { encodeModel } from '../src/onnx/encode.js';
-import { layoutGrid } from '../src/render/index.js';
+import { colormap, layoutGrid, overlay, reduceChannels } from '../src/render/index.js';
 import { HAS_SHARED, REPO, shared } from './helpers/paths.js';
 import { runCli as cli, expectClose, listFiles, readNpy, slot, type CliResult } from './helpers/cli.js';
 
@@ -175,19 +176,21 @@ describe('explain --image on a generated RGB model', () => {
     }
   });
 
-  it('draws heatmaps and overlays at the input resolution and the grid as layoutGrid lays it out', async () => {
+  it('draws heatmaps at the input resolution, overlays at the photo\'s, and the grid as layoutGrid lays it out', async () => {
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
-    for (const stem of ['a', 'b']) {
+    for (const [stem, photo] of [['a', [W, H]], ['b', [2 * W, 2 * H]]] as const) {
       for (const f of readdirSync(join(out, stem)).filter((x) => x.endsWith('.png') && x !== 'grid.png')) {
-        expect(await pngSize(join(out, stem, f)), f).toEqual([W, H]);
+        expect(await pngSize(join(out, stem, f)), f).toEqual(f.endsWith('_overlay.png') ? photo : [W, H]);
       }
     }
     // Tiles are the input scaled up by an integer factor to at least 192 pixels.
     expect(gridTile(W, H)).toEqual({ width: 192, height: 144 });
-    const layout = layoutGrid(gridSpec([...methods], [['one', 'two'], ['three', 'four']], { width: W, height: H }, 'title'));
+    const bars = methods.map(() => rowColorbar('inferno', false, [1, 1]));
+    const layout = layoutGrid(gridSpec([...methods], [['one', 'two'], ['three', 'four']], { width: W, height: H }, 'title', bars));
     expect(await pngSize(join(out, 'a', 'grid.png'))).toEqual([layout.width, layout.height]);
     expect(await pngSize(join(out, 'b', 'grid.png'))).toEqual([layout.width, layout.height]);
-    expect(layout.width).toBe(8 + Math.ceil(15 * 0.6 * 14) + 4 + 3 * 192 + 2 * 4 + 8);
+    // … and a colorbar per row: gap, strip, 6 pixels, the widest tick text ('−1.2e-10').
+    expect(layout.width).toBe(8 + Math.ceil(15 * 0.6 * 14) + 4 + 3 * 192 + 2 * 4 + (4 + 12 + 6 + Math.ceil(8 * 0.6 * 14)) + 8);
     expect(layout.height).toBe(8 + Math.ceil(18 * 1.4) + 4 + 2 * Math.ceil(14 * 1.4) + 4 + 2 * 144 + 4 + 8);
     // The grid's input tile is the input picture, scaled up.
     const grid = await sharp(join(out, 'a', 'grid.png')).raw().toBuffer({ resolveWithObject: true });
@@ -334,7 +337,7 @@ describe('explain --input-npy pictures', () => {
     const r2 = await cli(['explain', '--model', model, '--input-npy', x, '--preset', 'none', '--out', o2, '--json']);
     expect(r2.code, r2.stderr).toBe(0);
     expect(JSON.parse(r2.stdout).preprocessing).toMatchObject({ preset: 'none', width: W, height: H });
-    const layout = layoutGrid(gridSpec(['gradient'], [['one', 'two']], { width: W, height: H }, 'title'));
+    const layout = layoutGrid(gridSpec(['gradient'], [['one', 'two']], { width: W, height: H }, 'title', [rowColorbar('inferno', false, [1])]));
     const grid = await sharp(join(o2, 'x', 'grid.png')).raw().toBuffer({ resolveWithObject: true });
     expect([grid.info.width, grid.info.height]).toEqual([layout.width, layout.height]);
     const tile = layout.tiles[0]!;
@@ -391,7 +394,8 @@ describe('progress bar', () => {
     const tty = fakeTerminal(true);
     const r = await cli([...base, '--out', join(work, 'out-progress')], tty.stream);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toBe('');
+    // The tiny model has no max-pooling: DeconvNet's maps do not depend on the image (a note).
+    expect(r.stderr).toMatch(/^backlight: note: deconvnet: the model has no max-pooling, .* \(Nie et al\. 2018\)\n$/);
     // 2 images × (2 methods + drawing and writing) = 6 steps.
     // (Updates in between are throttled to 10 per second: only the first and the last are sure.)
     expect(tty.text()).toMatch(/explain .* 0\/6 /);
@@ -407,6 +411,114 @@ describe('progress bar', () => {
     const one = fakeTerminal(true);
     expect((await cli(['explain', '--model', model, '--image', pngFile, '--out', join(work, 'out-progress')], one.stream)).code).toBe(0);
     expect(one.text()).toBe('');
+  });
+});
+
+describe('pictures: overlays on the original photo, --colormap, colorbars, merged targets', () => {
+  /** Decoded RGB pixels of a file (sharp, as the CLI decodes). */
+  async function rgbOf(file: string): Promise<{ data: Uint8Array; width: number; height: number }> {
+    const r = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    return { data: new Uint8Array(r.data), width: r.info.width, height: r.info.height };
+  }
+
+  it('--crop: the overlay covers the crop window of the photo only (the rest dimmed), drawn as the overlay API draws it', async () => {
+    // b.jpg is 16×12; --crop 8 resizes it to 10×8 (torchvision truncates the long side) and takes
+    // the 8×6 window at (1, 1): the photo's pixels x in [1.6, 14.4) and y in [1.5, 10.5) by their
+    // centres, i.e. x 2…13, y 1…9.
+    const o = join(work, 'out-crop');
+    const r = await cli(['explain', '--model', model, '--image', jpgFile, '--crop', '8', '--target', '3', '--out', o, '--quiet']);
+    expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
+    const drawn = await rgbOf(join(o, 'b', 'gradient__3_overlay.png'));
+    const photo = await rgbOf(jpgFile);
+    expect([drawn.width, drawn.height]).toEqual([16, 12]);
+    const a = readNpy(join(o, 'b', 'gradient__3.npy'));
+    const map = reduceChannels(a.data, { layout: 'nchw', channels: 3, height: H, width: W }, 'maxabs');
+    const api = overlay(photo, { data: map, width: W, height: H }, { plan: resizeCropPlan(16, 12, 8, W, H), sign: 'absolute_value', colormap: 'inferno', alpha: 0.6, grayImage: true, brightness: 0.6, outside: OUTSIDE_CROP });
+    let inside = 0;
+    for (let y = 0; y < 12; y++) {
+      for (let x = 0; x < 16; x++) {
+        const i = y * 16 + x;
+        const got = [...drawn.data.subarray(i * 3, i * 3 + 3)];
+        expect(got, `pixel ${x},${y}`).toEqual([api.data[i * 4]!, api.data[i * 4 + 1]!, api.data[i * 4 + 2]!]);
+        if (x >= 2 && x <= 13 && y >= 1 && y <= 9) inside++;
+        else expect(got, `pixel ${x},${y} outside the window`).toEqual([...Uint8ClampedArray.from(photo.data.subarray(i * 3, i * 3 + 3), (v) => v * OUTSIDE_CROP)]);
+      }
+    }
+    expect(inside).toBe(12 * 9);
+    // --overlay-on input: over the model's input, at its size.
+    const o2 = join(work, 'out-crop-input');
+    expect((await cli(['explain', '--model', model, '--image', jpgFile, '--crop', '8', '--target', '3', '--overlay-on', 'input', '--out', o2, '--quiet'])).code).toBe(0);
+    expect(await pngSize(join(o2, 'b', 'gradient__3_overlay.png'))).toEqual([W, H]);
+  });
+
+  it('--colormap draws every heatmap with it and is recorded; a colorbar ends each grid row', async () => {
+    const o = join(work, 'out-viridis');
+    const r = await cli(['explain', '--model', model, '--image', pngFile, '--target', '3', '--method', 'gradient,lrp', '--colormap', 'viridis', '--clip', '100', '--out', o, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.display.methods).toMatchObject({ gradient: { colormap: 'viridis' }, lrp: { colormap: 'viridis', values: 'signed channel sum' } });
+    // The brightest pixel of the gradient's max |.| map is viridis' end colour.
+    const a = readNpy(join(o, 'a', 'gradient__3.npy')).data;
+    const map = reduceChannels(a, { layout: 'nchw', channels: 3, height: H, width: W }, 'maxabs');
+    const top = map.indexOf(Math.max(...map));
+    const heat = await rgbOf(join(o, 'a', 'gradient__3.png'));
+    expect([...heat.data.subarray(top * 3, top * 3 + 3)]).toEqual(colormap('viridis')(1));
+    // The grid: one colorbar per row, with the map's value range (one target: numbers).
+    const grid = await sharp(join(o, 'a', 'grid.png')).raw().toBuffer({ resolveWithObject: true });
+    const bars = [rowColorbar('viridis', false, [Math.max(...map)]), rowColorbar('viridis', true, [1])];
+    const layout = layoutGrid(gridSpec(['gradient', 'lrp'], [['x', 'y']], { width: W, height: H }, 'title', bars));
+    expect([grid.info.width, grid.info.height]).toEqual([layout.width, layout.height]);
+    for (const b of layout.colorbars) {
+      const px = (y: number): number[] => {
+        const i = (y * grid.info.width + b.x + 6) * grid.info.channels;
+        return [...grid.data.subarray(i, i + 3)];
+      };
+      expect(px(b.y)).toEqual(colormap('viridis')(1)); // top row: the colormap's end
+      expect(px(b.y + b.height - 1)).toEqual(colormap('viridis')(0));
+    }
+    expect(rowColorbar('viridis', false, [Math.max(...map)]).ticks.map((t) => t.text)).toEqual(['0', expect.stringMatching(/^[0-9.e-]+$/)]);
+    expect(rowColorbar('rdbu', true, [1, 2]).ticks.map((t) => t.text)).toEqual(['−max', '0', '+max']);
+    // Magnitudes on a diverging colormap use its upper half, and so does their colorbar.
+    expect(rowColorbar('coolwarm', false, [1])).toMatchObject({ from: 0.5 });
+    expect(rowColorbar('coolwarm', true, [1]).from).toBeUndefined();
+  });
+
+  it('--target max,top3 explains the predicted class once (a note says so); a class met twice gets one grid column', async () => {
+    const o = join(work, 'out-merge');
+    const r = await cli(['explain', '--model', model, '--image', pngFile, '--target', 'max,top3', '--out', o]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe("backlight: note: target 'max' is the first class of 'top3': explained once\n");
+    const s = JSON.parse(readFileSync(join(o, 'summary.json'), 'utf8'));
+    expect(s.targets).toEqual(['top3']);
+    expect(s.notes).toEqual(["target 'max' is the first class of 'top3': explained once"]);
+    const top3 = s.inputs[0].perImage[0];
+    expect(new Set(top3).size).toBe(3);
+    expect(listFiles(join(o, 'a')).filter((f) => f.endsWith('.npy') && f !== 'logits.npy')).toEqual(top3.map((c: number) => `gradient__${c}.npy`).sort());
+    const three = layoutGrid(gridSpec(['gradient'], [['a', 'b'], ['c', 'd'], ['e', 'f']], { width: W, height: H }, 'title', [rowColorbar('inferno', false, [1, 1, 1])]));
+    expect(await pngSize(join(o, 'a', 'grid.png'))).toEqual([three.width, three.height]);
+    // max next to the index of the predicted class: both run, the grid shows the class once.
+    const predicted = top3[0];
+    const o2 = join(work, 'out-merge-2');
+    const r2 = await cli(['explain', '--model', model, '--image', pngFile, '--target', `max,${predicted}`, '--out', o2, '--quiet']);
+    expect(r2.code, r2.stderr).toBe(0);
+    const one = layoutGrid(gridSpec(['gradient'], [['a', 'b']], { width: W, height: H }, 'title', [rowColorbar('inferno', false, [1])]));
+    expect(await pngSize(join(o2, 'a', 'grid.png'))).toEqual([one.width, one.height]);
+  });
+
+  it('--colormap and --overlay-on usage errors: one line naming the allowed values, exit 2, nothing written', async () => {
+    const never = join(work, 'never-pictures');
+    const cases: Array<[string[], RegExp]> = [
+      [['--image', pngFile, '--colormap', 'jet'], /^backlight: --colormap 'jet' is not a colormap: use one of rdbu, bwr, seismic, coolwarm, viridis, inferno, magma, plasma, hot, gray\n$/],
+      [['--image', pngFile, '--overlay-on', 'photo'], /^backlight: --overlay-on 'photo' must be 'original' \(the photo at its resolution\) or 'input' \(the model's input\)\n$/],
+      [['--input-npy', join(work, 'x.npy'), '--overlay-on', 'original'], /^backlight: --overlay-on original needs image files \(--image\): a \.npy input is drawn over itself \(--overlay-on input\)\n$/],
+    ];
+    for (const [args, pattern] of cases) {
+      const r = await cli(['explain', '--model', model, ...args, '--out', never]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stdout).toBe('');
+      expectOneLine(r.stderr, pattern);
+      expect(existsSync(never)).toBe(false);
+    }
   });
 });
 
@@ -472,7 +584,7 @@ describe('explain --image errors', () => {
   it('--help lists the image options', async () => {
     const r = await cli(['explain', '--help']);
     expect(r.code).toBe(0);
-    for (const s of ['--image <files...>', '--preset <name>', '--size <W[,H]>', '--crop [N]', '--mean <a,b,c>', '--std <a,b,c>', '--layout <nchw|nhwc>', '--channels <rgb|bgr|gray>', '--labels <file>', '--signed', '--clip <percentile>', '--opacity <a>', '--no-png', 'grid.png', 'summary.json']) {
+    for (const s of ['--image <files...>', '--preset <name>', '--size <W[,H]>', '--crop [N]', '--mean <a,b,c>', '--std <a,b,c>', '--layout <nchw|nhwc>', '--channels <rgb|bgr|gray>', '--labels <file>', '--signed', '--clip <percentile>', '--opacity <a>', '--colormap <name>', '--overlay-on <original|input>', '--no-png', 'grid.png', 'summary.json']) {
       expect(r.stdout).toContain(s);
     }
   });
@@ -493,8 +605,11 @@ describe.skipIf(!HAS_SHARED || !existsSync(CHELSEA) || !existsSync(MOBILENET) ||
     expect(img.predictions[0].probability).toBeGreaterThan(0.5);
     expect(s.inputs[0].perImage).toEqual([[285, 281]]);
     expect(existsSync(join(out, 'chelsea', 'grid.png'))).toBe(true);
-    const layout = layoutGrid(gridSpec(['gradient', 'guided-backprop'], [['a', 'b'], ['c', 'd']], { width: 224, height: 224 }, 'title'));
+    const bars = [rowColorbar('inferno', false, [1, 1]), rowColorbar('inferno', false, [1, 1])];
+    const layout = layoutGrid(gridSpec(['gradient', 'guided-backprop'], [['a', 'b'], ['c', 'd']], { width: 224, height: 224 }, 'title', bars));
     expect(await pngSize(join(out, 'chelsea', 'grid.png'))).toEqual([layout.width, layout.height]);
-    for (const f of ['gradient__285.png', 'gradient__285_overlay.png', 'guided-backprop__281_overlay.png']) expect(await pngSize(join(out, 'chelsea', f))).toEqual([224, 224]);
+    expect(await pngSize(join(out, 'chelsea', 'gradient__285.png'))).toEqual([224, 224]);
+    // Overlays over the photo, at its 451×300.
+    for (const f of ['gradient__285_overlay.png', 'guided-backprop__281_overlay.png']) expect(await pngSize(join(out, 'chelsea', f))).toEqual([451, 300]);
   });
 });

@@ -271,7 +271,7 @@ describe('src/render', () => {
       const text = readFileSync(path.join(folder, f), 'utf8');
       const specifiers = [...text.matchAll(/^\s*(?:import|export)[^'"]*from\s+'([^']+)'/gm)].map((m) => m[1]!);
       for (const s of specifiers) {
-        const ok = s.startsWith('./') || s === '../errors.js' || s === '../ir/slots.js' || s === 'd3-scale-chromatic';
+        const ok = s.startsWith('./') || s === '../errors.js' || s === '../ir/slots.js' || s === 'd3-scale-chromatic' || s === 'fast-png';
         expect(ok, `${f} imports '${s}'`).toBe(true);
       }
       expect(text).not.toMatch(/\b(process|Buffer|require)\b[.(]/);

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { REPO } from './helpers/paths.js';
 
 /** Packages the browser build may use. */
-const BROWSER_PACKAGES = ['onnxruntime-web', 'onnxruntime-common', 'onnx-proto', 'd3-scale-chromatic'];
+const BROWSER_PACKAGES = ['onnxruntime-web', 'onnxruntime-common', 'onnx-proto', 'd3-scale-chromatic', 'fast-png'];
 
 /** The module specifiers of static imports and re-exports (`import x from '…'`, `import '…'`) and dynamic imports. */
 const importsOf = (text: string): string[] =>

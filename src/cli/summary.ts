@@ -107,6 +107,8 @@ export interface ExplainReport {
   display: DisplaySummary;
   inputs: InputReport[];
   dumpGraph: string | null;
+  /** One line each on what the run did differently from what was asked or on what its maps can show (also printed on stderr). */
+  notes: string[];
   /** The path of summary.json. */
   summary: string;
   timings: { loadMs: number; totalMs: number };

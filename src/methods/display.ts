@@ -21,6 +21,8 @@ import {
   type PixelImage,
   type RGBAImage,
 } from '../render/index.js';
+import type { Graph, Node } from '../ir/graph.js';
+import { toNumbers } from '../ir/tensor.js';
 import { methodSpec } from './registry.js';
 
 export interface MethodDisplay {
@@ -29,12 +31,42 @@ export interface MethodDisplay {
   colormap: ColormapName;
 }
 
-export function displayOf(method: string, signedFlag: boolean): MethodDisplay {
+/** How `method` is drawn; `colormap` (the command line's --colormap) replaces the default of either kind. */
+export function displayOf(method: string, signedFlag: boolean, colormap?: ColormapName): MethodDisplay {
   // Layer maps (Grad-CAM, NormGrad) are non-negative magnitudes; Guided Grad-CAM is shown like
   // Guided Backprop (max |.|, the signed channel sum with --signed).
   const m = methodSpec(method);
   const signed = (signedFlag || m.display === 'signed') && m.signed;
-  return signed ? { signed, reduce: 'sum', colormap: DEFAULT_SIGNED_COLORMAP } : { signed, reduce: 'maxabs', colormap: DEFAULT_MAGNITUDE_COLORMAP };
+  return signed ? { signed, reduce: 'sum', colormap: colormap ?? DEFAULT_SIGNED_COLORMAP } : { signed, reduce: 'maxabs', colormap: colormap ?? DEFAULT_MAGNITUDE_COLORMAP };
+}
+
+/**
+ * Ops through which DeconvNet's backward pass uses nothing of the forward pass: linear ones (with
+ * constant weights) and the rectifiers, whose DeconvNet backward is max(0, R) whatever the input
+ * (Relu here; Clip with min 0, ReLU6, below).
+ */
+const INPUT_FREE_OPS = new Set(['Conv', 'Gemm', 'Relu', 'Add', 'Sub', 'Flatten', 'Reshape', 'GlobalAveragePool', 'AveragePool', 'Pad', 'Slice', 'Concat', 'Transpose', 'Squeeze', 'Unsqueeze', 'Identity', 'BatchNormalization']);
+
+/**
+ * A one-line note when a method's maps cannot depend on the input image by construction, else
+ * null: DeconvNet on a network without max-pooling (Nie et al. 2018). Its ReLU backward,
+ * max(0, R), ignores the forward pass, and without max-pooling switches nothing else carries the
+ * input into the backward pass: every image gets the same map for a class (measured on the shared
+ * ResNet-20 and MobileNetV2 (ReLU6): identical maps for two random images; on ResNet-20 the maps of
+ * two classes correlate at 0.81). `graph` is the
+ * model as the method compiles it (`explainer.canonical(dims).graph`).
+ */
+export function inputIndependenceNote(method: string, graph: Pick<Graph, 'nodes' | 'initializers'>): string | null {
+  if (method !== 'deconvnet') return null;
+  const constant = (name: string | undefined): number[] | null => {
+    const t = name ? graph.initializers.get(name) : undefined;
+    return t ? toNumbers(t) : null;
+  };
+  const linearWithConstant = (n: Node): boolean => (n.op === 'Mul' || n.op === 'Div' || n.op === 'MatMul') && n.inputs.slice(1).every((t) => graph.initializers.has(t));
+  const rectifyingClip = (n: Node): boolean => n.op === 'Clip' && constant(n.inputs[1])?.length === 1 && constant(n.inputs[1])![0] === 0;
+  const free = graph.nodes.every((n) => INPUT_FREE_OPS.has(n.op) || linearWithConstant(n) || rectifyingClip(n));
+  if (!free) return null;
+  return "deconvnet: the model has no max-pooling, so DeconvNet's backward pass uses nothing of the input (its ReLUs pass max(0, R)): the map is the same for every image of a class and shows the network, not the image (Nie et al. 2018)";
 }
 
 /** Overlays show the input in dimmed gray, so that the heatmap's colours stand out. */

@@ -81,6 +81,34 @@ export function parseTargetList(values: readonly string[]): TargetSpec[] {
   return out;
 }
 
+/**
+ * Drops the targets another one already explains, so no class is explained (and drawn) twice:
+ * `max` when a `topK` is given (the predicted class is its first), and a `topK` when a larger
+ * `topJ` is given. The order of the rest is kept; each drop is told in one line. (`max` next to
+ * the index of the class that turns out to be predicted can only be merged after the run.)
+ */
+export function mergeTargets(specs: readonly TargetSpec[]): { specs: TargetSpec[]; notes: string[] } {
+  const largest = Math.max(0, ...specs.filter((s) => typeof s !== 'number' && s !== 'max').map(topKOf));
+  const notes: string[] = [];
+  const out: TargetSpec[] = [];
+  let keptTop = false;
+  for (const s of specs) {
+    if (s === 'max' && largest > 0) {
+      notes.push(`target 'max' is the first class of 'top${largest}': explained once`);
+      continue;
+    }
+    if (typeof s !== 'number' && s !== 'max') {
+      if (topKOf(s) < largest || keptTop) {
+        notes.push(`target '${s}' is part of 'top${largest}': explained once`);
+        continue;
+      }
+      keptTop = true;
+    }
+    out.push(s);
+  }
+  return { specs: out, notes };
+}
+
 /** The command line's check of class indices and K against the model's number of classes. */
 export function validateTargets(specs: readonly TargetSpec[], classes: number): void {
   for (const s of specs) {

@@ -24,10 +24,13 @@
  *   height = margin + T + H + gap + r·h + (r − 1)·gap + margin
  * where H = lines · ceil(fontSize · lineHeight) is the header band (`lines`: the most lines of any
  * column header, at least 1) and T the title band: ceil(titleSize · lineHeight) + gap with
- * titleSize = round(1.25 · fontSize), or 0 without title.
+ * titleSize = round(1.25 · fontSize), or 0 without title. With `colorbars`, the width grows by
+ * gap + B + 6 + (the widest tick text), B = `COLORBAR_WIDTH`: each row's colorbar stands right of
+ * its last tile, as tall as the tile, its ticks' text (role 'tick') right of it.
  */
 import { escapeControl } from '../errors.js';
-import type { RGB } from './colormaps.js';
+import { paintColorbar } from './strip.js';
+import type { ColormapName, RGB } from './colormaps.js';
 import { resizeRGBA, solidRGBA, type PixelImage, type RGBAImage, type Resample } from './heatmap.js';
 
 export interface GridSpec {
@@ -62,6 +65,34 @@ export interface GridSpec {
   measureText?: (text: string, fontSize: number) => number;
   background?: RGB;
   textColor?: RGB;
+  /** One colorbar per row (null: none for that row). */
+  colorbars?: readonly (GridColorbar | null | undefined)[];
+  /** Width kept for the colorbars' tick texts; default: the widest tick text as measured. */
+  tickWidth?: number;
+}
+
+/** A row's colorbar: the colormap from `from` (bottom) to its end (top), and the ticks to mark. */
+export interface GridColorbar {
+  colormap: ColormapName;
+  /** Colormap position at the bottom of the strip (default 0; 0.5: the upper half of a diverging map, where magnitudes are drawn). */
+  from?: number;
+  /** Ticks: `at` is the height on the strip (0 = bottom, 1 = top), `text` what to write there. */
+  ticks: readonly { at: number; text: string }[];
+}
+
+/** Width in pixels of a grid's colorbar strips. */
+export const COLORBAR_WIDTH = 12;
+
+/** Where a row's colorbar strip goes. */
+export interface GridColorbarRect {
+  row: number;
+  colormap: ColormapName;
+  /** Colormap position at the bottom row (the top row is 1). */
+  from: number;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
 }
 
 export interface GridTile {
@@ -77,7 +108,7 @@ export interface GridTile {
 }
 
 export interface GridLabel {
-  role: 'title' | 'column' | 'row';
+  role: 'title' | 'column' | 'row' | 'tick';
   /** The text to draw, shortened with '…' to fit `maxWidth`. */
   text: string;
   /** x of the anchor point, y of the alphabetic baseline. */
@@ -93,6 +124,8 @@ export interface GridLayout {
   height: number;
   tiles: GridTile[];
   labels: GridLabel[];
+  /** The colorbar strips (empty without `colorbars`). */
+  colorbars: GridColorbarRect[];
   background: RGB;
   textColor: RGB;
   fontSize: number;
@@ -141,7 +174,10 @@ export function layoutGrid(spec: GridSpec): GridLayout {
   const nr = spec.rows.length;
   const x0 = margin + (rowLabelWidth > 0 ? rowLabelWidth + gap : 0);
   const y0 = margin + titleBand + headerBand + gap;
-  const width = x0 + nc * tw + (nc - 1) * gap + margin;
+  const bars = spec.colorbars ?? [];
+  const tickWidth = spec.tickWidth ?? Math.max(0, ...bars.flatMap((b) => (b ? b.ticks.map((t) => measure(escapeControl(t.text), fontSize)) : [])));
+  const barBand = bars.some((b) => b) ? gap + COLORBAR_WIDTH + 6 + tickWidth : 0;
+  const width = x0 + nc * tw + (nc - 1) * gap + barBand + margin;
   const height = y0 + nr * th + (nr - 1) * gap + margin;
 
   const colX = (c: number): number => x0 + c * (tw + gap);
@@ -167,7 +203,19 @@ export function layoutGrid(spec: GridSpec): GridLayout {
   if (rowLabelWidth > 0) {
     spec.rows.forEach((r, i) => r && label('row', r, margin + rowLabelWidth, centredBaseline(rowY(i), th, fontSize), 'end', fontSize, rowLabelWidth));
   }
-  return { width, height, tiles, labels, background: spec.background ?? [255, 255, 255], textColor: spec.textColor ?? [0, 0, 0], fontSize };
+  const colorbars: GridColorbarRect[] = [];
+  bars.forEach((b, r) => {
+    if (!b || r >= nr) return;
+    const x = colX(nc - 1) + tw + gap;
+    colorbars.push({ row: r, colormap: b.colormap, from: b.from ?? 0, x, y: rowY(r), width: COLORBAR_WIDTH, height: th });
+    for (const t of b.ticks) {
+      const y = rowY(r) + Math.round((1 - Math.min(1, Math.max(0, t.at))) * (th - 1));
+      // The end ticks' text stays inside the row.
+      const base = Math.min(rowY(r) + th, Math.max(rowY(r) + fontSize, Math.round(y + 0.35 * fontSize)));
+      label('tick', t.text, x + COLORBAR_WIDTH + 6, base, 'start', fontSize, tickWidth);
+    }
+  });
+  return { width, height, tiles, labels, colorbars, background: spec.background ?? [255, 255, 255], textColor: spec.textColor ?? [0, 0, 0], fontSize };
 }
 
 /** What goes into the tiles: the input image (one, or one per row), and `cells[row][column]`. */
@@ -197,6 +245,7 @@ export function composeGrid(layout: GridLayout, content: GridContent, resample: 
       }
     }
   }
+  for (const b of layout.colorbars ?? []) paintColorbar(canvas.data, layout.width, b, b.colormap, b.from);
   return canvas;
 }
 
@@ -207,7 +256,7 @@ function isPixelImage(x: GridContent['input']): x is PixelImage {
 const escapeXml = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
 
 /** The labels of a layout as an SVG document of the layout's size (transparent background). */
-export function labelsSvg(layout: GridLayout, fontFamily = 'DejaVu Sans, Helvetica, Arial, sans-serif'): string {
+export function labelsSvg(layout: Pick<GridLayout, 'width' | 'height' | 'labels' | 'textColor'>, fontFamily = 'DejaVu Sans, Helvetica, Arial, sans-serif'): string {
   const [r, g, b] = layout.textColor;
   const texts = layout.labels.map(
     (l) =>

@@ -36,12 +36,32 @@ export {
   type Resample,
 } from './heatmap.js';
 export { minMaxGray, reduceChannels, type ChannelReduction, type ImageGeometry } from './maps.js';
+export { colorbar, formatTick, type ColorbarImage, type ColorbarOptions } from './colorbar.js';
+export { paintColorbar } from './strip.js';
 export {
+  SIGN_MODES,
+  heatmap,
+  mapValues,
+  overlay,
+  toPNG,
+  type HeatmapImage,
+  type HeatmapStyle,
+  type MapLike,
+  type OverlayPlan,
+  type OverlayStyle,
+  type PhotoLike,
+  type ResizeGeometry,
+  type SignMode,
+} from './pictures.js';
+export {
+  COLORBAR_WIDTH,
   composeGrid,
   estimateTextWidth,
   fitText,
   labelsSvg,
   layoutGrid,
+  type GridColorbar,
+  type GridColorbarRect,
   type GridContent,
   type GridLabel,
   type GridLayout,

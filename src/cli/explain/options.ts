@@ -45,7 +45,7 @@ import {
   AGGREGATIONS, AGGREGATION_SUMMARIES, BUILTIN_PARAMS, registeredParams, COMPOSITE_NAMES, GRADIENT_FAMILY, methodNames, methodSpec, methodSummary,
 } from '../../core.js';
 import { PRESET_NAMES } from '../../io/preprocess.js';
-import { DEFAULT_PERCENTILE } from '../../render/index.js';
+import { COLORMAP_NAMES, DEFAULT_PERCENTILE } from '../../render/index.js';
 import { MethodsRefused, type CliIO } from '../errors.js';
 import { collect } from '../options.js';
 import { printReport } from '../summary.js';
@@ -86,8 +86,12 @@ Outputs, in <dir>/<stem of input>/:
   <method>__<target>.npy  attribution for one target, float32, same shape as the
                           input (for N > 1: every image's attribution for it)
   <method>__<target>.png  heatmap at the input's resolution (image-like inputs)
-  <method>__<target>_overlay.png  the heatmap over the input
-  grid.png                rows = methods, columns = targets, the input first
+  <method>__<target>_overlay.png  the heatmap over the photo at its resolution
+                          (--overlay-on original, the default for --image; a
+                          centre crop covers its window only) or over the input
+  grid.png                rows = methods, columns = targets, the input first,
+                          a colorbar per row (values for one target, else
+                          0 ... max or -max ... 0 ... +max: each map has its scale)
   logits.npy              logits, float32 [N, classes]
   targets.json            classes used per image and target, files written
 and <dir>/summary.json: top-5 predictions, targets, files, timings,
@@ -103,7 +107,9 @@ preprocessing, versions and the command line (--json prints it).
   Heatmaps show max |.| over channels (inferno), except LRP relevance
   (${signedByDefault().join(', ')}), drawn as the channel sum with a
   diverging map (blue < 0 < red); --signed draws every method with signed
-  values that way. All clip at the --clip percentile.
+  values that way; --colormap sets the colormap of all. All clip at the --clip
+  percentile. A target another one covers is explained once (max and top3:
+  top3), and a class met twice is drawn once in the grid.
 
 Methods:
 ${methodNames().map((m) => [m, methodSummary(m)] as const).map(([m, summary]) => `  ${m.length < 18 ? m.padEnd(18) : `${m}\n${' '.repeat(20)}`}${wrap(summary, 80, 20)}`).join('\n')}
@@ -185,7 +191,9 @@ export function registerExplain(program: Command, io: CliIO, argv: readonly stri
     .option('--list-layers', 'print the layers of the model (name, op, shape; JSON with --json) and exit')
     .option('--signed', 'draw the signed sum over channels with a diverging colormap, instead of max |.|')
     .option('--clip <percentile>', `percentile of the map that gets full colour (default: ${DEFAULT_PERCENTILE})`)
-    .option('--opacity <a>', 'opacity of heatmaps over the input in overlays, 0 to 1 (default: 0.6)');
+    .option('--opacity <a>', 'opacity of heatmaps over the input in overlays, 0 to 1 (default: 0.6)')
+    .option('--colormap <name>', `colormap of every heatmap: ${COLORMAP_NAMES.join(', ')} (default: inferno for magnitudes, rdbu for signed maps)`)
+    .option('--overlay-on <original|input>', "draw overlays over the original photo at its resolution (default for --image) or over the model's input (always for --input-npy)");
   // One flag per parameter of the registered methods (built-in ones first, in their order).
   for (const p of registeredParams(BUILTIN_PARAMS)) cmd.option(p.flag, p.help);
   cmd

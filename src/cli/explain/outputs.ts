@@ -100,7 +100,7 @@ export async function writeInput(ctx: RunContext, batch: InputBatch, results: Ex
   const noPictures = !plan.pictures.png ? 'turned off by --no-png' : !batch.geometry ? `the input ${shapeText(batch.fileDims)} is not an image batch [N, C, H, W] or [N, H, W, C] with C = 1 or 3` : null;
   const images: ImageReport[] = [];
   for (let i = 0; i < n; i++) {
-    const drawn = noPictures === null ? await drawImage({ source: batch.source, geometry: batch.geometry!, display: batch.display, batch: n }, i, results, slots, labels, plan.pictures) : null;
+    const drawn = noPictures === null ? await drawImage({ source: batch.source, geometry: batch.geometry!, display: batch.display, batch: n, photo: batch.image && batch.plan ? { image: batch.image, plan: batch.plan } : undefined }, i, results, slots, labels, plan.pictures) : null;
     for (const p of drawn?.pictures ?? []) add(p.name, p.data);
     const probs = softmaxRow(first.logits, i);
     const methods: ImageReport['methods'] = {};

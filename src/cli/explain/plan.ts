@@ -5,11 +5,11 @@
  */
 import {
   AGGREGATIONS, BacklightError, checkBoxSource, FRAMEWORK_METHODS, isAggregation, isFrameworkMethod, isMethod, methodNames, parseMethodParams,
-  parseTargetList, targetPositions,
+  mergeTargets, parseTargetList, targetPositions,
   type Aggregation, type BoxSource, type CombineSpec, type CoreExplainer, type ExplainMethodName, type FrameworkOptions, type MethodParamCliOptions,
   type MethodParams, type ParamRequest, type TargetPosition, type TargetSpec, type Upsampling,
 } from '../../core.js';
-import { DEFAULT_PERCENTILE } from '../../render/index.js';
+import { COLORMAP_NAMES, DEFAULT_PERCENTILE, isColormapName } from '../../render/index.js';
 import { parsePreprocessOptions, type InputSpec, type PreprocessCliOptions, type PreprocessRequest } from '../inputs.js';
 import { numberOption } from '../options.js';
 import type { Progress } from '../progress.js';
@@ -34,6 +34,8 @@ export interface ExplainCliOptions extends PreprocessCliOptions, MethodParamCliO
   signed?: boolean;
   clip?: string;
   opacity?: string;
+  colormap?: string;
+  overlayOn?: string;
   json?: boolean;
   quiet?: boolean;
   threads?: string;
@@ -60,6 +62,8 @@ export interface ExplainPlan {
   threads?: number;
   dumpGraph?: string;
   format: 'json' | 'text' | 'quiet';
+  /** One line each about what the run does differently from what was asked (e.g. targets merged). */
+  notes: string[];
   /** The arguments after `backlight`, for the summary. */
   argv: string[];
 }
@@ -131,6 +135,20 @@ export function parseLayerOptions(opts: ExplainCliOptions, methods: readonly Exp
   return { layers, aggregations, ...(combine ? { combine } : {}), ...(upsample ? { upsample } : {}) };
 }
 
+/** --colormap and --overlay-on, checked (a .npy input has no photo to draw over). */
+function pictureStyleOptions(opts: ExplainCliOptions, kind: InputSpec['kind']): Pick<PictureOptions, 'colormap' | 'overlayOn'> {
+  let colormap: PictureOptions['colormap'];
+  if (opts.colormap !== undefined) {
+    const name = opts.colormap.trim().toLowerCase();
+    if (!isColormapName(name)) throw new BacklightError(`--colormap '${opts.colormap}' is not a colormap: use one of ${COLORMAP_NAMES.join(', ')}`, 'usage');
+    colormap = name;
+  }
+  const on = (opts.overlayOn ?? (kind === 'image' ? 'original' : 'input')).trim().toLowerCase();
+  if (on !== 'original' && on !== 'input') throw new BacklightError(`--overlay-on '${opts.overlayOn}' must be 'original' (the photo at its resolution) or 'input' (the model's input)`, 'usage');
+  if (on === 'original' && kind === 'npy') throw new BacklightError("--overlay-on original needs image files (--image): a .npy input is drawn over itself (--overlay-on input)", 'usage');
+  return { ...(colormap ? { colormap } : {}), overlayOn: on };
+}
+
 /** Checks the options that need no file: inputs, methods, targets, preprocessing, display, threads. */
 export function planExplain(opts: ExplainCliOptions, argv: readonly string[] = []): ExplainPlan {
   if (opts.out === undefined) throw new BacklightError("required option '-o, --out <dir>' not specified", 'usage');
@@ -151,7 +169,7 @@ export function planExplain(opts: ExplainCliOptions, argv: readonly string[] = [
       if (!methods.includes(m)) methods.push(m);
     }
   }
-  const targets = parseTargetList(opts.target?.length ? opts.target : ['max']);
+  const { specs: targets, notes } = mergeTargets(parseTargetList(opts.target?.length ? opts.target : ['max']));
   const preprocess = parsePreprocessOptions(opts);
   const params = parseMethodParams(opts, methods);
   if (params.metaLearningRate !== undefined && targetPositions(targets).length !== 1) {
@@ -164,6 +182,7 @@ export function planExplain(opts: ExplainCliOptions, argv: readonly string[] = [
     signed: opts.signed === true,
     clip: numberOption('--clip', opts.clip, DEFAULT_PERCENTILE, (v) => v > 0 && v <= 100, 'in (0, 100], e.g. 99.5'),
     opacity: numberOption('--opacity', opts.opacity, 0.6, (v) => v >= 0 && v <= 1, 'from 0 to 1'),
+    ...pictureStyleOptions(opts, inputs[0]!.kind),
   };
   let threads: number | undefined;
   if (opts.threads !== undefined) {
@@ -187,6 +206,7 @@ export function planExplain(opts: ExplainCliOptions, argv: readonly string[] = [
     threads,
     dumpGraph: opts.dumpGraph,
     format: opts.json ? 'json' : opts.quiet ? 'quiet' : 'text',
+    notes,
     argv: [...argv],
   };
 }

@@ -11,7 +11,7 @@ import { MethodsRefused, oneLine, type CliIO, type Refusal } from '../errors.js'
 import { loadInput, resolveInputPreprocess, shapeText, stemOf, type InputBatch } from '../inputs.js';
 import { readLabels } from '../labels.js';
 import { startProgress } from '../progress.js';
-import { displayOf } from '../render.js';
+import { displayOf, runNotes } from '../render.js';
 import { commandLine, prettyJson, round, summarizePreprocess, versions, type DisplaySummary, type ExplainReport, type InputReport } from '../summary.js';
 import { writeInput } from './outputs.js';
 import { frameworkOptionsFor, type ExplainCliOptions, type ExplainPlan, type RunContext } from './plan.js';
@@ -114,9 +114,11 @@ export async function explainCommand(plan: ExplainPlan, io?: CliIO): Promise<Exp
     progress.stop();
   }
 
+  const notes = runNotes(plan.notes, methods, explainer.canonical(canonicalDims(explainer, batches[0]!.tensor.dims)).graph);
+  if (plan.format === 'text') for (const note of notes) io?.stderr(`backlight: note: ${note}\n`);
   const display: DisplaySummary = { png: plan.pictures.png, methods: {}, clipPercentile: plan.pictures.clip, opacity: plan.pictures.opacity };
   for (const m of methods) {
-    const how = displayOf(m, plan.pictures.signed);
+    const how = displayOf(m, plan.pictures.signed, plan.pictures.colormap);
     display.methods[m] = { values: how.signed ? 'signed channel sum' : 'max |.| over channels', colormap: how.colormap };
   }
   const summary = join(plan.out, 'summary.json');
@@ -138,6 +140,7 @@ export async function explainCommand(plan: ExplainPlan, io?: CliIO): Promise<Exp
     display,
     inputs: reports,
     dumpGraph,
+    notes,
     summary,
     timings: { loadMs: round(loadMs), totalMs: 0 },
   };
