@@ -348,7 +348,7 @@ describe.skipIf(!HAS_CHROMIUM)(`explorer page in Chromium${HAS_CHROMIUM ? '' : `
       const names = JSON.stringify(Array.from({ length: 1000 }, (_, i) => `name ${i}`));
       await page.locator('#labels-file').setInputFiles({ name: 'names.json', mimeType: 'application/json', buffer: Buffer.from(names) });
       await page.waitForFunction(() => document.querySelector('#predictions .label')?.textContent === '285 name 285', null, { timeout: 10_000 });
-      expect((await readState(page)).error).toBeNull();
+      expect(await page.evaluate(() => [window.__backlight.error, window.__backlight.status])).toEqual([null, 'done']);
       expect(await page.locator('#grid th.target').first().textContent()).toContain('285 name 285');
       await page.locator('#labels-clear').click();
       expect(await page.locator('#predictions li:first-child .label').textContent()).toBe('285 Egyptian cat');

@@ -465,6 +465,8 @@ async function openLabels(file: File): Promise<void> {
     setLabelsFile({ name: file.name, labels });
     drawPredictions();
     drawGrid();
+    // A refused labels file before this one left the status at 'failed'.
+    if (hook.status === 'error') setStatus(state.results.length > 0 ? 'done' : 'ready', state.results.length > 0 ? 'done' : 'ready');
   } catch (e) {
     showError(e);
   }
