@@ -342,11 +342,12 @@ describe.skipIf(!HAS_CHROMIUM)(`explorer page in Chromium${HAS_CHROMIUM ? '' : `
       await expectNodeResults(s, MODEL);
     }, 240_000);
 
-    it('a labels file names the classes; one of the wrong length is refused, naming the file', async () => {
+    it('a labels file (opened or dropped) names the classes; one of the wrong length is refused, naming the file', async () => {
       await page.locator('#labels-file').setInputFiles({ name: 'three.txt', mimeType: 'text/plain', buffer: Buffer.from('a\nb\nc\n') });
       await expectPageError(page, "labels file 'three.txt' names 3 classes, but the model has 1000");
       const names = JSON.stringify(Array.from({ length: 1000 }, (_, i) => `name ${i}`));
-      await page.locator('#labels-file').setInputFiles({ name: 'names.json', mimeType: 'application/json', buffer: Buffer.from(names) });
+      // Dropped on the page, a .json file is a labels file too.
+      await dropFile(page, 'body', 'names.json', Buffer.from(names));
       await page.waitForFunction(() => document.querySelector('#predictions .label')?.textContent === '285 name 285', null, { timeout: 10_000 });
       expect(await page.evaluate(() => [window.__backlight.error, window.__backlight.status])).toEqual([null, 'done']);
       expect(await page.locator('#grid th.target').first().textContent()).toContain('285 name 285');

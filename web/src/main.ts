@@ -420,7 +420,8 @@ async function explain(): Promise<void> {
     });
     showBackend(backend);
     const seconds = ((performance.now() - t0) / 1000).toFixed(2);
-    setStatus('done', `${methods.length} method${methods.length > 1 ? 's' : ''} × ${state.targets.length} class${state.targets.length > 1 ? 'es' : ''} in ${seconds} s`);
+    lastRunText = `${methods.length} method${methods.length > 1 ? 's' : ''} × ${state.targets.length} class${state.targets.length > 1 ? 'es' : ''} in ${seconds} s`;
+    setStatus('done', lastRunText);
   } catch (e) {
     // A cancel (CancelledError) is reported by `cancel`, which also owns the busy state then.
     if (e instanceof CancelledError) return;
@@ -430,6 +431,9 @@ async function explain(): Promise<void> {
   }
   setBusy(false);
 }
+
+/** The status line of the last finished run. */
+let lastRunText = 'done';
 
 function drawGrid(): void {
   const p = state.prepared;
@@ -466,7 +470,7 @@ async function openLabels(file: File): Promise<void> {
     drawPredictions();
     drawGrid();
     // A refused labels file before this one left the status at 'failed'.
-    if (hook.status === 'error') setStatus(state.results.length > 0 ? 'done' : 'ready', state.results.length > 0 ? 'done' : 'ready');
+    if (hook.status === 'error') setStatus(state.results.length > 0 ? 'done' : 'ready', state.results.length > 0 ? lastRunText : 'ready');
   } catch (e) {
     showError(e);
   }
@@ -542,6 +546,8 @@ async function openInput(file: File): Promise<void> {
 
 function openFile(file: File, target: 'model' | 'input' | 'auto'): void {
   if (state.busy) return;
+  // A .txt or .json file dropped on the page or the model's box names the classes.
+  if (target !== 'input' && /\.(txt|json)$/i.test(file.name)) return void openLabels(file);
   const kind = target === 'auto' ? (kindOf(file.name) === 'model' ? 'model' : 'input') : target;
   if (kind === 'model') void loadModelFile(file);
   else void openInput(file);
