@@ -546,8 +546,9 @@ async function openInput(file: File): Promise<void> {
 
 function openFile(file: File, target: 'model' | 'input' | 'auto'): void {
   if (state.busy) return;
-  // A .txt or .json file dropped on the page or the model's box names the classes.
-  if (target !== 'input' && /\.(txt|json)$/i.test(file.name)) return void openLabels(file);
+  // A .txt or .json file dropped outside the model and input boxes names the classes (on the
+  // model's box a file is taken as a model, whatever its name).
+  if (target === 'auto' && /\.(txt|json)$/i.test(file.name)) return void openLabels(file);
   const kind = target === 'auto' ? (kindOf(file.name) === 'model' ? 'model' : 'input') : target;
   if (kind === 'model') void loadModelFile(file);
   else void openInput(file);
