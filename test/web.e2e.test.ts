@@ -11,6 +11,10 @@
  * Indices output) and a model without max-pooling run on WebGPU and match Node. Skipped where
  * Chromium offers no adapter.
  *
+ * With ../shared, MobileNetV2 on a photo at 1440×900 and 800 px: the guessed preset, class names
+ * and labels files, overlays over the whole photo, enlarging, the whole-figure PNG, the layout;
+ * BACKLIGHT_WEB_SCREENSHOTS=docs/images writes web-explorer-1440.png and web-explorer-800.png.
+ *
  * Skipped when Chromium is absent (`apt-get install -y chromium`; BACKLIGHT_CHROMIUM names another
  * binary).
  */
@@ -21,11 +25,12 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGraph } from '../src/builder/index.js';
+import sharp from 'sharp';
 import { Explainer, type ExplainMethodName, type MethodParams } from '../src/index.js';
 import { decodeNpy } from '../src/io/npy.js';
 import { encodeModel } from '../src/onnx/encode.js';
 import { cli } from './helpers/cli.js';
-import { REPO } from './helpers/paths.js';
+import { HAS_SHARED, REPO, shared } from './helpers/paths.js';
 import type {} from '../web/src/hook.js';
 
 const CHROMIUM = process.env.BACKLIGHT_CHROMIUM ?? '/usr/bin/chromium';
@@ -34,6 +39,13 @@ const QUIET = ['--disable-background-networking', '--disable-component-update', 
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', ...QUIET];
 const WEBGPU_FLAGS = ['--headless', '--no-sandbox', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan', ...QUIET];
 const SCREENSHOT = path.resolve(REPO, process.env.BACKLIGHT_WEB_SCREENSHOT ?? 'out/web/explorer.png');
+/** Where the MobileNetV2 screenshots go (web-explorer-1440.png, web-explorer-800.png); docs/images for the README. */
+const SCREENSHOTS = path.resolve(REPO, process.env.BACKLIGHT_WEB_SCREENSHOTS ?? 'out/web');
+/**
+ * MobileNetV2 in the page explains with the gradient only by default (a few seconds); with
+ * BACKLIGHT_WEB_FULL=1 or BACKLIGHT_WEB_SCREENSHOTS set, with the page's three default methods.
+ */
+const MOBILENET_FULL = process.env.BACKLIGHT_WEB_FULL === '1' || process.env.BACKLIGHT_WEB_SCREENSHOTS !== undefined;
 const asset = (p: string): string => path.join(REPO, 'assets', p);
 
 /** What the test reads of the page's hook (typed arrays as plain arrays). */
@@ -267,6 +279,135 @@ describe.skipIf(!HAS_CHROMIUM)(`explorer page in Chromium${HAS_CHROMIUM ? '' : `
       await page.locator('#size').fill('28');
       await page.locator('#size').dispatchEvent('change');
       await page.waitForFunction(() => window.__backlight.status === 'ready' && window.__backlight.error === null, null, { timeout: 20_000 });
+      expect(pageErrors).toEqual([]);
+    });
+  });
+
+  describe.skipIf(!HAS_SHARED)(`MobileNetV2 and a photo at 1440×900 and 800 px${HAS_SHARED ? '' : ' (skipped: no ../shared)'}`, () => {
+    const MODEL = shared('models', 'mobilenetv2-imagenet.onnx');
+    const PHOTO = shared('images', 'chelsea.png');
+    let browser: Browser;
+    let page: Page;
+    const pageErrors: string[] = [];
+
+    beforeAll(async () => {
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+      page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+      page.on('pageerror', (e) => pageErrors.push(e.message));
+      await page.goto(url);
+      await waitForStatus(page, 'done', 60_000);
+    }, 120_000);
+
+    afterAll(async () => {
+      await browser?.close();
+    });
+
+    it('loading MobileNetV2 right after the demo: the preset is guessed, the digits are put away, no shape error', async () => {
+      await page.locator('#model-file').setInputFiles(MODEL);
+      await page.waitForFunction(() => window.__backlight.model === 'mobilenetv2-imagenet.onnx' && ['ready', 'error'].includes(window.__backlight.status), null, { timeout: 60_000 });
+      const s = await readState(page);
+      expect(s.error).toBeNull();
+      expect(s.input).toBeNull();
+      expect(await page.locator('#preset').inputValue()).toBe('imagenet');
+      expect(await page.locator('#preset-guess').textContent()).toContain('224×224 RGB, as ImageNet');
+      expect(await page.locator('#input-name').textContent()).toBe('– (digits.npy [1, 28, 28] does not fit this model)');
+    }, 90_000);
+
+    it(`a photo: ImageNet names, ${MOBILENET_FULL ? 'the default methods' : 'the gradient'} as Node computes ${MOBILENET_FULL ? 'them' : 'it'} (≤ 1e-4), overlays over the whole photo`, async () => {
+      const methods = MOBILENET_FULL ? ['gradient', 'guided-backprop', 'lrp'] : ['gradient'];
+      for (const m of ['guided-backprop', 'lrp']) if (!methods.includes(m)) await page.locator(`#methods input[value="${m}"]`).uncheck();
+      await page.locator('#input-file').setInputFiles(PHOTO);
+      await page.waitForFunction(() => window.__backlight.input !== null && window.__backlight.status === 'ready', null, { timeout: 60_000 });
+      expect(await page.locator('#predictions li:first-child .label').textContent()).toBe('285 Egyptian cat');
+      // The Explain button is in view without scrolling, at 1440×900.
+      const run = (await page.locator('#run').boundingBox())!;
+      expect(run.y).toBeGreaterThan(0);
+      expect(run.y + run.height).toBeLessThanOrEqual(900);
+      await page.locator('#run').click();
+      await waitForStatus(page, 'done', 180_000);
+      const s = await readState(page);
+      expect(s.error).toBeNull();
+      expect(s.targets).toEqual([285]);
+      expect(s.results.map((r) => r.method)).toEqual(methods);
+      // Maps at the model's 224×224, shown at a useful size; the input and the overlays at the photo's 451×300.
+      const sizes = await page.evaluate(() =>
+        [...document.querySelectorAll<HTMLCanvasElement>('#grid canvas')].map((c) => ({ kind: c.dataset.kind, w: c.width, h: c.height, shown: parseFloat(c.style.width) })),
+      );
+      expect(sizes.filter((c) => c.kind === 'photo').map((c) => [c.w, c.h])).toEqual(new Array(1 + methods.length).fill([451, 300]));
+      const maps = sizes.filter((c) => c.kind === 'map');
+      expect(maps.map((c) => [c.w, c.h])).toEqual(new Array(methods.length).fill([224, 224]));
+      for (const m of maps) expect(m.shown).toBeGreaterThanOrEqual(160);
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'web-explorer-1440.png') });
+      await expectNodeResults(s, MODEL);
+    }, 240_000);
+
+    it('a labels file (opened or dropped) names the classes; one of the wrong length is refused, naming the file', async () => {
+      await page.locator('#labels-file').setInputFiles({ name: 'three.txt', mimeType: 'text/plain', buffer: Buffer.from('a\nb\nc\n') });
+      await expectPageError(page, "labels file 'three.txt' names 3 classes, but the model has 1000");
+      const names = JSON.stringify(Array.from({ length: 1000 }, (_, i) => `name ${i}`));
+      // Dropped on the page, a .json file is a labels file too.
+      await dropFile(page, 'body', 'names.json', Buffer.from(names));
+      await page.waitForFunction(() => document.querySelector('#predictions .label')?.textContent === '285 name 285', null, { timeout: 10_000 });
+      expect(await page.evaluate(() => [window.__backlight.error, window.__backlight.status])).toEqual([null, 'done']);
+      expect(await page.locator('#grid th.target').first().textContent()).toContain('285 name 285');
+      await page.locator('#labels-clear').click();
+      expect(await page.locator('#predictions li:first-child .label').textContent()).toBe('285 Egyptian cat');
+      expect(await page.locator('#grid th.target').first().textContent()).toContain('285 Egyptian cat');
+    });
+
+    it('a click enlarges a map by whole pixels and an overlay smoothly; Escape closes', async () => {
+      const shown = () => page.evaluate(() => {
+        const d = document.getElementById('lightbox') as HTMLDialogElement;
+        const c = d.querySelector('canvas');
+        return { open: d.open, w: c ? parseFloat(c.style.width) : 0, natural: c?.width ?? 0, cls: c?.className ?? '' };
+      });
+      await page.locator('td.cell[data-method="gradient"] canvas[data-kind="map"]').click();
+      // Room: 90 % of 1440 − 32 by 85 % of 900 − 64 px: a 224-pixel map at 3× (672 px).
+      expect(await shown()).toEqual({ open: true, w: 672, natural: 224, cls: 'pixelated' });
+      await page.keyboard.press('Escape');
+      expect((await shown()).open).toBe(false);
+      await page.locator('td.cell[data-method="gradient"] canvas[data-kind="photo"]').click();
+      const photo = await shown();
+      expect(photo).toMatchObject({ open: true, natural: 451, cls: 'smooth' });
+      expect(photo.w).toBeCloseTo(451 * Math.min((1440 * 0.9 - 32) / 451, (900 * 0.85 - 64) / 300), 0);
+      await page.keyboard.press('Escape');
+      expect((await shown()).open).toBe(false);
+    });
+
+    it('exports the whole figure as one PNG: the tiles with their labels and colorbars', async () => {
+      const grid = await page.evaluate(() => {
+        const box = (sel: string) => document.querySelector<HTMLElement>(sel)!.getBoundingClientRect();
+        const tiles = [...document.querySelectorAll<HTMLCanvasElement>('#grid tr:nth-child(2) canvas')].reduce((w, c) => w + c.getBoundingClientRect().width, 0);
+        const rows = document.querySelectorAll('#grid tr').length - 1;
+        return { tiles, rows, tile: box('td.cell canvas').height, table: { w: box('#grid table').width, h: box('#grid table').height } };
+      });
+      const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#save-figure').click()]);
+      expect(download.suggestedFilename()).toBe('backlight-figure.png');
+      const png = readFileSync(await download.path());
+      const meta = await sharp(png).metadata();
+      expect(meta.format).toBe('png');
+      // Drawn at twice the page's size: wider than the tiles of a row, taller than the rows of tiles — the labels and colorbars add to both.
+      expect(meta.width!).toBeGreaterThan(2 * grid.tiles);
+      expect(meta.height!).toBeGreaterThan(2 * grid.rows * grid.tile);
+      expect(meta.width! / 2).toBeGreaterThan(grid.table.w * 0.8);
+      const stats = await sharp(png).stats();
+      expect(stats.channels.slice(0, 3).every((c) => c.stdev > 10)).toBe(true);
+    });
+
+    it('at 800 px wide: the page does not overflow sideways, the grid is sized to fit or scrolls in its own box', async () => {
+      await page.setViewportSize({ width: 800, height: 1000 });
+      await page.waitForFunction(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth, null, { timeout: 5_000 }).catch(() => undefined);
+      await page.waitForTimeout(500); // the grid is drawn again for the new width
+      const layout = await page.evaluate(() => {
+        const grid = document.getElementById('grid')!;
+        return { page: document.documentElement.scrollWidth, client: document.documentElement.clientWidth, gridRight: grid.getBoundingClientRect().right, gridOverflow: getComputedStyle(grid).overflowX, fits: grid.scrollWidth <= grid.clientWidth };
+      });
+      expect(layout.page).toBeLessThanOrEqual(layout.client);
+      expect(layout.gridRight).toBeLessThanOrEqual(800);
+      expect(layout.fits || layout.gridOverflow === 'auto').toBe(true);
+      expect(layout.fits).toBe(true); // one target: tiles shrink to fit (≥ 160 px)
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'web-explorer-800.png'), fullPage: true });
       expect(pageErrors).toEqual([]);
     });
   });

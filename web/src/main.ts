@@ -13,7 +13,7 @@ import demoDigitsUrl from '../../assets/demo/digits.npy?url';
 import demoModelMeta from '../../assets/models/digits-cnn.json';
 import { BacklightError, oneLine } from '../../src/errors.js';
 import type { NpyArray } from '../../src/io/npy.js';
-import { describePreprocess, inputDims, pixelBounds, resolvePreprocess, type Preprocess, type PreprocessOverrides } from '../../src/io/preprocess.js';
+import { describePreprocess, inputDims, isPresetName, pixelBounds, resolvePreprocess, type Preprocess, type PreprocessOverrides } from '../../src/io/preprocess.js';
 import {
   isFrameworkMethod,
   methodGroups,
@@ -32,7 +32,12 @@ import { fetchWithProgress, kindOf, readWithProgress } from './files.js';
 import { decodeImage, npyImage, readNpy, type PreparedInput } from './image.js';
 import type { PageHook, Status } from './hook.js';
 import type { BackendChoice, BackendInfo, MethodResult, ModelInfo } from './protocol.js';
-import { backendText, canvasOf, methodSummary, renderGrid, renderPredictions } from './view.js';
+import { backendText, canvasOf, methodSummary, renderGrid, renderPredictions, saveBlob, tileSize, type FigureModel } from './view.js';
+import { checkLabelCount, parseLabels, presetClassNames } from './classNames.js';
+import { drawFigure } from './figure.js';
+import { guessPreset } from './guessPreset.js';
+import { setupLightbox } from './lightbox.js';
+import { decodePhoto, type Photo } from './photo.js';
 
 const hook: PageHook = (window.__backlight = { status: 'starting', error: null, backend: null, model: null, input: null, targets: [], results: [] });
 
@@ -62,7 +67,14 @@ const ui = {
   status: $('status'),
   error: $('error'),
   grid: $('grid'),
+  labelsFile: $<HTMLInputElement>('labels-file'),
+  labelsName: $('labels-name'),
+  labelsClear: $<HTMLButtonElement>('labels-clear'),
+  presetGuess: $('preset-guess'),
+  resultsBar: $('results-bar'),
+  saveFigure: $<HTMLButtonElement>('save-figure'),
 };
+const enlarge = setupLightbox($<HTMLDialogElement>('lightbox'));
 
 // ---------------------------------------------------------------------------------------------
 // State
@@ -71,7 +83,10 @@ interface LoadedModel {
   info: ModelInfo;
   /** Kept to load the model again into a fresh worker after a cancel. */
   blob: Blob;
+  /** The model's own class names (the demo's), if any. */
   labels: string[] | null;
+  /** Number of classes, once a prediction has shown it. */
+  classes: number | null;
 }
 
 type InputSource = { kind: 'image'; name: string; file: Blob } | { kind: 'npy'; name: string; array: NpyArray; index: number };
@@ -87,6 +102,12 @@ const state = {
   targets: [] as number[],
   results: [] as (MethodResult & { params: MethodParams })[],
   busy: false,
+  /** Class names from a labels file the user opened (they beat the model's and the preset's). */
+  labelsFile: null as { name: string; labels: string[] } | null,
+  /** The decoded photo of an image input, to draw the overlays on. */
+  photo: null as { source: InputSource; photo: Photo } | null,
+  /** What the grid shows, for the figure export. */
+  figure: null as FigureModel | null,
 };
 
 const engine = new Engine({ wasmPaths: new URL('ort/', document.baseURI).href, backend: ui.backendChoice.value as BackendChoice });
@@ -137,9 +158,44 @@ function progressBar(bar: HTMLProgressElement, fraction: number | null): void {
 // Model
 
 /** Labels that only repeat the class index (the demo's "0"…"9") say nothing: drop them. */
-function usefulLabels(labels: readonly string[] | undefined): string[] | null {
+function usefulLabels(labels: readonly string[] | null | undefined): string[] | null {
   if (!labels || labels.every((l, i) => l === String(i))) return null;
   return [...labels];
+}
+
+/**
+ * The class names shown: a labels file's, else the model's own, else the preset's when they are
+ * as many as the model's classes (an ImageNet-sized model with 1001 classes gets none).
+ */
+function currentLabels(): readonly string[] | null {
+  if (state.labelsFile) return state.labelsFile.labels;
+  const model = state.model;
+  if (!model) return null;
+  if (model.labels) return model.labels;
+  const names = isPresetName(ui.preset.value) ? usefulLabels(presetClassNames(ui.preset.value)) : null;
+  return names && names.length === model.classes ? names : null;
+}
+
+function setLabelsFile(file: { name: string; labels: string[] } | null): void {
+  state.labelsFile = file;
+  ui.labelsClear.hidden = !file;
+  ui.labelsName.textContent = file ? `${file.name} (${file.labels.length} names)` : 'no labels file: names from the preset';
+}
+
+/**
+ * A new model keeps the input only if it fits: a .npy tensor of another shape (the demo's digits
+ * under an ImageNet model) is put away rather than sent to the model, which could only refuse it.
+ */
+function dropUnfitInput(shape: readonly (number | string)[]): void {
+  const src = state.source;
+  if (src?.kind !== 'npy') return;
+  const per = src.array.dims.slice(1);
+  const fits = per.length === shape.length - 1 && per.every((d, i) => typeof shape[i + 1] !== 'number' || shape[i + 1] === d);
+  if (fits) return;
+  state.source = null;
+  state.photo = null;
+  ui.inputName.textContent = `– (${src.name} [${per.join(', ')}] does not fit this model)`;
+  ui.thumbs.replaceChildren();
 }
 
 async function loadModel(blob: Blob, name: string, options: { demo: boolean; labels?: string[] }): Promise<boolean> {
@@ -152,12 +208,16 @@ async function loadModel(blob: Blob, name: string, options: { demo: boolean; lab
     progressBar(ui.modelProgress, null);
     await engine.ready;
     const info = await engine.call('load', { bytes, name }, undefined, [bytes]);
-    state.model = { info, blob, labels: usefulLabels(options.labels) };
+    state.model = { info, blob, labels: usefulLabels(options.labels), classes: null };
     hook.model = name;
     ui.modelName.textContent = name;
     ui.modelShape.textContent = `input '${info.inputName}' [${info.inputShape.join(', ')}]`;
-    ui.preset.value = options.demo ? 'mnist' : 'none';
+    const guess = guessPreset(info.inputShape);
+    ui.preset.value = guess.preset;
+    ui.presetGuess.textContent = guess.preset === 'none' ? `preset: ${guess.reason}` : `preset guessed from the model's input (${guess.reason}); change it if the model was trained otherwise`;
     ui.size.value = '';
+    setLabelsFile(null);
+    dropUnfitInput(info.inputShape);
     setStatus('ready', 'model loaded');
     ui.modelProgress.hidden = true;
     setBusy(false);
@@ -218,15 +278,20 @@ async function prepare({ autoRun, source }: { autoRun: boolean; source?: InputSo
   hook.input = null;
   ui.grid.replaceChildren();
   ui.predictions.replaceChildren();
+  state.figure = null;
+  ui.resultsBar.hidden = true;
   try {
     state.preprocess = resolvePreprocess(ui.preset.value, overrides(), model.info.inputShape);
     ui.preprocessDesc.textContent = describePreprocess(state.preprocess);
     const src = source ?? state.source;
     if (!src) {
       setStatus('ready', 'open an image or a .npy file');
+      ui.resultsBar.hidden = true;
       return;
     }
     state.prepared = src.kind === 'image' ? await decodeImage(src.file, src.name, state.preprocess) : npyImage(src.array, src.index, state.preprocess);
+    if (src.kind !== 'image') state.photo = null;
+    else if (state.photo?.source !== src) state.photo = { source: src, photo: await decodePhoto(src.file) };
     state.source = src;
     ui.inputName.textContent = src.kind === 'npy' && src.array.dims[0]! > 1 ? `${src.name} [${src.index}]` : src.name;
     renderThumbs();
@@ -237,10 +302,20 @@ async function prepare({ autoRun, source }: { autoRun: boolean; source?: InputSo
     showBackend(backend);
     state.probabilities = softmaxRow(logits, 0);
     state.targets = [topPredictions(logits, 0, null, 1)[0]!.index];
-    state.top = topPredictions(logits, 0, model.labels, 5);
+    model.classes = logits.dims[1]!;
+    state.top = topPredictions(logits, 0, null, 5);
+    // A labels file opened before the model's class count was known, and that does not fit it, goes.
+    let labelsError: unknown = null;
+    try {
+      if (state.labelsFile) checkLabelCount(state.labelsFile.labels, state.labelsFile.name, model.classes);
+    } catch (e) {
+      labelsError = e;
+      setLabelsFile(null);
+    }
     drawPredictions();
     setBusy(false);
     setStatus('ready', 'ready');
+    if (labelsError) return showError(labelsError);
     if (autoRun) await explain();
   } catch (e) {
     if (e instanceof CancelledError) return;
@@ -250,7 +325,7 @@ async function prepare({ autoRun, source }: { autoRun: boolean; source?: InputSo
 }
 
 function drawPredictions(): void {
-  renderPredictions(ui.predictions, state.top, state.targets, state.model?.labels ?? null, (c) => {
+  renderPredictions(ui.predictions, state.top, state.targets, currentLabels(), (c) => {
     if (state.busy) return;
     // A click adds the class to the targets (or removes it, keeping at least one) and explains.
     const has = state.targets.includes(c);
@@ -345,7 +420,8 @@ async function explain(): Promise<void> {
     });
     showBackend(backend);
     const seconds = ((performance.now() - t0) / 1000).toFixed(2);
-    setStatus('done', `${methods.length} method${methods.length > 1 ? 's' : ''} × ${state.targets.length} class${state.targets.length > 1 ? 'es' : ''} in ${seconds} s`);
+    lastRunText = `${methods.length} method${methods.length > 1 ? 's' : ''} × ${state.targets.length} class${state.targets.length > 1 ? 'es' : ''} in ${seconds} s`;
+    setStatus('done', lastRunText);
   } catch (e) {
     // A cancel (CancelledError) is reported by `cancel`, which also owns the busy state then.
     if (e instanceof CancelledError) return;
@@ -356,10 +432,48 @@ async function explain(): Promise<void> {
   setBusy(false);
 }
 
+/** The status line of the last finished run. */
+let lastRunText = 'done';
+
 function drawGrid(): void {
   const p = state.prepared;
-  if (!p || state.results.length === 0) return;
-  renderGrid(ui.grid, { display: p.display, geometry: p.geometry, results: state.results, probabilities: state.probabilities, labels: state.model?.labels ?? null, signed: ui.signed.checked });
+  if (!p || !state.preprocess || state.results.length === 0) return;
+  const photo = state.photo ? { photo: state.photo.photo, preprocess: state.preprocess } : null;
+  const tile = tileSize(ui.grid.clientWidth, state.results[0]!.targets.length);
+  state.figure = renderGrid(ui.grid, { display: p.display, geometry: p.geometry, photo, results: state.results, probabilities: state.probabilities, labels: currentLabels(), signed: ui.signed.checked, tile }, enlarge);
+  shownTile = tile;
+  ui.resultsBar.hidden = false;
+}
+/** The tile size of the grid shown: a window resize that changes it draws the grid again. */
+let shownTile = 0;
+let resizeTimer: ReturnType<typeof setTimeout> | undefined;
+window.addEventListener('resize', () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(() => {
+    if (state.results.length > 0 && !state.busy && tileSize(ui.grid.clientWidth, state.results[0]!.targets.length) !== shownTile) drawGrid();
+  }, 150);
+});
+
+function saveFigure(): void {
+  if (!state.figure) return;
+  // Twice the page's size: sharp text and tiles.
+  drawFigure(state.figure, 2).toBlob((b) => b && saveBlob(b, 'backlight-figure.png'), 'image/png');
+}
+
+async function openLabels(file: File): Promise<void> {
+  try {
+    clearError();
+    const labels = parseLabels(await file.text(), file.name);
+    const classes = state.model?.classes;
+    if (classes) checkLabelCount(labels, file.name, classes);
+    setLabelsFile({ name: file.name, labels });
+    drawPredictions();
+    drawGrid();
+    // A refused labels file before this one left the status at 'failed'.
+    if (hook.status === 'error') setStatus(state.results.length > 0 ? 'done' : 'ready', state.results.length > 0 ? lastRunText : 'ready');
+  } catch (e) {
+    showError(e);
+  }
 }
 
 /**
@@ -432,6 +546,9 @@ async function openInput(file: File): Promise<void> {
 
 function openFile(file: File, target: 'model' | 'input' | 'auto'): void {
   if (state.busy) return;
+  // A .txt or .json file dropped outside the model and input boxes names the classes (on the
+  // model's box a file is taken as a model, whatever its name).
+  if (target === 'auto' && /\.(txt|json)$/i.test(file.name)) return void openLabels(file);
   const kind = target === 'auto' ? (kindOf(file.name) === 'model' ? 'model' : 'input') : target;
   if (kind === 'model') void loadModelFile(file);
   else void openInput(file);
@@ -451,6 +568,17 @@ ui.demoModel.addEventListener('click', () => void (state.busy ? undefined : load
 ui.preset.addEventListener('change', () => void prepare({ autoRun: false }));
 ui.size.addEventListener('change', () => void prepare({ autoRun: false }));
 ui.signed.addEventListener('change', drawGrid);
+ui.labelsFile.addEventListener('change', () => {
+  const f = ui.labelsFile.files?.[0];
+  ui.labelsFile.value = '';
+  if (f) void openLabels(f);
+});
+ui.labelsClear.addEventListener('click', () => {
+  setLabelsFile(null);
+  drawPredictions();
+  drawGrid();
+});
+ui.saveFigure.addEventListener('click', saveFigure);
 ui.run.addEventListener('click', () => void explain());
 ui.cancel.addEventListener('click', () => void cancel());
 ui.backendChoice.addEventListener('change', () => void cancel(ui.backendChoice.value as BackendChoice));
