@@ -5,7 +5,7 @@
  * `finishCompilation` assembles the graph; the phases in between add nodes through an emitter.
  */
 import { BacklightError } from '../errors.js';
-import { NameScope, cloneGraph, removeDeadNodes, shapeOf, type Graph, type ValueInfo } from '../ir/graph.js';
+import { NameScope, cloneGraph, removeDeadNodes, scheduleWhenReady, shapeOf, type Graph, type ValueInfo } from '../ir/graph.js';
 import { CPU_LOWERING, type Lowering } from '../rules/types.js';
 import { Emitter } from '../ir/emitter.js';
 
@@ -139,5 +139,7 @@ export function finishCompilation(c: Compilation): CompiledGraph {
   g.outputs = c.outputs;
   // Rules may emit values that a later rule regroups away (Emitter.products).
   removeDeadNodes(g);
+  // Each node right after its inputs: onnxruntime's session creation stays linear (see scheduleWhenReady).
+  scheduleWhenReady(g);
   return { graph: g, k: c.k, batch: c.batch, classes: c.classes, inputShape: c.inputShape };
 }

@@ -125,27 +125,79 @@ export function producers(g: Graph): Map<string, Node> {
   return m;
 }
 
-/** Sort nodes so that every node follows the producers of its inputs; throws on cycles. */
+/**
+ * Sort nodes so that every node follows the producers of its inputs; throws on cycles. The order is
+ * a depth-first post-order from the nodes in their given order (so an already sorted graph keeps
+ * its order), computed with an explicit stack: chains of 100,000 nodes must not overflow it.
+ */
 export function topoSort(g: Graph): void {
   const prod = producers(g);
-  const done = new Set<Node>();
-  const visiting = new Set<Node>();
+  const state = new Map<Node, 1 | 2>(); // 1: on the current path, 2: placed
   const order: Node[] = [];
-  const visit = (n: Node): void => {
-    if (done.has(n)) return;
-    if (visiting.has(n)) throw new Error(`the graph has a cycle through node '${n.name}'`);
-    visiting.add(n);
-    for (const i of n.inputs) {
-      const p = i ? prod.get(i) : undefined;
-      if (p) visit(p);
+  for (const root of g.nodes) {
+    if (state.has(root)) continue;
+    const stack: { node: Node; next: number }[] = [{ node: root, next: 0 }];
+    state.set(root, 1);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const input = top.node.inputs[top.next++];
+      if (input === undefined) {
+        state.set(top.node, 2);
+        order.push(top.node);
+        stack.pop();
+        continue;
+      }
+      const p = input ? prod.get(input) : undefined;
+      if (!p) continue;
+      const s = state.get(p);
+      if (s === 1) throw new Error(`the graph has a cycle through node '${p.name}'`);
+      if (s === undefined) {
+        state.set(p, 1);
+        stack.push({ node: p, next: 0 });
+      }
     }
-    visiting.delete(n);
-    done.add(n);
-    order.push(n);
-  };
-  // Iterative deepening is unnecessary: CNN graphs are a few thousand nodes deep at most.
-  for (const n of g.nodes) visit(n);
+  }
   g.nodes = order;
+}
+
+/**
+ * Orders the nodes as they become ready: a first-in first-out topological sort (Kahn's algorithm,
+ * ties in the given order). onnxruntime executes a sorted graph in node order, and its session
+ * creation slows down with the number of nodes that are ready long before their place in that
+ * order: a backward pass whose rectifier masks read only forward tensors but sit after the whole
+ * forward pass made session creation grow with the square of the depth (measurements in
+ * docs/design/compile-time.md). Throws on cycles. Linear in nodes and edges.
+ */
+export function scheduleWhenReady(g: Graph): void {
+  const prod = producers(g);
+  const pending = new Map<Node, number>();
+  const readers = new Map<string, Node[]>();
+  const queue: Node[] = [];
+  for (const n of g.nodes) {
+    const waits = new Set<string>();
+    for (const i of n.inputs) if (i && prod.has(i)) waits.add(i);
+    for (const i of waits) {
+      let list = readers.get(i);
+      if (!list) readers.set(i, (list = []));
+      list.push(n);
+    }
+    pending.set(n, waits.size);
+    if (waits.size === 0) queue.push(n);
+  }
+  for (let head = 0; head < queue.length; head++) {
+    for (const o of queue[head]!.outputs) {
+      for (const r of (o && readers.get(o)) || []) {
+        const left = pending.get(r)! - 1;
+        pending.set(r, left);
+        if (left === 0) queue.push(r);
+      }
+    }
+  }
+  if (queue.length !== g.nodes.length) {
+    const stuck = g.nodes.find((n) => pending.get(n)! > 0)!;
+    throw new Error(`the graph has a cycle through node '${stuck.name}'`);
+  }
+  g.nodes = queue;
 }
 
 /** Replace every read of tensor `from` by `to` (nodes and graph outputs). */

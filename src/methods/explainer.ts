@@ -5,6 +5,7 @@
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
 import { canonicalize, type CanonicalModel } from '../canonicalize/index.js';
 import { checkSupported, compile, REDUCTIONS, SEED, INPUT, type CompiledGraph, type Reduction } from '../compile/compile.js';
+import { yieldToEventLoop } from '../compile/yield.js';
 import { BacklightError } from '../errors.js';
 import type { Dim, Graph } from '../ir/graph.js';
 import { sizeOf, type TensorLike } from '../ir/tensor.js';
@@ -165,6 +166,7 @@ export class Explainer {
   static async create(bytes: Uint8Array, ort: OrtModule, options: ExplainerOptions = {}): Promise<Explainer> {
     const source = options.source ?? 'model';
     const { graph } = decodeModel(bytes, source, { ...DEFAULT_BUDGET, ...options.budget });
+    await yieldToEventLoop();
     checkSupported(graph, source);
     return new Explainer(graph, ort, options);
   }
@@ -309,8 +311,13 @@ export class Explainer {
       fresh = true;
       entry = (async () => {
         const t0 = performance.now();
+        // Between phases the event loop turns, so a SIGINT/SIGTERM handler runs within one phase.
+        await yieldToEventLoop();
         const { compiled, aggregation } = this.compileGraph(input.dims, { ...options, reductions }, plan);
-        const session = await this.runtime.createSession(encodeModel(compiled.graph));
+        await yieldToEventLoop();
+        const bytes = encodeModel(compiled.graph);
+        await yieldToEventLoop();
+        const session = await this.runtime.createSession(bytes, { nodes: compiled.graph.nodes.length });
         return { compiled, aggregation, session, compileMs: performance.now() - t0 };
       })();
       this.sessions.set(key, entry);

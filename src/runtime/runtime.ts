@@ -24,10 +24,25 @@ export interface RuntimeOptions {
 
 export type Feeds = Record<string, Tensor>;
 
+/**
+ * Above this many nodes a session plans no memory pattern: onnxruntime's planning of one is
+ * super-linear in the number of tensors alive at once, and a deep explanation graph keeps every
+ * forward tensor alive for its backward pass (a 40,000-node graph: first run 3.5 s with the
+ * pattern, 0.16 s without; docs/design/compile-time.md). Smaller graphs keep onnxruntime's default.
+ */
+export const MEMORY_PATTERN_MAX_NODES = 20_000;
+
+/** What the runtime knows of a graph it creates a session for. */
+export interface GraphFacts {
+  /** Number of nodes. */
+  nodes?: number;
+}
+
 /** The session options of every session Backlight creates. */
-export function sessionOptions(o: RuntimeOptions): InferenceSession.SessionOptions {
+export function sessionOptions(o: RuntimeOptions, graph: GraphFacts = {}): InferenceSession.SessionOptions {
   return {
     graphOptimizationLevel: 'all',
+    ...((graph.nodes ?? 0) > MEMORY_PATTERN_MAX_NODES ? { enableMemPattern: false } : {}),
     logSeverityLevel: 3,
     ...(o.threads ? { intraOpNumThreads: o.threads, interOpNumThreads: 1 } : {}),
     ...(o.executionProviders ? { executionProviders: o.executionProviders } : {}),
@@ -47,8 +62,8 @@ export class Runtime {
     readonly options: RuntimeOptions = {},
   ) {}
 
-  createSession(model: Uint8Array): Promise<InferenceSession> {
-    return this.ort.InferenceSession.create(model, sessionOptions(this.options));
+  createSession(model: Uint8Array, graph: GraphFacts = {}): Promise<InferenceSession> {
+    return this.ort.InferenceSession.create(model, sessionOptions(this.options, graph));
   }
 
   tensor(type: 'float32', data: Float32Array, dims: readonly number[]): Tensor {
@@ -63,7 +78,7 @@ export class Runtime {
   async forward(graph: Graph, input: { data: Float32Array; dims: readonly number[] }): Promise<{ data: Float32Array; dims: number[] }> {
     let session = this.forwardSessions.get(graph);
     if (!session) {
-      session = this.createSession(encodeModel(graph));
+      session = this.createSession(encodeModel(graph), { nodes: graph.nodes.length });
       this.forwardSessions.set(graph, session);
       session.catch(() => this.forwardSessions.delete(graph));
     }
