@@ -568,17 +568,16 @@ describe('explain --image errors', () => {
     await fails(1, /^backlight: --labels '.*bad-labels\.json': a JSON labels file must hold an array of strings\n$/, ['--model', model, '--image', pngFile, '--labels', badJson]);
   });
 
-  it('a failed write leaves no file of that image', async () => {
+  it("refuses, before any work, to replace an input's folder that holds files not of Backlight's", async () => {
     const out = join(work, 'out-blocked');
-    // A folder where grid.png of image b should go: b's files fail, a's are complete.
+    // A folder where b's files should go, holding something else: nothing is written, it is left as it was.
     mkdirSync(join(out, 'b', 'grid.png'), { recursive: true });
     const r = await cli(['explain', '--model', model, '--image', pngFile, jpgFile, '--out', out]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expectOneLine(r.stderr, /^backlight: cannot write '.*b\/grid\.png': it is a folder \(EISDIR\)\n$|^backlight: cannot write '.*b\/grid\.png': /);
-    expect(listFiles(join(out, 'b'))).toEqual([]);
-    expect(listFiles(join(out, 'a'))).toContain('grid.png');
-    expect(existsSync(join(out, 'summary.json'))).toBe(false);
+    expectOneLine(r.stderr, /^backlight: output folder '.*b' holds files that are not Backlight's \(no targets\.json\)/);
+    expect(listFiles(out)).toEqual([]);
+    expect(existsSync(join(out, 'b', 'grid.png'))).toBe(true);
   });
 
   it('--help lists the image options', async () => {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The `backlight` bin entry: runs the command line and sets the process exit code. */
-import { installSignalCleanup } from '../io/files.js';
+import { installSignalCleanup } from './outputDir.js';
 import { run } from './program.js';
 
 // `backlight … | head` closes stdout early: stop quietly instead of crashing on EPIPE.

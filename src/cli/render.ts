@@ -151,11 +151,14 @@ export function slotHeader(slot: TargetSlot, n: number, probability: number, lab
   return [className(c, labels), `p=${formatProbability(probability)}${spec}`];
 }
 
+/** What `drawImage` needs of an explanation (an earlier run's can be read back from its files). */
+export type DrawableResult = Pick<Explanation<ExplainMethodName>, 'method' | 'logits' | 'attributionAt'>;
+
 /** Draws every picture of image n of an input (nothing is written here). */
 export async function drawImage(
   input: PictureInput,
   n: number,
-  results: readonly Explanation<ExplainMethodName>[],
+  results: readonly DrawableResult[],
   slots: readonly TargetSlot[],
   labels: readonly string[] | null,
   options: PictureOptions,

@@ -59,6 +59,8 @@ export interface InputReport {
   shape: number[];
   /** For image files: the size and format of the file as decoded. */
   original?: { width: number; height: number; format: string };
+  /** The model the set was computed with (sets of different runs can share a folder). */
+  model?: string;
   targets: TargetSlot[];
   /** targets[n][k] of the library: the class for image n and slot k. */
   perImage: number[][];
@@ -68,6 +70,27 @@ export interface InputReport {
   /** Why no PNG was drawn (null when they were). */
   noPictures: string | null;
   timings: MethodTiming[];
+}
+
+/**
+ * What an input's targets.json records of its whole set (under `set`), so that summary.json can be
+ * rebuilt from the sets in a folder: file names are relative to the set's folder; no timings.
+ */
+export interface SetRecord {
+  model: string;
+  kind: InputKind;
+  original?: { width: number; height: number; format: string };
+  images: ImageReport[];
+  files: string[];
+  noPictures: string | null;
+}
+
+/** An earlier run whose files are still in the folder (merged into this summary). */
+export interface EarlierRun {
+  commandLine: string;
+  model: string;
+  methods: MethodName[];
+  targets: string[];
 }
 
 export interface PreprocessSummary extends Preprocess {
@@ -111,6 +134,8 @@ export interface ExplainReport {
   notes: string[];
   /** The path of summary.json. */
   summary: string;
+  /** Earlier runs into the same folder whose files `inputs` still describes (oldest first). */
+  earlierRuns?: EarlierRun[];
   timings: { loadMs: number; totalMs: number };
 }
 

@@ -2,14 +2,14 @@
  * `backlight explain`, outputs: the files of one input (attributions and layer maps as .npy,
  * logits, targets.json, pictures), written all or none, and what its summary reports of them.
  */
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { positionLabel, predictionOf, slotOfAll, softmaxRow, topPredictions, type Aggregation, type ExplainMethodName, type Explanation, type TargetPosition, type TensorLike } from '../../core.js';
-import { writeFilesAtomic, type FileToWrite } from '../../io/files.js';
-import { encodeNpy } from '../../io/npy.js';
+import { decodeNpy, encodeNpy } from '../../io/npy.js';
 import { sizeOf } from '../../ir/tensor.js';
 import { shapeText, type InputBatch } from '../inputs.js';
-import { drawImage } from '../render.js';
-import { prettyJson, round, type ImageReport, type InputReport, type TargetSlot, type TargetUse } from '../summary.js';
+import { drawImage, type DrawableResult } from '../render.js';
+import { prettyJson, round, type ImageReport, type InputReport, type SetRecord, type TargetSlot, type TargetUse } from '../summary.js';
 import { primaryAggregation, type RunContext } from './plan.js';
 
 /** A tensor name as a file name part: characters outside [A-Za-z0-9._-] become '_'. */
@@ -38,25 +38,82 @@ export function sameTargets(a: number[][], b: number[][]): boolean {
   return a.length === b.length && a.every((row, i) => row.length === b[i]!.length && row.every((c, j) => c === b[i]![j]));
 }
 
-/** Draws and writes every file of one input from its explanations (all or none); returns its report. */
-export async function writeInput(ctx: RunContext, batch: InputBatch, results: Explanation<ExplainMethodName>[]): Promise<InputReport> {
+/** The methods an earlier set of an input holds, in the order of its first image. */
+function methodsOf(r: InputReport): ExplainMethodName[] {
+  return Object.keys(r.images[0]?.methods ?? {}) as ExplainMethodName[];
+}
+
+/**
+ * Whether this run's results for an input can be merged with the set already in the folder: the
+ * same model, input shape and target classes (slot by slot), so that the earlier methods' files
+ * describe the same predictions and fit in the same grid columns.
+ */
+function mergeable(prev: InputReport | undefined, model: string, batch: InputBatch, slots: readonly TargetSlot[], perImage: number[][]): prev is InputReport {
+  return (
+    prev !== undefined &&
+    prev.model === model &&
+    prev.shape.join(',') === batch.fileDims.join(',') &&
+    sameTargets(prev.perImage, perImage) &&
+    prev.targets.map((s) => `${s.spec}=${s.name}`).join(',') === slots.map((s) => `${s.spec}=${s.name}`).join(',')
+  );
+}
+
+/** An earlier method's attributions, read back from its .npy files, to redraw the grid with. */
+async function readEarlier(dir: string, method: ExplainMethodName, prev: InputReport, logits: TensorLike): Promise<DrawableResult> {
+  const uses = prev.images[0]!.methods[method]!;
+  const slots: Float32Array[] = [];
+  for (const u of uses) slots.push(decodeNpy(await readFile(join(dir, u.npy)), join(dir, u.npy)).data);
+  const n = prev.images.length;
+  return {
+    method,
+    logits,
+    attributionAt: (i, k) => {
+      const d = slots[k]!;
+      const per = d.length / n;
+      return d.subarray(i * per, (i + 1) * per);
+    },
+  };
+}
+
+/**
+ * Draws every file of one input from its explanations and writes them as one set (a folder
+ * renamed into place: all or none). The methods of an earlier set of the same input that this run
+ * did not compute are kept (their .npy files, and their rows in the redrawn pictures) when the
+ * sets agree on model and targets; otherwise the earlier set is replaced. Returns its report.
+ */
+export async function writeInput(ctx: RunContext, batch: InputBatch, computed: Explanation<ExplainMethodName>[]): Promise<InputReport> {
   const { plan, labels, progress } = ctx;
   progress.begin(`${batch.stem}: ${plan.pictures.png && batch.geometry ? 'drawing and writing' : 'writing'}`);
-  const first = results[0]!;
-  for (const r of results) {
+  const first = computed[0]!;
+  for (const r of computed) {
     if (!sameTargets(r.targets, first.targets)) throw new Error(`methods ${first.method} and ${r.method} resolved different targets`);
   }
   const slots = nameSlots(ctx.positions, first.targets);
   const n = batch.tensor.dims[0]!;
   const dir = join(plan.out, batch.stem);
-  const files: FileToWrite[] = [];
-  const add = (name: string, data: Uint8Array | string): void => void files.push({ path: join(dir, name), data });
+  const files: Array<{ name: string; data: Uint8Array | string }> = [];
+  const add = (name: string, data: Uint8Array | string): void => void files.push({ name, data });
+
+  // An earlier set of this input: its other methods stay (keyed by input and method).
+  const prev = ctx.previous?.get(batch.stem);
+  const merge = mergeable(prev, plan.model, batch, slots, first.targets);
+  const ran = new Set<string>(computed.map((r) => r.method));
+  const earlierMethods = merge ? methodsOf(prev).filter((m) => !ran.has(m)) : [];
+  const keep = merge ? prev.files.map((f) => basename(f)).filter((f) => f.endsWith('.npy') && earlierMethods.some((m) => f.startsWith(`${m}__`))) : [];
+  const earlier: DrawableResult[] = [];
+  for (const m of earlierMethods) earlier.push(await readEarlier(join(ctx.output.root, batch.stem), m, prev!, first.logits));
+  const results: DrawableResult[] = [...earlier, ...computed];
 
   // Attributions, logits and targets.json.
   const npyNames: Partial<Record<ExplainMethodName, string[]>> = {};
   const layerNames: Partial<Record<ExplainMethodName, Array<Record<string, string>>>> = {};
+  for (const m of earlierMethods) {
+    npyNames[m] = prev!.images[0]!.methods[m]!.map((u) => u.npy);
+    const layers = prev!.images[0]!.methods[m]!.map((u) => u.layers);
+    if (layers.every((l) => l !== undefined)) layerNames[m] = layers as Array<Record<string, string>>;
+  }
   const written = new Set<string>();
-  for (const r of results) {
+  for (const r of computed) {
     const names: string[] = [];
     const perSlot: Array<Record<string, string>> = [];
     const dims = slotDims(r.attribution, batch);
@@ -83,18 +140,8 @@ export async function writeInput(ctx: RunContext, batch: InputBatch, results: Ex
     if (Object.keys(r.layerMaps).length > 0) layerNames[r.method] = perSlot;
   }
   add('logits.npy', encodeNpy(first.logits.data, first.logits.dims));
-  const byMethod = Object.fromEntries(Object.entries(npyNames).map(([m, names]) => [m, [...new Set(names)]]));
-  const targetsDoc = {
-    input: batch.source,
-    shape: batch.fileDims,
-    batch: n,
-    classes: first.logits.dims[1],
-    targets: plan.targets.map(String),
-    slots: slots.map((s) => ({ spec: s.spec, ...(s.rank !== undefined ? { rank: s.rank } : {}), name: s.name, classes: s.classes })),
-    perImage: first.targets,
-    files: byMethod,
-  };
-  add('targets.json', `${prettyJson(targetsDoc)}\n`);
+  const byMethod = Object.fromEntries(results.map((r) => [r.method, [...new Set(npyNames[r.method]!)]]));
+  const dataFiles = files.length;
 
   // Pictures, and what each image of the batch used.
   const noPictures = !plan.pictures.png ? 'turned off by --no-png' : !batch.geometry ? `the input ${shapeText(batch.fileDims)} is not an image batch [N, C, H, W] or [N, H, W, C] with C = 1 or 3` : null;
@@ -117,7 +164,25 @@ export async function writeInput(ctx: RunContext, batch: InputBatch, results: Ex
     images.push({ index: i, predictions: topPredictions(first.logits, i, labels), methods, grid: drawn?.grid ?? null });
   }
 
-  await writeFilesAtomic(files);
+  // targets.json also describes the whole set (without timings), so that summary.json can be
+  // rebuilt from the sets in the folder after a run was killed (docs/design/output-discipline.md).
+  // In the order written: data, targets.json, pictures; then the earlier methods' files kept.
+  const names = [...files.slice(0, dataFiles).map((f) => f.name), 'targets.json', ...files.slice(dataFiles).map((f) => f.name), ...keep];
+  const set: SetRecord = { model: plan.model, kind: batch.kind, ...(batch.original ? { original: batch.original } : {}), images, files: names, noPictures };
+  const targetsDoc = {
+    input: batch.source,
+    shape: batch.fileDims,
+    batch: n,
+    classes: first.logits.dims[1],
+    targets: plan.targets.map(String),
+    slots: slots.map((s) => ({ spec: s.spec, ...(s.rank !== undefined ? { rank: s.rank } : {}), name: s.name, classes: s.classes })),
+    perImage: first.targets,
+    files: byMethod,
+    set,
+  };
+  add('targets.json', `${prettyJson(targetsDoc)}\n`);
+
+  await ctx.output.writeSet(batch.stem, files, keep);
   progress.done();
   return {
     input: batch.source,
@@ -125,11 +190,12 @@ export async function writeInput(ctx: RunContext, batch: InputBatch, results: Ex
     dir,
     shape: batch.fileDims,
     ...(batch.original ? { original: batch.original } : {}),
+    model: plan.model,
     targets: slots,
     perImage: first.targets,
     images,
-    files: files.map((f) => f.path),
+    files: names.map((f) => join(dir, f)),
     noPictures,
-    timings: results.map((r) => ({ method: r.method, compileMs: round(r.timings.compileMs), runMs: round(r.timings.runMs) })),
+    timings: computed.map((r) => ({ method: r.method, compileMs: round(r.timings.compileMs), runMs: round(r.timings.runMs) })),
   };
 }

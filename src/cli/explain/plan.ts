@@ -13,7 +13,9 @@ import { COLORMAP_NAMES, DEFAULT_PERCENTILE, isColormapName } from '../../render
 import { parsePreprocessOptions, type InputSpec, type PreprocessCliOptions, type PreprocessRequest } from '../inputs.js';
 import { numberOption } from '../options.js';
 import type { Progress } from '../progress.js';
+import type { OutputDir } from '../outputDir.js';
 import type { PictureOptions } from '../render.js';
+import type { InputReport } from '../summary.js';
 
 /** Options as commander parses them. */
 export interface ExplainCliOptions extends PreprocessCliOptions, MethodParamCliOptions {
@@ -220,4 +222,8 @@ export interface RunContext {
   progress: Progress;
   /** The parameters of each method. */
   params: Record<ExplainMethodName, MethodParams>;
+  /** The output folder, held by this run (src/cli/outputDir.ts). */
+  output: OutputDir;
+  /** The sets already in the output folder, by input stem (merged with this run's). */
+  previous?: ReadonlyMap<string, InputReport>;
 }

@@ -12,7 +12,9 @@ import { loadInput, resolveInputPreprocess, shapeText, stemOf, type InputBatch }
 import { readLabels } from '../labels.js';
 import { startProgress } from '../progress.js';
 import { displayOf, runNotes } from '../render.js';
-import { commandLine, prettyJson, round, summarizePreprocess, versions, type DisplaySummary, type ExplainReport, type InputReport } from '../summary.js';
+import { commandLine, prettyJson, round, summarizePreprocess, versions, type DisplaySummary, type EarlierRun, type ExplainReport, type InputReport } from '../summary.js';
+import { OutputDir } from '../outputDir.js';
+import { checkReplaceable, reconcileSummary, stemOfReport, SUMMARY_FILE } from './folder.js';
 import { writeInput } from './outputs.js';
 import { frameworkOptionsFor, type ExplainCliOptions, type ExplainPlan, type RunContext } from './plan.js';
 
@@ -67,7 +69,10 @@ export async function explainCommand(plan: ExplainPlan, io?: CliIO): Promise<Exp
     seen.set(dir, file);
   }
   await checkWritableFolder(plan.out);
-  for (const dir of seen.keys()) await checkWritableFolder(dir);
+  for (const dir of seen.keys()) {
+    await checkWritableFolder(dir);
+    await checkReplaceable(dir);
+  }
   if (plan.dumpGraph) await checkWritableFolder(dirname(plan.dumpGraph), 'folder of --dump-graph');
 
   // Model, preprocessing, inputs, targets and labels: all checked before anything is computed.
@@ -90,63 +95,84 @@ export async function explainCommand(plan: ExplainPlan, io?: CliIO): Promise<Exp
   }
   const loadMs = performance.now() - t0;
 
-  // Steps: every method of every input, then drawing and writing its files. A method the model
-  // refuses is found on the first input of each shape, before any file is written, and left out.
+  // The folder: locked (a second run into it is refused), swept of what interrupted runs left, its
+  // summary made to describe the sets it holds. Then every method of every input; each input's files
+  // appear as one set, and summary.json is rewritten after each (src/cli/outputDir.ts).
+  const say = (line: string): void => {
+    if (plan.format === 'text') io?.stderr(`backlight: note: ${line}\n`);
+  };
+  const output = await OutputDir.open(plan.out, { command: commandLine(plan.argv), note: say });
   const several = batches.length > 1 || plan.methods.length > 1;
   const progress = startProgress(io, batches.length * (plan.methods.length + 1), several && plan.format === 'text');
-  const ctx: RunContext = { plan, explainer, positions: targetPositions(plan.targets), labels, progress, params };
-  const reports: InputReport[] = [];
-  const refusals: Refusal[] = [];
-  let methods: ExplainMethodName[];
-  let dumpGraph: string | null = null;
   try {
+    const { sets, summary: before } = await reconcileSummary(output, plan.out);
+    const ctx: RunContext = { plan, explainer, positions: targetPositions(plan.targets), labels, progress, params, output, previous: sets };
+    const reports: InputReport[] = [];
+    const refusals: Refusal[] = [];
     const probed = await probeMethods(ctx, batches, refusals);
-    methods = plan.methods.filter((m) => !refusals.some((r) => r.method === m));
+    const methods = plan.methods.filter((m) => !refusals.some((r) => r.method === m));
     if (methods.length === 0) throw new MethodsRefused(refusals);
+    let dumpGraph: string | null = null;
     if (plan.dumpGraph) {
       const first = batches[0]!;
       const bytes = explainer.compileToOnnx(canonicalDims(explainer, first.tensor.dims), { method: methods[0]!, target: plan.targets, reductions: [], params: params[methods[0]!], ...frameworkOptionsFor(methods[0]!, plan.layers) });
       await writeFileAtomic(plan.dumpGraph, bytes);
       dumpGraph = plan.dumpGraph;
     }
-    for (const batch of batches) reports.push(await explainInput(ctx, batch, methods, probed.get(batch)));
+
+    const notes = runNotes(plan.notes, methods, explainer.canonical(canonicalDims(explainer, batches[0]!.tensor.dims)).graph);
+    const display: DisplaySummary = { png: plan.pictures.png, methods: { ...(before?.display?.methods ?? {}) }, clipPercentile: plan.pictures.clip, opacity: plan.pictures.opacity };
+    for (const m of methods) {
+      const how = displayOf(m, plan.pictures.signed, plan.pictures.colormap);
+      display.methods[m] = { values: how.signed ? 'signed channel sum' : 'max |.| over channels', colormap: how.colormap };
+    }
+    const runParams = Object.fromEntries(methods.filter((m) => Object.keys(params[m]).length > 0).map((m) => [m, params[m]]));
+    const earlierRuns: EarlierRun[] = before?.commandLine ? [...(before.earlierRuns ?? []), { commandLine: before.commandLine, model: before.model, methods: before.methods, targets: before.targets }] : [];
+    const summary = join(plan.out, SUMMARY_FILE);
+    const report: ExplainReport = {
+      command: 'explain',
+      commandLine: commandLine(plan.argv),
+      argv: plan.argv,
+      versions: versions(),
+      model: plan.model,
+      classes,
+      labels: plan.labels ?? null,
+      out: plan.out,
+      methods,
+      refused: refusals.map(({ method, reason }) => ({ method: method as ExplainMethodName, reason })),
+      params: { ...(before?.params ?? {}), ...runParams },
+      zbBounds: box && { source: plan.boxSource === 'box' ? '--box' : 'preprocessing', low: [...box.low], high: [...box.high] },
+      targets: plan.targets.map(String),
+      preprocessing: summarizePreprocess(preprocess),
+      display,
+      inputs: [],
+      dumpGraph,
+      notes,
+      summary,
+      timings: { loadMs: round(loadMs), totalMs: 0 },
+    };
+    // After each input: every set in the folder, earlier ones first (this run's replace theirs).
+    const writeSummary = async (): Promise<void> => {
+      const mine = new Set(reports.map(stemOfReport));
+      const kept = [...sets.entries()].filter(([stem]) => !mine.has(stem)).map(([stem, r]) => ({ ...r, timings: before?.inputs.find((b) => stemOfReport(b) === stem)?.timings ?? [] }));
+      report.inputs = [...kept, ...reports];
+      const mergedEarlier = kept.length > 0 || reports.some((r) => Object.keys(r.images[0]?.methods ?? {}).some((m) => !methods.includes(m as ExplainMethodName)));
+      if (mergedEarlier && earlierRuns.length > 0) report.earlierRuns = earlierRuns;
+      else delete report.earlierRuns;
+      report.timings.totalMs = round(performance.now() - t0);
+      await output.writeFile(SUMMARY_FILE, `${prettyJson(report)}\n`);
+    };
+    for (const batch of batches) {
+      reports.push(await explainInput(ctx, batch, methods, probed.get(batch)));
+      await writeSummary();
+    }
+    if (plan.format === 'text') for (const note of notes) io?.stderr(`backlight: note: ${note}\n`);
+    // This run's view: its own inputs first in what it prints, every set in summary.json.
+    return { report, refusals };
   } finally {
     progress.stop();
+    await output.release();
   }
-
-  const notes = runNotes(plan.notes, methods, explainer.canonical(canonicalDims(explainer, batches[0]!.tensor.dims)).graph);
-  if (plan.format === 'text') for (const note of notes) io?.stderr(`backlight: note: ${note}\n`);
-  const display: DisplaySummary = { png: plan.pictures.png, methods: {}, clipPercentile: plan.pictures.clip, opacity: plan.pictures.opacity };
-  for (const m of methods) {
-    const how = displayOf(m, plan.pictures.signed, plan.pictures.colormap);
-    display.methods[m] = { values: how.signed ? 'signed channel sum' : 'max |.| over channels', colormap: how.colormap };
-  }
-  const summary = join(plan.out, 'summary.json');
-  const report: ExplainReport = {
-    command: 'explain',
-    commandLine: commandLine(plan.argv),
-    argv: plan.argv,
-    versions: versions(),
-    model: plan.model,
-    classes,
-    labels: plan.labels ?? null,
-    out: plan.out,
-    methods,
-    refused: refusals.map(({ method, reason }) => ({ method: method as ExplainMethodName, reason })),
-    params: Object.fromEntries(methods.filter((m) => Object.keys(params[m]).length > 0).map((m) => [m, params[m]])),
-    zbBounds: box && { source: plan.boxSource === 'box' ? '--box' : 'preprocessing', low: [...box.low], high: [...box.high] },
-    targets: plan.targets.map(String),
-    preprocessing: summarizePreprocess(preprocess),
-    display,
-    inputs: reports,
-    dumpGraph,
-    notes,
-    summary,
-    timings: { loadMs: round(loadMs), totalMs: 0 },
-  };
-  report.timings.totalMs = round(performance.now() - t0);
-  await writeFileAtomic(summary, `${prettyJson(report)}\n`);
-  return { report, refusals };
 }
 
 /** Explains `batch` with `method`. */
