@@ -8,7 +8,9 @@
  */
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
-import { checkWritableFolder, writeFileAtomic } from '../io/files.js';
+import { writeFile } from 'node:fs/promises';
+import { checkWritableFolder } from '../io/files.js';
+import { withOutputDir } from './outputDir.js';
 import { drawGrid } from '../io/png.js';
 import { METHODS } from '../core.js';
 import { runDemo, type DemoResult } from './demo.js';
@@ -82,24 +84,31 @@ export function registerDemo(program: Command, io: CliIO): void {
       };
       const threads = o.threads ? Number(o.threads) : undefined;
       const r = await runDemo({ threads, onProgress: (step) => say(`backlight demo: ${step} …`) });
-      const files: string[] = [];
-      const grid = async (file: string, fig: { layout: DemoResult['overview']['layout']; content: DemoResult['overview']['content'] }) => {
-        await drawGrid(join(out, file), fig.layout, fig.content);
-        files.push(file);
-      };
-      for (const d of r.digits) await grid(`digits/digit-${d.label}.png`, d);
-      await grid('overview.png', r.overview);
-      await grid('random-nets.png', r.randomNets);
-      const summary = {
-        model: r.modelInfo,
-        digits: r.digits.map((d) => ({ label: d.label, predicted: d.predicted, runnerUp: d.runnerUp, probabilities: d.probabilities })),
-        randomNets: r.randomNets.rows,
-        timings: r.timings,
-        versions: versions(),
-        files: [...files, 'index.html', 'summary.json'],
-      };
-      await writeFileAtomic(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
-      await writeFileAtomic(join(out, 'index.html'), page(r));
+      // Everything computed: the files are written into a temporary folder in --out, then moved
+      // into place one rename each, summary.json and index.html last (src/cli/outputDir.ts).
+      const summary = await withOutputDir(out, { command: `backlight demo --out ${o.out}` }, async (od) => {
+        const staged = await od.tempFolder();
+        const files: string[] = [];
+        const grid = async (file: string, fig: { layout: DemoResult['overview']['layout']; content: DemoResult['overview']['content'] }) => {
+          await drawGrid(join(staged, file), fig.layout, fig.content);
+          files.push(file);
+        };
+        for (const d of r.digits) await grid(`digits/digit-${d.label}.png`, d);
+        await grid('overview.png', r.overview);
+        await grid('random-nets.png', r.randomNets);
+        const doc = {
+          model: r.modelInfo,
+          digits: r.digits.map((d) => ({ label: d.label, predicted: d.predicted, runnerUp: d.runnerUp, probabilities: d.probabilities })),
+          randomNets: r.randomNets.rows,
+          timings: r.timings,
+          versions: versions(),
+          files: [...files, 'index.html', 'summary.json'],
+        };
+        await writeFile(join(staged, 'summary.json'), JSON.stringify(doc, null, 2) + '\n');
+        await writeFile(join(staged, 'index.html'), page(r));
+        await od.moveAllInto(staged, doc.files);
+        return doc;
+      });
       if (o.json) io.stdout(JSON.stringify(summary) + '\n');
       else if (!o.quiet) io.stdout(`wrote ${join(o.out, 'index.html')} (${summary.files.length} files); open it in a browser\n`);
     });

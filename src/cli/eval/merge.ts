@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { finalizeRun } from '../../eval/report.js';
 import type { CliIO } from '../errors.js';
 import { usage } from '../options.js';
+import { withOutputDir } from '../outputDir.js';
 import { printMerge } from './report.js';
 
 export function registerMerge(evalCmd: Command, io: CliIO): void {
@@ -16,7 +17,7 @@ export function registerMerge(evalCmd: Command, io: CliIO): void {
     .option('--debug', 'print stack traces of internal errors (also: BACKLIGHT_DEBUG=1)')
     .action(async (dir: string, opts: { json?: boolean; quiet?: boolean }) => {
       if (opts.json && opts.quiet) throw usage('give either --json or --quiet, not both');
-      const fin = await finalizeRun(dir);
+      const fin = await withOutputDir(dir, { command: `backlight eval merge ${dir}` }, () => finalizeRun(dir));
       printMerge(fin, dir, opts.json ? 'json' : opts.quiet ? 'quiet' : 'text', io);
     });
 }

@@ -16,6 +16,7 @@ import type { Command } from 'commander';
 import { buildModel } from '../../builder/models.js';
 import { Explainer } from '../../index.js';
 import { checkWritableFolder } from '../../io/files.js';
+import { withOutputDir } from '../outputDir.js';
 import { nonFiniteAsNull } from '../../eval/report.js';
 import { loadImage } from '../../io/image.js';
 import { decodeNpy } from '../../io/npy.js';
@@ -207,7 +208,9 @@ export async function randomNetsCommand(plan: RandomNetsPlan, io?: CliIO): Promi
     images: { source: images.source, files: images.files, channels: c, size, preprocess: images.preprocess },
     settings: plan.settings,
   };
-  const files = await writeRandomNetsReport(plan.out, config, result.runs, rows, result.figures, images.display, seconds);
+  const files = await withOutputDir(plan.out, { command: `backlight eval random-nets --out ${plan.out}`, undoOnFailure: true }, () =>
+    writeRandomNetsReport(plan.out, config, result.runs, rows, result.figures, images.display, seconds),
+  );
   const networks = new Set(result.runs.map((r) => `${r.net}/${r.width}/${r.seed}`)).size;
   return { evaluation: 'random-nets', out: plan.out, images: n, networks, seconds, rows, files };
 }

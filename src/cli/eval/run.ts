@@ -32,6 +32,8 @@ import { runEvaluation, type Evaluation, type RunStats } from '../../eval/runner
 import { sensitivityEvaluation } from '../../eval/sensitivity.js';
 import type { CliIO } from '../errors.js';
 import { readLabels } from '../labels.js';
+import { withOutputDir } from '../outputDir.js';
+import { checkImagesReadable } from './images.js';
 import { usage } from '../options.js';
 import type { EvalPlan } from './plan.js';
 import { evalProgress } from './progress.js';
@@ -131,31 +133,37 @@ export async function evalCommand(plan: EvalPlan, io?: CliIO): Promise<EvalRepor
     evaluation = ablationEvaluation(explainer, forward, preprocess, { ...settings, methods: plan.methods }) as Evaluation<BaseRecord>;
   }
 
-  const selected = shardEntries(dataset.entries, plan.shard).length;
+  const inShard = shardEntries(dataset.entries, plan.shard);
+  const selected = inShard.length;
+  // Every image of the selection readable, before anything is written (a refused run writes nothing).
+  await checkImagesReadable(evaluation.accepts ? inShard.filter((e) => evaluation.accepts!(e)) : inShard);
   const label = plan.shard ? `${plan.evaluation} ${plan.shard.index}/${plan.shard.count}` : plan.evaluation;
   const progress = evalProgress(io, label, plan.format === 'text' && selected > 0);
-  let run: RunStats;
+  // The folder locked; what a failing run added is undone (src/cli/outputDir.ts). A kill keeps the
+  // records appended so far, whole lines: a rerun resumes after them.
   try {
-    run = await runEvaluation({
-      out: plan.out,
-      dataset,
-      preprocess,
-      evaluation,
-      config: config as unknown as Record<string, unknown>,
-      shard: plan.shard,
-      batch: plan.batch,
-      progress,
-      runInfo: { threads: plan.threads ?? null, methods: plan.methods },
+    return await withOutputDir(plan.out, { command: `backlight eval ${plan.evaluation} --out ${plan.out}`, undoOnFailure: true }, async () => {
+      const run: RunStats = await runEvaluation({
+        out: plan.out,
+        dataset,
+        preprocess,
+        evaluation,
+        config: config as unknown as Record<string, unknown>,
+        shard: plan.shard,
+        batch: plan.batch,
+        progress,
+        runInfo: { threads: plan.threads ?? null, methods: plan.methods },
+      });
+      const report: EvalReport = { evaluation: plan.evaluation, out: plan.out, shard: plan.shard ? `${plan.shard.index}/${plan.shard.count}` : null, run };
+    if (!plan.shard) {
+      const fin = await finalizeRun(plan.out);
+      report.summary = fin.summary;
+        report.files = fin.files;
+      }
+      return report;
     });
   } finally {
     await forward?.release();
     await explainer.release();
   }
-  const report: EvalReport = { evaluation: plan.evaluation, out: plan.out, shard: plan.shard ? `${plan.shard.index}/${plan.shard.count}` : null, run };
-  if (!plan.shard) {
-    const fin = await finalizeRun(plan.out);
-    report.summary = fin.summary;
-    report.files = fin.files;
-  }
-  return report;
 }

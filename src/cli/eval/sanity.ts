@@ -14,6 +14,7 @@ import { learnableLayers, type LearnableLayer, type ReinitKind } from '../../bui
 import { BacklightError } from '../../errors.js';
 import { Explainer } from '../../index.js';
 import { checkWritableFolder, readHashed } from '../../io/files.js';
+import { withOutputDir } from '../outputDir.js';
 import { nonFiniteAsNull } from '../../eval/report.js';
 import { resolvePreprocess } from '../../io/preprocess.js';
 import { decodeModel } from '../../onnx/decode.js';
@@ -170,25 +171,28 @@ export async function sanityCommand(plan: SanityPlan, io?: CliIO): Promise<Sanit
     settings,
   };
   const pairs = stages.length * dataset.entries.length;
-  const run = await runSanity({
-    out: plan.out,
-    dataset,
-    preprocess,
-    modelBytes: bytes,
-    graph,
-    layers,
-    stages,
-    methods: plan.methods,
-    params: config.params,
-    settings,
-    config: config as unknown as Record<string, unknown>,
-    load: (b, source) => Explainer.load(b, { source: `${plan.model} (${source})`, threads: plan.threads, maxSessions: plan.methods.length }),
-    batch: plan.batch,
-    progress: evalProgress(io, 'sanity', plan.format === 'text' && pairs > 0),
-    runInfo: { threads: plan.threads ?? null, methods: plan.methods, stages: stages.length },
+  // The folder locked; what a failing run added is undone (src/cli/outputDir.ts).
+  return withOutputDir(plan.out, { command: `backlight eval sanity --out ${plan.out}`, undoOnFailure: true }, async () => {
+    const run = await runSanity({
+      out: plan.out,
+      dataset,
+      preprocess,
+      modelBytes: bytes,
+      graph,
+      layers,
+      stages,
+      methods: plan.methods,
+      params: config.params,
+      settings,
+      config: config as unknown as Record<string, unknown>,
+      load: (b, source) => Explainer.load(b, { source: `${plan.model} (${source})`, threads: plan.threads, maxSessions: plan.methods.length }),
+      batch: plan.batch,
+      progress: evalProgress(io, 'sanity', plan.format === 'text' && pairs > 0),
+      runInfo: { threads: plan.threads ?? null, methods: plan.methods, stages: stages.length },
+    });
+    const { summary, files } = await writeSanityReport(plan.out, config, stages, dataset);
+    return { evaluation: 'sanity' as const, out: plan.out, run, summary, files };
   });
-  const { summary, files } = await writeSanityReport(plan.out, config, stages, dataset);
-  return { evaluation: 'sanity', out: plan.out, run, summary, files };
 }
 
 /** A few lines: per mode, the mean Spearman ρ (scored map) of each method at each stage. */
