@@ -15,13 +15,13 @@ export async function checkImagesReadable(entries: readonly DatasetEntry[]): Pro
     try {
       await access(e.path, constants.R_OK);
     } catch (err) {
-      throw new BacklightError(`data entry ${e.index}: cannot read image '${e.path}': ${fsReason(err)}`);
+      throw new BacklightError(`cannot read image '${e.path}' (entry ${e.index} of the annotations): ${fsReason(err)}`);
     }
     try {
       const m = await sharp(e.path).metadata();
       if (!(m.width && m.height)) throw new Error('no image size in the header');
     } catch (err) {
-      throw new BacklightError(`data entry ${e.index}: cannot decode image '${e.path}': ${(err as Error).message}`);
+      throw new BacklightError(`cannot decode image '${e.path}' (entry ${e.index} of the annotations): ${(err as Error).message}`);
     }
   }
 }
