@@ -9,13 +9,14 @@
  * Default: 5 kills. `BACKLIGHT_KILL=50 npx vitest run test/kill.test.ts` runs 50 (seed:
  * BACKLIGHT_KILL_SEED); the counts are printed (docs/design/output-discipline.md has the measured ones).
  */
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { reconcileSummary } from '../src/cli/explain/folder.js';
 import { LOCK_FILE, OutputDir } from '../src/cli/outputDir.js';
-import { checkExplainFolder, runBacklight, spawnBacklight, writeModelAndInputs } from './helpers/outputs.js';
+import { checkExplainFolder, spawnBacklight, writeModelAndInputs } from './helpers/outputs.js';
 
 const KILLS = Number(process.env.BACKLIGHT_KILL ?? 5);
 const SEED = Number(process.env.BACKLIGHT_KILL_SEED ?? 20261206);
@@ -25,7 +26,7 @@ let model: string;
 let inputs: string[];
 /** A folder holding a complete earlier run (gradient on every input). */
 let earlier: string;
-/** Seconds from taking the lock to exiting, for a whole run. */
+/** Seconds from taking the lock to exiting, for a whole run (scales the random delays). */
 let runSeconds: number;
 
 function mulberry32(seed: number): () => number {
@@ -43,8 +44,8 @@ const args = (out: string, methods: string) => ['explain', '--model', model, '--
 const METHODS = 'gradient,guided-backprop,deconvnet';
 
 /** Spawns a run; resolves when its lock appears (or it exits first), with the time taken. */
-function startRun(out: string) {
-  const child = spawnBacklight(args(out, METHODS));
+function startRun(out: string, methods = METHODS) {
+  const child = spawnBacklight(args(out, methods));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const locked = new Promise<number>((resolve) => {
     const t0 = Date.now();
@@ -58,13 +59,31 @@ function startRun(out: string) {
   return { child, exited, locked };
 }
 
+/** Resolves once summary.json of `out` was replaced `k` times (each rewrite is a new inode), or the run ended. */
+function summaryRewrites(out: string, k: number, child: ChildProcess): Promise<void> {
+  const file = join(out, 'summary.json');
+  const inode = (): number | null => (existsSync(file) ? statSync(file, { throwIfNoEntry: false })?.ino ?? null : null);
+  let last = inode();
+  let seen = 0;
+  return new Promise((resolve) => {
+    const poll = setInterval(() => {
+      const now = inode();
+      if (now !== last && now !== null) seen++;
+      last = now;
+      if (seen >= k || child.exitCode !== null) {
+        clearInterval(poll);
+        resolve();
+      }
+    }, 1);
+  });
+}
+
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'backlight-kill-'));
   ({ model, inputs } = writeModelAndInputs(work, 4));
   earlier = join(work, 'earlier');
-  expect(runBacklight(args(earlier, 'gradient')).code).toBe(0);
-  // One whole run, to spread the kills over the time it holds the folder.
-  const whole = startRun(join(work, 'whole'));
+  // A whole run (gradient on every input), timed from taking the lock to exiting.
+  const whole = startRun(earlier, 'gradient');
   await whole.locked;
   const t = Date.now();
   expect((await whole.exited).code).toBe(0);
@@ -80,12 +99,15 @@ it(`SIGKILL and SIGTERM at ${KILLS} seeded random moments leave nothing or whole
   for (let i = 0; i < KILLS; i++) {
     const signal: NodeJS.Signals = rnd() < 0.5 ? 'SIGKILL' : 'SIGTERM';
     const fromEarlier = rnd() < 0.5;
-    // From taking the lock to a little past the end of a whole run.
-    const delay = rnd() * runSeconds * 1.1 * 1000;
+    // After k of the 4 sets are in place (summary.json rewritten k times), then a random delay up to
+    // a third of a whole run: moments spread over computing, writing, renaming and the summary.
+    const k = Math.floor(rnd() * 4);
+    const delay = rnd() * (runSeconds / 3) * 1000;
     const out = join(work, `k${i}`);
     if (fromEarlier) cpSync(earlier, out, { recursive: true });
     const run = startRun(out);
     await run.locked;
+    await summaryRewrites(out, k, run.child);
     await new Promise((r) => setTimeout(r, delay));
     const finished = run.child.exitCode !== null;
     run.child.kill(signal);
@@ -106,10 +128,12 @@ it(`SIGKILL and SIGTERM at ${KILLS} seeded random moments leave nothing or whole
       if (fromEarlier) expect(state.sets).toBe(4);
     } catch (e) {
       counts.other++;
-      failures.push(`k${i} (${signal} after ${Math.round(delay)} ms${fromEarlier ? ', over an earlier run' : ''}): ${(e as Error).message.split('\n')[0]}`);
+      failures.push(`k${i} (${signal} ${Math.round(delay)} ms after set ${k}${fromEarlier ? ', over an earlier run' : ''}): ${(e as Error).message.split('\n')[0]}`);
     }
   }
   console.log(`kill test (seed ${SEED}, ${KILLS} kills, whole run ${runSeconds.toFixed(2)} s from lock to exit): ${JSON.stringify(counts)}`);
+  // Most kills must land during the run, or the test shows little.
+  expect(counts.finishedFirst).toBeLessThan(Math.max(2, KILLS / 2));
   expect(failures).toEqual([]);
   expect(counts.other).toBe(0);
 }, 60_000 + KILLS * 30_000);

@@ -17,10 +17,10 @@
  *   (`installSignalCleanup`).
  */
 import { randomBytes } from 'node:crypto';
-import { rmdirSync, rmSync, unlinkSync } from 'node:fs';
+import { renameSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
 import { link, mkdir, readdir, readFile, rename, rm, rmdir, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { BacklightError } from '../errors.js';
 import { fsReason, removePendingSync } from '../io/files.js';
 
@@ -31,6 +31,8 @@ export const OLD_PREFIX = '.backlight-old-';
 const FILE_TMP = /\.tmp-(\d+)-[0-9a-f]{8}$/;
 /** `.backlight-tmp-<pid>-<hex>` and `.backlight-old-<pid>-<hex>` (with any suffix). */
 const OWN_TMP = /^\.backlight-(?:tmp|old)-(\d+)-[0-9a-f]+/;
+/** `.backlight-old-<pid>-<hex>-<set name>`: a set renamed away while its replacement moves in. */
+const OLD_SET = /^\.backlight-old-\d+-[0-9a-f]{8}-(.+)$/;
 
 /** What the lock file holds. */
 export interface LockInfo {
@@ -43,6 +45,19 @@ export interface LockInfo {
 
 /** Folders opened by this process, cleaned up synchronously on SIGINT/SIGTERM. */
 const open_ = new Set<OutputDir>();
+
+/**
+ * Steps that must not be cut by SIGINT/SIGTERM (a set's two renames and the summary rewritten
+ * after them): a signal that arrives meanwhile is acted on when they end (milliseconds).
+ */
+let critical = 0;
+let deferredExit: number | null = null;
+
+function exitNow(code: number): never {
+  removePendingSync();
+  releaseAllSync();
+  process.exit(code);
+}
 
 function tag(): string {
   return `${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -141,7 +156,7 @@ export class OutputDir {
    * folder): into a temporary folder first, then renamed into place, replacing an older set of the
    * same name. `keep` names files of the older set that stay in the new one (hard-linked, or copied).
    */
-  async writeSet(name: string, files: ReadonlyArray<{ name: string; data: Uint8Array | string }>, keep: readonly string[] = []): Promise<void> {
+  async writeSet(name: string, files: ReadonlyArray<{ name: string; data: Uint8Array | string }>, keep: readonly string[] = [], after?: () => Promise<void>): Promise<void> {
     const tmp = await this.tempFolder();
     const target = join(this.root, name);
     try {
@@ -159,12 +174,21 @@ export class OutputDir {
       await this.discard(tmp);
       throw new BacklightError(`cannot write the files of '${target}': ${fsReason(e)}`);
     }
-    await this.swapInto(tmp, target);
+    // The swap and what describes it (`after`: summary.json) are not cut by SIGINT/SIGTERM.
+    critical++;
+    try {
+      await this.swapInto(tmp, target);
+      await after?.();
+    } finally {
+      critical--;
+      if (critical === 0 && deferredExit !== null) exitNow(deferredExit);
+    }
   }
 
   /** Renames `tmp` to `target`; an older `target` is renamed away first and removed after. */
   private async swapInto(tmp: string, target: string): Promise<void> {
-    const old = join(this.root, `${OLD_PREFIX}${tag()}`);
+    // The set's name is in the old folder's: a sweep puts it back if the new one never arrived.
+    const old = join(this.root, `${OLD_PREFIX}${tag()}-${basename(target)}`);
     let moved = false;
     try {
       this.temps.add(old);
@@ -235,6 +259,16 @@ export class OutputDir {
   releaseSync(): void {
     if (this.released) return;
     for (const t of this.temps) {
+      // Between a set's two renames (only reached by a second signal): put the older set back.
+      const old = OLD_SET.exec(basename(t));
+      if (old) {
+        try {
+          renameSync(t, join(this.root, old[1]!));
+          continue;
+        } catch {
+          // its place is taken (the new set arrived): remove it below
+        }
+      }
       try {
         rmSync(t, { recursive: true, force: true });
       } catch {
@@ -315,7 +349,11 @@ export async function sweep(root: string): Promise<number> {
   for (const e of entries) {
     const m = OWN_TMP.exec(e.name) ?? FILE_TMP.exec(e.name);
     if (m && m[1] !== own) {
-      await rm(join(root, e.name), { recursive: true, force: true });
+      // A set moved away to be replaced, whose replacement never arrived: it goes back.
+      const old = OLD_SET.exec(e.name);
+      if (old && e.isDirectory() && !(await exists(join(root, old[1]!)))) {
+        await rename(join(root, e.name), join(root, old[1]!));
+      } else await rm(join(root, e.name), { recursive: true, force: true });
       count++;
     } else if (e.isDirectory() && !e.name.startsWith('.')) {
       const inner = await readdir(join(root, e.name)).catch(() => [] as string[]);
@@ -412,10 +450,9 @@ export function releaseAllSync(): void {
 export function installSignalCleanup(): void {
   const signals: Array<[NodeJS.Signals, number]> = [['SIGINT', 2], ['SIGTERM', 15]];
   for (const [sig, num] of signals) {
-    process.once(sig, () => {
-      removePendingSync();
-      releaseAllSync();
-      process.exit(128 + num);
+    process.on(sig, () => {
+      if (critical > 0) deferredExit ??= 128 + num;
+      else exitNow(128 + num);
     });
   }
 }

@@ -182,9 +182,7 @@ export async function writeInput(ctx: RunContext, batch: InputBatch, computed: E
   };
   add('targets.json', `${prettyJson(targetsDoc)}\n`);
 
-  await ctx.output.writeSet(batch.stem, files, keep);
-  progress.done();
-  return {
+  const report: InputReport = {
     input: batch.source,
     kind: batch.kind,
     dir,
@@ -198,4 +196,8 @@ export async function writeInput(ctx: RunContext, batch: InputBatch, computed: E
     noPictures,
     timings: computed.map((r) => ({ method: r.method, compileMs: round(r.timings.compileMs), runMs: round(r.timings.runMs) })),
   };
+  // The set renamed into place and summary.json rewritten to describe it, as one step.
+  await ctx.output.writeSet(batch.stem, files, keep, async () => ctx.afterSet?.(report));
+  progress.done();
+  return report;
 }

@@ -226,4 +226,6 @@ export interface RunContext {
   output: OutputDir;
   /** The sets already in the output folder, by input stem (merged with this run's). */
   previous?: ReadonlyMap<string, InputReport>;
+  /** Called once an input's set is in place (rewrites summary.json), before a signal may end the run. */
+  afterSet?: (report: InputReport) => Promise<void>;
 }

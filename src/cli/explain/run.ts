@@ -162,10 +162,11 @@ export async function explainCommand(plan: ExplainPlan, io?: CliIO): Promise<Exp
       report.timings.totalMs = round(performance.now() - t0);
       await output.writeFile(SUMMARY_FILE, `${prettyJson(report)}\n`);
     };
-    for (const batch of batches) {
-      reports.push(await explainInput(ctx, batch, methods, probed.get(batch)));
+    ctx.afterSet = async (r) => {
+      reports.push(r);
       await writeSummary();
-    }
+    };
+    for (const batch of batches) await explainInput(ctx, batch, methods, probed.get(batch));
     if (plan.format === 'text') for (const note of notes) io?.stderr(`backlight: note: ${note}\n`);
     // This run's view: its own inputs first in what it prints, every set in summary.json.
     return { report, refusals };
