@@ -201,7 +201,8 @@ export function describeParams(p: MethodParams): string {
   return parts.join(', ');
 }
 
-export function printReport(report: ExplainReport, format: 'json' | 'text' | 'quiet', io: CliIO): void {
+/** `written`: the input folders this run wrote (the text leaves out earlier sets summary.json also lists). */
+export function printReport(report: ExplainReport, format: 'json' | 'text' | 'quiet', io: CliIO, written?: readonly string[]): void {
   if (format === 'quiet') return;
   if (format === 'json') {
     io.stdout(`${JSON.stringify(report)}\n`);
@@ -210,6 +211,7 @@ export function printReport(report: ExplainReport, format: 'json' | 'text' | 'qu
   const lines: string[] = [];
   let count = 0;
   for (const r of report.inputs) {
+    if (written && !written.includes(r.dir)) continue;
     const targets = r.targets.map((s) => (s.name === s.spec ? s.spec : `${positionLabel(s)}=${s.name}`)).join(', ');
     lines.push(`${r.input} ${shapeText(r.shape)}: targets ${targets}`);
     for (const img of r.images) {
@@ -228,7 +230,8 @@ export function printReport(report: ExplainReport, format: 'json' | 'text' | 'qu
     count++;
   }
   for (const [m, p] of Object.entries(report.params)) lines.push(`${m}: ${describeParams(p)}${report.zbBounds && p.box ? ` (from ${report.zbBounds.source})` : ''}`);
-  lines.push(`wrote the summary to ${report.summary}`);
+  const kept = report.inputs.length - (written?.length ?? report.inputs.length);
+  lines.push(`wrote the summary to ${report.summary}${kept > 0 ? ` (it also lists ${kept} earlier input folder${kept === 1 ? '' : 's'} kept in ${report.out})` : ''}`);
   count++;
   lines.push(`done: ${count} files in ${(report.timings.totalMs / 1000).toFixed(2)} s`);
   io.stdout(`${lines.join('\n')}\n`);

@@ -207,8 +207,8 @@ export function registerExplain(program: Command, io: CliIO, argv: readonly stri
     .action(async (opts: ExplainCliOptions) => {
       if (opts.listLayers) return listLayers(opts, io);
       const plan = planExplain(opts, argv);
-      const { report, refusals } = await explainCommand(plan, io);
-      printReport(report, plan.format, io);
+      const { report, refusals, written } = await explainCommand(plan, io);
+      printReport(report, plan.format, io, written);
       if (refusals.length > 0) throw new MethodsRefused(refusals);
     });
 }

@@ -49,6 +49,8 @@ export async function listLayers(opts: ExplainCliOptions, io: CliIO): Promise<vo
 export interface ExplainRun {
   report: ExplainReport;
   refusals: Refusal[];
+  /** The input folders this run wrote (report.inputs also lists the earlier sets in the folder). */
+  written: string[];
 }
 
 /**
@@ -169,7 +171,7 @@ export async function explainCommand(plan: ExplainPlan, io?: CliIO): Promise<Exp
     for (const batch of batches) await explainInput(ctx, batch, methods, probed.get(batch));
     if (plan.format === 'text') for (const note of notes) io?.stderr(`backlight: note: ${note}\n`);
     // This run's view: its own inputs first in what it prints, every set in summary.json.
-    return { report, refusals };
+    return { report, refusals, written: reports.map((r) => r.dir) };
   } finally {
     progress.stop();
     await output.release();
