@@ -182,6 +182,18 @@ describe('eval: a refused run writes nothing', () => {
     expect(readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n')).toHaveLength(3);
   });
 
+  it('shards of one evaluation still run side by side into one folder (no lock between them), then merge', async () => {
+    const out = join(work, 'eval-shards');
+    const list = join(work, 'shards.json');
+    writeFileSync(list, JSON.stringify([entry(0), entry(1), entry(2), entry(3)]));
+    const [a, b] = await Promise.all([cli(...evalArgs(out, list), '--shard', '0/2'), cli(...evalArgs(out, list), '--shard', '1/2')]);
+    expect([a.code, b.code, a.stderr, b.stderr]).toEqual([0, 0, '', '']);
+    const m = await cli('eval', 'merge', out, '--quiet');
+    expect(m).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n')).toHaveLength(4);
+    expect(listFiles(out).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
   it('a failure in the middle of the run (an image whose header reads but whose data does not) undoes what the run wrote', async () => {
     const out = join(work, 'eval-cut');
     const whole = readFileSync(join(data, 'img-3.png'));

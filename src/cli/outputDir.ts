@@ -355,7 +355,7 @@ export async function sweep(root: string): Promise<number> {
         await rename(join(root, e.name), join(root, old[1]!));
       } else await rm(join(root, e.name), { recursive: true, force: true });
       count++;
-    } else if (e.isDirectory() && !e.name.startsWith('.')) {
+    } else if (e.isDirectory() && !e.name.startsWith('.backlight-')) {
       const inner = await readdir(join(root, e.name)).catch(() => [] as string[]);
       for (const f of inner) {
         const mm = FILE_TMP.exec(f);
@@ -397,22 +397,37 @@ export class Snapshot {
   private constructor(
     private readonly root: string,
     private readonly sizes: Sizes,
+    private readonly only: readonly string[] | null,
   ) {}
 
-  static async take(root: string): Promise<Snapshot> {
-    return new Snapshot(root, await listSizes(root));
+  /** The whole folder, or only the files `only` (paths relative to `root`). */
+  static async take(root: string, only?: readonly string[]): Promise<Snapshot> {
+    if (!only) return new Snapshot(root, await listSizes(root), null);
+    const sizes: Sizes = new Map();
+    for (const rel of only) {
+      const st = await stat(join(root, rel)).catch(() => null);
+      if (st?.isFile()) sizes.set(rel, st.size);
+    }
+    return new Snapshot(root, sizes, only);
   }
 
   /** Removes the files created since the snapshot (and folders left empty), cuts appended files back. */
   async restore(): Promise<void> {
-    const now = await listSizes(this.root);
+    let now: Sizes;
+    if (this.only) {
+      now = new Map();
+      for (const rel of this.only) {
+        const st = await stat(join(this.root, rel)).catch(() => null);
+        if (st?.isFile()) now.set(rel, st.size);
+      }
+    } else now = await listSizes(this.root);
     for (const [rel, size] of now) {
       if (rel === LOCK_FILE || OWN_TMP.test(rel)) continue;
       const before = this.sizes.get(rel);
       if (before === undefined) await rm(join(this.root, rel), { force: true });
       else if (size > before) await truncate(join(this.root, rel), before);
     }
-    await removeEmptyFolders(this.root, this.root);
+    if (!this.only) await removeEmptyFolders(this.root, this.root);
   }
 }
 

@@ -14,7 +14,7 @@
  * figures and index.html (src/eval/report.ts). Everything that can be checked is checked before
  * the first image: options, model, preprocessing, data list, output folder, configuration.
  */
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { Explainer } from '../../index.js';
 import { checkWritableFolder, readHashed } from '../../io/files.js';
 import { loadImage } from '../../io/image.js';
@@ -26,13 +26,13 @@ import { loadDataset, shardEntries, type Dataset } from '../../eval/datasets.js'
 import { Forward } from '../../eval/forward.js';
 import { mapKind, paramsOf } from '../../eval/maps.js';
 import { pointingEvaluation } from '../../eval/pointing.js';
-import { readRunConfig, type BaseRecord } from '../../eval/records.js';
+import { readRunConfig, resultsFile, type BaseRecord } from '../../eval/records.js';
 import { finalizeRun, type AnySummary, type EvalKind, type RunConfig } from '../../eval/report.js';
 import { runEvaluation, type Evaluation, type RunStats } from '../../eval/runner.js';
 import { sensitivityEvaluation } from '../../eval/sensitivity.js';
 import type { CliIO } from '../errors.js';
 import { readLabels } from '../labels.js';
-import { withOutputDir } from '../outputDir.js';
+import { Snapshot, withOutputDir } from '../outputDir.js';
 import { checkImagesReadable } from './images.js';
 import { usage } from '../options.js';
 import type { EvalPlan } from './plan.js';
@@ -141,27 +141,40 @@ export async function evalCommand(plan: EvalPlan, io?: CliIO): Promise<EvalRepor
   const progress = evalProgress(io, label, plan.format === 'text' && selected > 0);
   // The folder locked; what a failing run added is undone (src/cli/outputDir.ts). A kill keeps the
   // records appended so far, whole lines: a rerun resumes after them.
-  try {
-    return await withOutputDir(plan.out, { command: `backlight eval ${plan.evaluation} --out ${plan.out}`, undoOnFailure: true }, async () => {
-      const run: RunStats = await runEvaluation({
-        out: plan.out,
-        dataset,
-        preprocess,
-        evaluation,
-        config: config as unknown as Record<string, unknown>,
-        shard: plan.shard,
-        batch: plan.batch,
-        progress,
-        runInfo: { threads: plan.threads ?? null, methods: plan.methods },
-      });
-      const report: EvalReport = { evaluation: plan.evaluation, out: plan.out, shard: plan.shard ? `${plan.shard.index}/${plan.shard.count}` : null, run };
+  const body = async (): Promise<EvalReport> => {
+    const run: RunStats = await runEvaluation({
+      out: plan.out,
+      dataset,
+      preprocess,
+      evaluation,
+      config: config as unknown as Record<string, unknown>,
+      shard: plan.shard,
+      batch: plan.batch,
+      progress,
+      runInfo: { threads: plan.threads ?? null, methods: plan.methods },
+    });
+    const report: EvalReport = { evaluation: plan.evaluation, out: plan.out, shard: plan.shard ? `${plan.shard.index}/${plan.shard.count}` : null, run };
     if (!plan.shard) {
       const fin = await finalizeRun(plan.out);
       report.summary = fin.summary;
-        report.files = fin.files;
+      report.files = fin.files;
+    }
+    return report;
+  };
+  try {
+    if (plan.shard) {
+      // Shards of one evaluation run side by side into one folder, each into its own results file:
+      // no lock, and a failing shard undoes only its own file.
+      const own = basename(resultsFile(plan.out, plan.shard));
+      const snap = await Snapshot.take(plan.out, [own]);
+      try {
+        return await body();
+      } catch (e) {
+        await snap.restore().catch(() => undefined);
+        throw e;
       }
-      return report;
-    });
+    }
+    return await withOutputDir(plan.out, { command: `backlight eval ${plan.evaluation} --out ${plan.out}`, undoOnFailure: true }, body);
   } finally {
     await forward?.release();
     await explainer.release();

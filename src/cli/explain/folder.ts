@@ -39,7 +39,7 @@ export async function readSets(root: string, out: string): Promise<Map<string, I
   const sets = new Map<string, InputReport>();
   const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
   for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    if (!e.isDirectory() || e.name.startsWith('.')) continue;
+    if (!e.isDirectory() || e.name.startsWith('.backlight-')) continue;
     const folder = join(root, e.name);
     let doc: TargetsDoc;
     try {
