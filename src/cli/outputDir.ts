@@ -176,17 +176,19 @@ export class OutputDir {
     }
     // The swap and what describes it (`after`: summary.json) are not cut by SIGINT/SIGTERM.
     critical++;
+    let old: string | null;
     try {
-      await this.swapInto(tmp, target);
+      old = await this.swapInto(tmp, target);
       await after?.();
     } finally {
       critical--;
       if (critical === 0 && deferredExit !== null) exitNow(deferredExit);
     }
+    if (old) await this.discard(old);
   }
 
-  /** Renames `tmp` to `target`; an older `target` is renamed away first and removed after. */
-  private async swapInto(tmp: string, target: string): Promise<void> {
+  /** Renames `tmp` to `target`; an older `target` is renamed away first: returns where (to remove), or null. */
+  private async swapInto(tmp: string, target: string): Promise<string | null> {
     // The set's name is in the old folder's: a sweep puts it back if the new one never arrived.
     const old = join(this.root, `${OLD_PREFIX}${tag()}-${basename(target)}`);
     let moved = false;
@@ -207,8 +209,8 @@ export class OutputDir {
       this.temps.delete(old);
       throw new BacklightError(`cannot move the files into '${target}': ${fsReason(e)}`);
     }
-    if (moved) await rm(old, { recursive: true, force: true });
-    this.temps.delete(old);
+    if (!moved) this.temps.delete(old);
+    return moved ? old : null;
   }
 
   /** Writes one file of the output folder atomically (a temporary file renamed over it). */
