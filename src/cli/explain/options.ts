@@ -110,6 +110,9 @@ preprocessing, versions and the command line (--json prints it).
   values that way; --colormap sets the colormap of all. All clip at the --clip
   percentile. A target another one covers is explained once (max and top3:
   top3), and a class met twice is drawn once in the grid.
+  Each input's folder appears whole (written aside, then renamed); a second run
+  into the same <dir> merges by input and method, and summary.json lists every
+  folder. A run locks <dir> (.backlight.lock): a concurrent one is refused.
 
 Methods:
 ${methodNames().map((m) => [m, methodSummary(m)] as const).map(([m, summary]) => `  ${m.length < 18 ? m.padEnd(18) : `${m}\n${' '.repeat(20)}`}${wrap(summary, 80, 20)}`).join('\n')}
