@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { DIGITS_MODEL } from './models.js';
 import { Rng } from './rng.js';
-import type { Category, FuzzCase, Prepared } from './types.js';
+import { GOOD, type Category, type FuzzCase, type Prepared } from './types.js';
 
 const OK: readonly Category[] = ['accepted-equal'];
 const REFUSED: readonly Category[] = ['refused-1', 'refused-2'];
@@ -74,7 +74,10 @@ function evalCase(c: EvalCase): FuzzCase {
   return {
     id: `eval/${c.name}`,
     group: 'eval',
-    expect: c.expect,
+    // A refused eval run leaves run.json and results.jsonl behind: making a refused run write
+    // nothing is the output-discipline work of issue 14 (item 4), not this suite's; counted and listed.
+    expect: [...(c.expect ?? GOOD), 'partial-output'],
+    knownIssue: 'a refused eval leaves run.json / results.jsonl under --out (output discipline, issue 14 item 4)',
     prepare: async (dir): Promise<Prepared> => {
       const data = join(dir, 'data');
       mkdirSync(data);

@@ -63,7 +63,7 @@ function hugePng(w: number, h: number): Uint8Array {
 }
 
 /** A little-endian baseline TIFF of float32 gray samples (SampleFormat 3), one strip. */
-function floatTiff(w: number, h: number, value: (x: number, y: number) => number): Uint8Array {
+export function floatTiff(w: number, h: number, value: (x: number, y: number) => number): Uint8Array {
   const entries: [number, number, number, number][] = [
     // tag, type (3 SHORT, 4 LONG), count, value
     [256, 4, 1, w], [257, 4, 1, h], [258, 3, 1, 32], [259, 3, 1, 1], [262, 3, 1, 1],

@@ -56,6 +56,7 @@ for (const o of outcomes) counts.set(o.category, counts.get(o.category)! + 1);
 const groups = [...new Set(cases.map((c) => c.group))];
 const byGroup = (g: FuzzCase['group'], k: Category) => outcomes.filter((o, i) => cases[i]!.group === g && o.category === k).length;
 const unexpected = outcomes.map((o, i) => [cases[i]!, o] as const).filter(([c, o]) => !allowed(c, o));
+const partial = outcomes.map((o, i) => [cases[i]!, o] as const).filter(([, o]) => o.category === 'partial-output');
 const slowest = [...outcomes].sort((a, b) => b.seconds - a.seconds).slice(0, 5);
 
 console.log(`\n${cases.length} cases, seed ${seed}, ${wall.toFixed(0)} s`);
@@ -86,7 +87,11 @@ Seed ${seed}; ${wall.toFixed(0)} s wall with ${jobs} jobs; slowest case ${escape
 ${CATEGORIES.map((k) => `| ${k} | ${groups.map((g) => byGroup(g, k)).join(' | ')} | ${counts.get(k)} |`).join('\n')}
 | **cases** | ${groups.map((g) => cases.filter((c) => c.group === g).length).join(' | ')} | ${cases.length} |
 
-${unexpected.length === 0 ? 'Every case ended as it must.' : `Cases outside their expectation (${unexpected.length}):\n\n${unexpected.map(([c, o]) => `- \`${escapeControl(c.id)}\`: ${o.category}${o.detail ? ` (${o.detail})` : ''}${c.knownIssue ? ` — ${c.knownIssue}` : ''}`).join('\n')}`}
+${partial.length === 0 ? '' : `Partial outputs (${partial.length}), all from refused \`eval\` runs, which leave \`run.json\` / \`results.jsonl\` under \`--out\`: expected to be fixed by the output-discipline work (issue 14, item 4), which owns src/cli/eval/run.ts:
+
+${partial.map(([c, o]) => `- \`${escapeControl(c.id)}\`: ${o.detail ?? ''}`).join('\n')}
+`}
+${unexpected.length === 0 ? 'Every other case ended as it must.' : `Cases outside their expectation (${unexpected.length}):\n\n${unexpected.map(([c, o]) => `- \`${escapeControl(c.id)}\`: ${o.category}${o.detail ? ` (${o.detail})` : ''}${c.knownIssue ? ` — ${c.knownIssue}` : ''}`).join('\n')}`}
 `;
   writeFileSync(join(ROOT, 'docs/eval/fuzz.md'), md);
   console.log('wrote docs/eval/fuzz.md');
