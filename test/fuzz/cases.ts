@@ -1,18 +1,23 @@
 /** Every fuzz case of a seed: the full set, or the seeded sample of the default test run. */
 import { evalCases } from './evalsets.js';
 import { imageCases, npyCases } from './inputs.js';
-import { flipCases, handMadeModelCases } from './models.js';
+import { existsSync } from 'node:fs';
+import { cifarInput, flipCases, handMadeModelCases, hugeInputCase } from './models.js';
 import { optionCases } from './options.js';
 import { Rng } from './rng.js';
 import type { FuzzCase } from './types.js';
 
 export const DEFAULT_SEED = 14;
 
+const SHARED_RESNET = '/work/shared/models/resnet20-cifar10-dynbatch.onnx';
+
 /** The full set (about 650 cases): every hand-made case and the seeded random ones. */
 export function allCases(seed = DEFAULT_SEED): FuzzCase[] {
   return [
     ...handMadeModelCases(),
+    hugeInputCase(),
     ...flipCases(seed, 300),
+    ...(existsSync(SHARED_RESNET) ? flipCases(seed, 60, SHARED_RESNET, cifarInput, 'resnet20').map((c) => ({ ...c, slow: true })) : []),
     ...imageCases(seed, 40),
     ...npyCases(seed, 40),
     ...optionCases(seed, 60),

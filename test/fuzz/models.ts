@@ -204,18 +204,47 @@ function mutate(bytes: Uint8Array, rng: Rng): Uint8Array {
   return out;
 }
 
-/** `count` seeded mutations of the demo model, explained on two demo digits. */
-export function flipCases(seed: number, count: number): FuzzCase[] {
+/**
+ * `count` seeded mutations of a model (default: the demo model, explained on two demo digits; the
+ * full run adds a shared CIFAR ResNet when /work/shared is there).
+ */
+export function flipCases(seed: number, count: number, model = DIGITS_MODEL, input = digitsInput, label = 'digits'): FuzzCase[] {
   const cases: FuzzCase[] = [];
   for (let i = 0; i < count; i++) {
     cases.push({
-      id: `flip/digits#${i}`,
+      id: `flip/${label}#${i}`,
       group: 'flip',
       prepare: (dir) => {
-        const rng = new Rng(seed * 1000003 + i);
-        return explainModel(dir, mutate(readFileSync(DIGITS_MODEL), rng), digitsInput(), ['--no-png']);
+        const rng = new Rng(seed * 1000003 + i + (label === 'digits' ? 0 : 7777));
+        return explainModel(dir, mutate(readFileSync(model), rng), input(), ['--no-png']);
       },
     });
   }
   return cases;
+}
+
+/** A seeded [1, 3, 32, 32] input for the shared CIFAR models. */
+export function cifarInput(): { data: Float32Array; dims: number[] } {
+  const rng = new Rng(32);
+  return { data: Float32Array.from({ length: 3 * 32 * 32 }, () => rng.next() * 4 - 2), dims: [1, 3, 32, 32] };
+}
+
+/** An input of 46341 × 46341 pixels (over 2^31 values with three channels), with preset none. */
+export function hugeInputCase(): FuzzCase {
+  return {
+    id: 'onnx/input-2^31-pixels-preset-none',
+    group: 'onnx',
+    expect: ['refused-1', 'refused-2'],
+    prepare: async (dir) => {
+      const m = onnx.ModelProto.decode(encodeModel(buildGraph(cnn)));
+      m.graph!.input![0]!.type!.tensorType!.shape!.dim = [1, 3, 46341, 46341].map((d) => onnx.TensorShapeProto.Dimension.create({ dimValue: d }));
+      const model = join(dir, 'model.onnx');
+      writeFileSync(model, onnx.ModelProto.encode(m).finish());
+      const png = join(dir, 'p.png');
+      const sharp = (await import('sharp')).default;
+      await sharp(Buffer.alloc(8 * 8 * 3, 100), { raw: { width: 8, height: 8, channels: 3 } }).png().toFile(png);
+      const out = join(dir, 'out');
+      return { args: ['explain', '--model', model, '--image', png, '--preset', 'none', '--out', out, '-q'], out };
+    },
+  };
 }
