@@ -1,6 +1,6 @@
 /**
- * `npm run fuzz`: the full fuzz set through the command line, each case a subprocess with a 60 s
- * limit; prints the counts per category and the cases outside their expectation, and writes
+ * `npm run fuzz`: the full fuzz set through the command line, each case a subprocess with a limit
+ * of 60 s of CPU time (execute.ts); prints the counts per category and the cases outside their expectation, and writes
  * docs/eval/fuzz.md. Options: --seed N (default 14), --only <id prefix>, --jobs N (default 2),
  * --no-write (print only), --in-process (no subprocesses, no slow cases, nothing written; for a
  * quick look).
@@ -70,7 +70,8 @@ if (write) {
 The full run of the fuzz suite (test/fuzz/, issue 14): ${cases.length} cases — hand-made broken ONNX
 graphs, seeded byte flips and truncations of assets/models/digits-cnn.onnx, hostile images and .npy
 files, option values and \`eval pointing\` datasets — each run through the command line as a
-subprocess with a ${60} s limit. A case passes when it is a clean refusal (exit 1 for a bad file, 2
+subprocess with a limit of ${60} s of CPU time (prlimit; the shared 2-core machine's load stretches
+wall time several-fold). A case passes when it is a clean refusal (exit 1 for a bad file, 2
 for wrong usage, exactly one \`backlight: …\` line on stderr with no raw control characters, nothing
 under \`--out\`) or is accepted with finite output files and logits equal to onnxruntime's own forward
 pass of the same model file (relative error ≤ 1e-4; image and eval cases, whose input tensor the
