@@ -5,6 +5,8 @@
  * (`checkModelProto` on the protobuf, `checkGraph` on the decoded IR); those that need shapes run
  * where shapes are inferred (`checkWindowGeometry`, `checkBatchNormChannels`, called from
  * canonicalize/specialize.ts). Messages read `node 'NAME' (Op): <what> must be <expected> (got …)`.
+ * A model onnxruntime refuses is refused here too (the fuzz suite's findings:
+ * docs/design/hostile-inputs.md).
  */
 import { BacklightError } from '../errors.js';
 import { attrInt, attrInts, type Graph, type Node } from '../ir/graph.js';

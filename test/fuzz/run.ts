@@ -5,6 +5,8 @@
  * --no-write (print only), --in-process (no subprocesses, no slow cases, nothing written; for a
  * quick look).
  *
+ * How cases are judged, and what the suite found: docs/design/hostile-inputs.md.
+ *
  * The CLI is compiled once into out/fuzz-dist (tsc) so that a case costs a Node start, not a
  * TypeScript transpile.
  */
