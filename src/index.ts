@@ -20,6 +20,8 @@ import { BacklightError } from './errors.js';
 import { Explainer as CoreExplainer, type ExplainerOptions } from './methods/explainer.js';
 import type { OrtModule } from './runtime/runtime.js';
 
+export { MAX_THREADS } from './runtime/runtime.js';
+
 export class Explainer extends CoreExplainer {
   /** Loads an ONNX model from a file path or bytes, running on onnxruntime-node (CPU by default). */
   static async load(model: string | Uint8Array, options: ExplainerOptions = {}): Promise<CoreExplainer> {

@@ -14,7 +14,7 @@ import { buildGraph } from '../src/builder/index.js';
 import { escapeControl, oneLine } from '../src/errors.js';
 import { BacklightError, Explainer } from '../src/index.js';
 import { esc } from '../src/eval/html.js';
-import { encodeNpy } from '../src/io/npy.js';
+import { decodeNpy, encodeNpy } from '../src/io/npy.js';
 import { drawGrid } from '../src/io/png.js';
 import { intAttr, intsAttr, type Graph } from '../src/ir/graph.js';
 import { float32 } from '../src/ir/tensor.js';
@@ -22,6 +22,8 @@ import { EPSILON, META_LR } from '../src/methods/params.js';
 import { encodeModel } from '../src/onnx/encode.js';
 import { onnx, type OnnxNs } from '../src/onnx/proto.js';
 import { layoutGrid, labelsSvg } from '../src/render/grid.js';
+import { floatTiff } from './fuzz/inputs.js';
+import { cli } from './helpers/cli.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cnn = { model: 'cnn3', filters: 4, inputSize: 8, kernel: 3, stride: 1, classes: 3, seed: 1 } as const;
@@ -89,14 +91,14 @@ describe('the graph', () => {
     });
     expect(await refusal(bytes)).toBe("bad.onnx: initializer 'fc.weight' is defined twice; each initializer needs a unique name (which copy is meant is ambiguous)");
   });
-  it('duplicate node names are accepted (renamed internally) and explained as with unique names', async () => {
+  it('duplicate node names are refused (onnxruntime refuses them too); empty names are not names', async () => {
     const g = buildGraph(cnn);
-    const ref = await (await Explainer.load(encodeModel(g))).explain(x, { method: 'gradient' });
     node(g, 'relu1').name = 'conv1';
-    node(g, 'fc').name = 'conv1';
-    const ex = await Explainer.load(encodeModel(g));
-    expect(ex.model.nodes.map((n) => n.name)).toEqual(['conv1', 'conv1#2', 'flatten', 'conv1#3']);
-    const e = await ex.explain(x, { method: 'gradient' });
+    expect(await refusal(g)).toBe("bad.onnx: two nodes are named 'conv1' (Conv and Relu); node names must be unique (or empty)");
+    const h = buildGraph(cnn);
+    const ref = await (await Explainer.load(encodeModel(h))).explain(x, { method: 'gradient' });
+    for (const n of h.nodes) n.name = '';
+    const e = await (await Explainer.load(encodeModel(h))).explain(x, { method: 'gradient' });
     expect(Array.from(e.attribution.data)).toEqual(Array.from(ref.attribution.data));
   });
   it('an attribute without a type', async () => {
@@ -183,14 +185,43 @@ describe('weights and shapes', () => {
     await expect(ex.predict(x)).rejects.toThrow(/more than the budget of 100/);
     expect(() => ex.layers([2 ** 20, 3, 8, 8])).toThrow(/shape \[1048576, 3, 8, 8\] has 201326592 elements, more than the budget of 100/);
   });
-  it('a Cast to float16 is computed in float32', async () => {
+  it('a Cast to float16 and back is computed in float32; a float16 tensor into a float32 Gemm is refused', async () => {
     const g = buildGraph(cnn);
     const ref = await (await Explainer.load(encodeModel(g))).explain(x, { method: 'gradient' });
     const relu = node(g, 'relu1');
-    g.nodes.splice(g.nodes.indexOf(relu) + 1, 0, { name: 'half', op: 'Cast', domain: '', inputs: [relu.outputs[0]!], outputs: ['relu1_half'], attrs: { to: intAttr(10) } });
-    node(g, 'flatten').inputs[0] = 'relu1_half';
+    g.nodes.splice(g.nodes.indexOf(relu) + 1, 0,
+      { name: 'half', op: 'Cast', domain: '', inputs: [relu.outputs[0]!], outputs: ['relu1_half'], attrs: { to: intAttr(10) } },
+      { name: 'full', op: 'Cast', domain: '', inputs: ['relu1_half'], outputs: ['relu1_full'], attrs: { to: intAttr(1) } });
+    node(g, 'flatten').inputs[0] = 'relu1_full';
     const e = await (await Explainer.load(encodeModel(g))).explain(x, { method: 'gradient' });
     expect(Array.from(e.attribution.data)).toEqual(Array.from(ref.attribution.data));
+    node(g, 'flatten').inputs[0] = 'relu1_half';
+    expect(await refusal(g)).toBe("bad.onnx: node 'fc' (Gemm): input 1 'fc.weight' is float32 but input 0 'flatten' is float16; the inputs of Gemm must share one element type");
+  });
+  it('a float16 initializer into a float32 Gemm, an int64 Conv bias (onnxruntime refuses both)', async () => {
+    const half = editProto(buildGraph(cnn), (m) => {
+      const w = m.graph!.initializer!.find((t) => t.name === 'fc.weight')!;
+      w.dataType = onnx.TensorProto.DataType.FLOAT16;
+      w.rawData = new Uint8Array(w.rawData!.length / 2).fill(0x3c);
+    });
+    expect(await refusal(half)).toBe("bad.onnx: node 'fc' (Gemm): input 1 'fc.weight' is float16 but input 0 'flatten' is float32; the inputs of Gemm must share one element type");
+    const int = editProto(buildGraph(cnn), (m) => {
+      const b = m.graph!.initializer!.find((t) => t.name === 'conv1.bias')!;
+      b.dataType = onnx.TensorProto.DataType.INT64;
+      b.rawData = new Uint8Array(b.rawData!.length * 2);
+    });
+    expect(await refusal(int)).toBe("bad.onnx: node 'conv1' (Conv): input 2 'conv1.bias' is int64 but input 0 'input' is float32; the inputs of Conv must share one element type");
+  });
+  it('an attribute of the wrong type or unknown to its op (onnxruntime refuses both)', async () => {
+    const T = onnx.AttributeProto.AttributeType;
+    const intAlpha = editProto(buildGraph(cnn), (m) => m.graph!.node!.find((n) => n.name === 'fc')!.attribute!.push(onnx.AttributeProto.create({ name: 'alpha', type: T.INT, i: 2 })));
+    expect(await refusal(intAlpha)).toBe("bad.onnx: node 'fc' (Gemm): attribute 'alpha' has type INT; it must be FLOAT");
+    const typo = editProto(buildGraph(cnn), (m) => (m.graph!.node!.find((n) => n.name === 'conv1')!.attribute!.find((a) => a.name === 'strides')!.name = 'strdes'));
+    expect(await refusal(typo)).toBe("bad.onnx: node 'conv1' (Conv): unknown attribute 'strdes'; Conv has auto_pad, dilations, group, kernel_shape, pads, strides");
+  });
+  it('raw tensor data longer than the shape needs (onnxruntime refuses it)', async () => {
+    const long = editProto(buildGraph(cnn), (m) => (m.graph!.initializer!.find((t) => t.name === 'fc.bias')!.rawData = new Uint8Array(16)));
+    expect(await refusal(long)).toBe("bad.onnx: tensor 'fc.bias' of shape [3] holds 16 bytes, expected 12");
   });
 });
 
@@ -297,5 +328,66 @@ describe('the CLI', () => {
     expect(r.stderr).toBe(`backlight: ${model}: node 'conv\\x1b[2J\\rX' (Conv): strides must be integers ≥ 1 (got [0, 0])\n`);
     expect(r.stderr).not.toMatch(/[\x00-\x09\x0b-\x1f]/);
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('files and options the fuzz suite found (test/fuzz/)', () => {
+  const work = mkdtempSync(join(tmpdir(), 'backlight-hostile-files-'));
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  const npyWith = (header: string, body = new Uint8Array(192 * 4)): Uint8Array => {
+    const total = Math.ceil((10 + header.length + 1) / 64) * 64;
+    const h = header.padEnd(total - 11, ' ') + '\n';
+    const out = new Uint8Array(total + body.length);
+    out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+    new DataView(out.buffer).setUint16(8, h.length, true);
+    out.set(new TextEncoder().encode(h), 10);
+    out.set(body, total);
+    return out;
+  };
+  it('.npy headers are read as numpy reads them: a negative dimension, a repeated or unknown key are refused', () => {
+    expect(() => decodeNpy(npyWith("{'descr': '<f4', 'fortran_order': False, 'shape': (-1, 3, 8, 8), }"), 'x.npy')).toThrow(
+      "x.npy: unreadable .npy header ('shape' must be a tuple of integers ≥ 0 (at '-1, 3, 8, 8)')); expected {'descr': '<f4', 'fortran_order': False, 'shape': (…)}",
+    );
+    expect(() => decodeNpy(npyWith("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3, 8, 8), 'shape': (1, 3, 8, 8), }"), 'x.npy')).toThrow(/key 'shape' given twice/);
+    expect(() => decodeNpy(npyWith("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, 8, 8), 'x': 1}"), 'x.npy')).toThrow(/unknown key 'x'/);
+    expect(() => decodeNpy(npyWith("{'descr': '<f4', 'shape': (1, 3, 8, 8)}"), 'x.npy')).toThrow(/missing key 'fortran_order'/);
+    const ok = decodeNpy(npyWith("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, 8, 8), }"), 'x.npy');
+    expect(ok.dims).toEqual([1, 3, 8, 8]);
+  });
+  it('an input whose logits overflow is reported, not written as NaN', async () => {
+    const g = buildGraph(cnn);
+    (g.initializers.get('conv1.weight')!.data as Float32Array).fill(1);
+    const ex = await Explainer.load(encodeModel(g));
+    const huge = { data: new Float32Array(x.data.length).fill(3e38), dims: x.dims };
+    await expect(ex.explain(huge, { method: 'gradient' })).rejects.toThrow(/^method 'gradient': the logits hold (NaN|-?Infinity) at index \d+; the forward pass first stops being finite at tensor '/);
+    await expect(ex.predict(huge)).rejects.toThrow(/^the logits hold (NaN|-?Infinity) at index \d+; the forward pass is not finite/);
+  });
+  it('images that would decode to something else: a float32 TIFF, an SVG with an external reference', async () => {
+    const { decodeRGBA } = await import('../src/io/image.js');
+    const sharp = (await import('sharp')).default;
+    const tiff = floatTiff(4, 4, () => 0.5);
+    await expect(decodeRGBA(tiff, 'f.tif')).rejects.toThrow("cannot decode image 'f.tif': its samples are 'float' (tiff); only 8- and 16-bit integer images are read, since other ranges have no agreed mapping to 0…255 (convert the file, or pass the preprocessed tensor with --input-npy)");
+    const svg = new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="8" height="8"><image xlink:href="file:///etc/passwd" width="8" height="8"/></svg>');
+    await expect(decodeRGBA(svg, 'x.svg')).rejects.toThrow("cannot decode image 'x.svg': the SVG references 'file:///etc/passwd'; SVG files with external references are not read (embed images as data: URLs)");
+  });
+  it("--crop 1000000000, --out '', --threads 1000000000 (explain and eval) are usage errors", async () => {
+    const model = join(work, 'm.onnx');
+    writeFileSync(model, encodeModel(buildGraph(cnn)));
+    const npy = join(work, 'x.npy');
+    writeFileSync(npy, encodeNpy(x.data, x.dims));
+    const png = join(work, 'p.png');
+    const sharp = (await import('sharp')).default;
+    await sharp(Buffer.alloc(10 * 6 * 3, 90), { raw: { width: 10, height: 6, channels: 3 } }).png().toFile(png);
+    const crop = await cli('explain', '--model', model, '--image', png, '--crop', '1000000000', '--out', join(work, 'o1'));
+    expect(crop.code).toBe(2);
+    expect(crop.stderr).toBe(`backlight: image '${png}': resizing its 10×6 pixels so the shorter side is 1000000000 gives 1666666666×1000000000 pixels, more than 268435456 (2^28); use a crop size near the input size (e.g. 256 for 224)\n`);
+    expect(existsSync(join(work, 'o1'))).toBe(false);
+    const out = await cli('explain', '--model', model, '--input-npy', npy, '--out', '');
+    expect(out).toEqual({ code: 2, stdout: '', stderr: "backlight: --out '' names no folder: give the output folder, e.g. --out results\n" });
+    const threads = await cli('explain', '--model', model, '--input-npy', npy, '--threads', '1000000000', '--out', join(work, 'o2'));
+    expect(threads).toEqual({ code: 2, stdout: '', stderr: "backlight: --threads '1000000000' is more than 1024, the most threads a session may use\n" });
+    const evalThreads = await cli('eval', 'pointing', '--model', model, '--data', work, '--threads', '1000000000', '--out', join(work, 'o3'));
+    expect(evalThreads).toEqual({ code: 2, stdout: '', stderr: "backlight: --threads '1000000000' is more than 1024, the most threads a session may use\n" });
+    await expect(Explainer.load(encodeModel(buildGraph(cnn)), { threads: 1e9 }).then((e) => e.explain(x, { method: 'gradient' }))).rejects.toThrow('threads must be an integer from 1 to 1024 (got 1000000000)');
   });
 });

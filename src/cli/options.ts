@@ -3,6 +3,7 @@
  * (exit 2) that names the flag, the value given and what was expected.
  */
 import { BacklightError } from '../errors.js';
+import { MAX_THREADS } from '../index.js';
 
 export const usage = (msg: string): BacklightError => new BacklightError(msg, 'usage');
 
@@ -14,6 +15,15 @@ export function integerOption(flag: string, text: string | undefined, fallback: 
   if (text === undefined) return fallback;
   const v = Number(text);
   if (!/^\s*[0-9]+\s*$/.test(text) || !Number.isSafeInteger(v) || v < min) throw usage(`${flag} '${text}' must be an integer ≥ ${min}`);
+  return v;
+}
+
+/** `--threads N`: threads per onnxruntime session, 1 to MAX_THREADS. */
+export function threadsOption(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (!/^\s*[0-9]+\s*$/.test(text) || !Number.isSafeInteger(v) || v < 1) throw usage(`--threads '${text}' is not a positive integer`);
+  if (v > MAX_THREADS) throw usage(`--threads '${text}' is more than ${MAX_THREADS}, the most threads a session may use`);
   return v;
 }
 

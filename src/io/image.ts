@@ -80,7 +80,9 @@ export async function decodeRGBA(bytes: Uint8Array, source = 'image'): Promise<D
   let info: OutputInfo;
   try {
     if (bytes.length === 0) throw new Error('empty');
-    format = (await sharp(bytes).metadata()).format ?? 'unknown';
+    const meta = await sharp(bytes).metadata();
+    format = meta.format ?? 'unknown';
+    refuseUnreadable(bytes, format, meta.depth, source);
     ({ data, info } = await sharp(bytes, { failOn: 'warning' })
       .autoOrient()
       .keepIccProfile()
@@ -89,11 +91,31 @@ export async function decodeRGBA(bytes: Uint8Array, source = 'image'): Promise<D
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true }));
   } catch (e) {
+    if (e instanceof BacklightError) throw e;
     throw new BacklightError(`cannot decode image '${source}': ${decodeReason(e, bytes)}`);
   }
   const { width, height, channels } = info;
   if (channels !== 4 || data.length !== width * height * 4) throw new Error(`decoded '${source}' to ${width}×${height}×${channels} (${data.length} bytes), expected RGBA`);
   return { rgba: new Uint8Array(data.buffer, data.byteOffset, data.length), width, height, source, format };
+}
+
+/** Sample formats whose values map to 0…255 as the models expect (16-bit is scaled down by libvips). */
+const READ_DEPTHS = new Set(['uchar', 'ushort']);
+
+/**
+ * Files that would decode to something other than what they show: an SVG that references other
+ * files or URLs (librsvg leaves them out and draws a blank, or could reach outside the file) and
+ * floating-point or 32-bit samples (a float32 TIFF in 0…1 becomes an all-black 8-bit image).
+ */
+function refuseUnreadable(bytes: Uint8Array, format: string, depth: string | undefined, source: string): void {
+  if (format === 'svg') {
+    const text = new TextDecoder().decode(bytes);
+    const ref = /\b(?:xlink:)?href\s*=\s*["']\s*(?!#|data:)([^"']*)/i.exec(text) ?? /<!ENTITY[^>]*\bSYSTEM\s*["']([^"']*)/i.exec(text) ?? /@import\s+(?:url\()?["']?([^"')\s;]*)/i.exec(text);
+    if (ref) throw new BacklightError(`cannot decode image '${source}': the SVG references '${ref[1]!.slice(0, 80)}'; SVG files with external references are not read (embed images as data: URLs)`);
+  }
+  if (depth !== undefined && !READ_DEPTHS.has(depth)) {
+    throw new BacklightError(`cannot decode image '${source}': its samples are '${depth}' (${format}); only 8- and 16-bit integer images are read, since other ranges have no agreed mapping to 0…255 (convert the file, or pass the preprocessed tensor with --input-npy)`);
+  }
 }
 
 /** A one-line reason from a sharp/libvips error. */

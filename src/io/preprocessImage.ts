@@ -96,12 +96,23 @@ function splitOptions(how: PresetName | Preset | PreprocessOptions): { preset: s
   return { preset: name, overrides, modelShape };
 }
 
+/** The most pixels an image is resized to before its centre crop. */
+export const MAX_RESIZED_PIXELS = 2 ** 28;
+
 /** `preprocess` with a resolved preprocessing (the command line's and the page's path). */
 export function preprocessWith(image: DecodedImage, p: Preprocess, classes: readonly string[] | null = null): PreprocessedImage {
   const { width: w0, height: h0 } = image;
   checkDecoded(image);
   const rgb = flattenOnWhite(image.rgba, w0, h0);
   const r = resizePlan(w0, h0, p);
+  // A crop size far above the input size (--crop 1000000000) would resize to a giant image first:
+  // its filter tables alone would not fit in memory.
+  if (!(r.width * r.height <= MAX_RESIZED_PIXELS)) {
+    throw new BacklightError(
+      `image '${image.source}': resizing its ${w0}×${h0} pixels ${p.crop === null ? '' : `so the shorter side is ${p.crop} `}gives ${r.width}×${r.height} pixels, more than ${MAX_RESIZED_PIXELS} (2^28); ${p.crop === null ? 'use a smaller input size' : 'use a crop size near the input size (e.g. 256 for 224)'}`,
+      'usage',
+    );
+  }
   const window = { left: r.left, top: r.top, width: p.width, height: p.height };
   // An image already of the plan's size is copied as it is (Pillow does the same).
   const input = resizeBilinear({ data: rgb, width: w0, height: h0, channels: 3 }, r.width, r.height, window);

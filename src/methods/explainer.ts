@@ -233,7 +233,10 @@ export class Explainer {
       return { data, dims: [n, ...rows[0]!.dims.slice(1)] };
     }
     this.classesFor(input.dims);
-    return this.runtime.forward(this.canonical(input.dims).graph, input);
+    const logits = await this.runtime.forward(this.canonical(input.dims).graph, input);
+    const bad = firstNonFinite(logits.data);
+    if (bad >= 0) throw new BacklightError(`the logits hold ${logits.data[bad]} at index ${bad}; the forward pass is not finite (overflowing weights or input values)`);
+    return logits;
   }
 
   /**
@@ -244,9 +247,13 @@ export class Explainer {
   async explain<M extends ExplainMethodName>(input: TensorLike, options: ExplainOptions<M>): Promise<Explanation<M>> {
     const e = await this.explainUnchecked(input, options);
     const bad = firstNonFinite(e.attribution.data);
-    if (bad >= 0) {
+    // Finite attributions can come with overflowing logits (a gradient of a ReLU network does not
+    // depend on the input's scale): the logits are checked too.
+    const badLogit = firstNonFinite(e.logits.data);
+    if (bad >= 0 || badLogit >= 0) {
       const step = options.params?.metaLearningRate !== undefined ? ` after the meta-saliency step of learning rate ${options.params.metaLearningRate}` : '';
-      throw new BacklightError(`method '${options.method}': the attribution holds ${e.attribution.data[bad]} at index ${bad}${step}; ${await this.locateNonFinite(input, options)}`);
+      const what = bad >= 0 ? `the attribution holds ${e.attribution.data[bad]} at index ${bad}` : `the logits hold ${e.logits.data[badLogit]} at index ${badLogit}`;
+      throw new BacklightError(`method '${options.method}': ${what}${step}; ${await this.locateNonFinite(input, options)}`);
     }
     return e;
   }

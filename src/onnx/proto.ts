@@ -78,7 +78,8 @@ export function tensorFromProto(t: OnnxNs.ITensorProto, where: string): Tensor {
   const n = sizeOf(dims);
   let data: TensorData;
   if (t.rawData && t.rawData.length > 0) {
-    if (t.rawData.length < n * BYTES[dtype]) {
+    // Exactly: onnxruntime refuses raw data of another size, and trailing bytes mean a damaged file.
+    if (t.rawData.length !== n * BYTES[dtype]) {
       throw new BacklightError(`${where}: tensor '${name}' of shape [${dims}] holds ${t.rawData.length} bytes, expected ${n * BYTES[dtype]}`);
     }
     data = viewRaw(dtype, t.rawData, n);

@@ -5,10 +5,13 @@
  * (`checkModelProto` on the protobuf, `checkGraph` on the decoded IR); those that need shapes run
  * where shapes are inferred (`checkWindowGeometry`, `checkBatchNormChannels`, called from
  * canonicalize/specialize.ts). Messages read `node 'NAME' (Op): <what> must be <expected> (got …)`.
+ * A model onnxruntime refuses is refused here too (the fuzz suite's findings:
+ * docs/design/hostile-inputs.md).
  */
 import { BacklightError } from '../errors.js';
 import { attrInt, attrInts, type Graph, type Node } from '../ir/graph.js';
 import { isFloat, sizeOf } from '../ir/tensor.js';
+import { ATTRIBUTE_NAMES } from './attributeNames.js';
 import { checkDims, num, type OnnxNs } from './proto.js';
 
 /** Limits on what a model and an input may ask for (see `ExplainerOptions.budget`). */
@@ -42,6 +45,8 @@ export function checkModelProto(model: OnnxNs.IModelProto, source: string, budge
     });
   checkAttrs(g.node ?? [], '');
   for (const f of model.functions ?? []) checkAttrs(f.node ?? [], `function '${f.name ?? ''}': `);
+  checkNodes(g.node ?? [], source);
+  checkElementTypes(g, source);
 
   const seen = new Set<string>();
   let bytes = 0;
@@ -63,6 +68,103 @@ export function checkModelProto(model: OnnxNs.IModelProto, source: string, budge
       }
     });
   }
+}
+
+/**
+ * Attributes whose type is the same in every standard op that has them: a model that gives them
+ * another type (an INT epsilon) is refused by onnxruntime, so it is refused here too, by name.
+ */
+const ATTRIBUTE_TYPES: Record<string, number> = (() => {
+  const T = { FLOAT: 1, INT: 2, STRING: 3, INTS: 7 };
+  const table: Record<string, number> = {};
+  for (const a of ['alpha', 'beta', 'gamma', 'epsilon', 'momentum', 'lambd']) table[a] = T.FLOAT;
+  for (const a of ['strides', 'pads', 'dilations', 'kernel_shape', 'output_padding', 'perm']) table[a] = T.INTS;
+  for (const a of ['group', 'transA', 'transB', 'keepdims', 'ceil_mode', 'count_include_pad', 'to', 'axis']) table[a] = T.INT;
+  for (const a of ['auto_pad']) table[a] = T.STRING;
+  return table;
+})();
+const TYPE_NAMES: Record<number, string> = { 1: 'FLOAT', 2: 'INT', 3: 'STRING', 4: 'TENSOR', 5: 'GRAPH', 6: 'FLOATS', 7: 'INTS', 8: 'STRINGS', 9: 'TENSORS', 10: 'GRAPHS', 11: 'SPARSE_TENSOR', 12: 'SPARSE_TENSORS', 13: 'TYPE_PROTO', 14: 'TYPE_PROTOS' };
+
+/**
+ * Node names, where given, are unique (onnxruntime refuses a graph with two nodes of one name);
+ * attributes of default-domain ops are ones the op defines, of the type it defines.
+ */
+function checkNodes(nodes: readonly OnnxNs.INodeProto[], source: string): void {
+  const seen = new Map<string, OnnxNs.INodeProto>();
+  nodes.forEach((n, i) => {
+    const name = n.name || `${n.opType ?? ''}_${i}`;
+    if (n.name) {
+      const other = seen.get(n.name);
+      if (other) fail(source, `two nodes are named '${n.name}' (${other.opType ?? ''} and ${n.opType ?? ''}); node names must be unique (or empty)`);
+      seen.set(n.name, n);
+    }
+    if (n.domain && n.domain !== 'ai.onnx') return;
+    const known = ATTRIBUTE_NAMES[n.opType ?? ''];
+    for (const a of n.attribute ?? []) {
+      if (known && !known.includes(a.name ?? '')) {
+        fail(source, `node '${name}' (${n.opType ?? ''}): unknown attribute '${a.name ?? ''}'; ${n.opType ?? ''} has ${known.length === 0 ? 'no attributes' : known.join(', ')}`);
+      }
+      const want = ATTRIBUTE_TYPES[a.name ?? ''];
+      if (want !== undefined && a.type && a.type !== want) {
+        fail(source, `node '${name}' (${n.opType ?? ''}): attribute '${a.name ?? ''}' has type ${TYPE_NAMES[a.type] ?? a.type}; it must be ${TYPE_NAMES[want]}`);
+      }
+    }
+  });
+}
+
+/** Inputs of these ops (by index) share one element type T. */
+const SAME_TYPE: Record<string, readonly number[]> = {
+  Conv: [0, 1, 2], ConvTranspose: [0, 1, 2], Gemm: [0, 1, 2], MatMul: [0, 1], PRelu: [0, 1],
+  Add: [0, 1], Sub: [0, 1], Mul: [0, 1], Div: [0, 1], Sum: [], Max: [], Min: [], Mean: [], Concat: [],
+  InstanceNormalization: [0, 1, 2], LayerNormalization: [0, 1, 2], Where: [1, 2],
+};
+/** Ops whose output has the element type of input 0. */
+const PASS_TYPE = new Set([
+  ...Object.keys(SAME_TYPE).filter((op) => op !== 'Where'), 'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Softmax', 'LogSoftmax', 'Flatten', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze',
+  'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'BatchNormalization', 'Identity', 'Dropout', 'Clip', 'Pad', 'Slice', 'Gather', 'Resize',
+  'Upsample', 'ReduceMean', 'ReduceSum', 'ReduceMax', 'Sqrt', 'Exp', 'Neg', 'Abs', 'Erf', 'HardSigmoid', 'HardSwish', 'Elu', 'Selu', 'Softplus', 'Split', 'Expand', 'Tile',
+]);
+const DTYPE_NAMES: Record<number, string> = { 1: 'float32', 2: 'uint8', 3: 'int8', 5: 'int16', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16', 11: 'float64', 16: 'bfloat16' };
+
+/**
+ * Element types agree where an op needs one type for several inputs (a float16 weight into a float32
+ * Gemm, an int64 Conv bias): onnxruntime refuses such a model, and Backlight, which computes in
+ * float32, would otherwise run it. Types follow the nodes in file order (ONNX stores them
+ * topologically sorted); a tensor whose type is not known here is not checked.
+ */
+function checkElementTypes(g: OnnxNs.IGraphProto, source: string): void {
+  const types = new Map<string, number>();
+  for (const vi of g.input ?? []) if (vi.type?.tensorType?.elemType) types.set(vi.name ?? '', vi.type.tensorType.elemType);
+  for (const t of g.initializer ?? []) if (t.dataType) types.set(t.name ?? '', t.dataType);
+  (g.node ?? []).forEach((n, i) => {
+    if (n.domain && n.domain !== 'ai.onnx') return;
+    const op = n.opType ?? '';
+    const inputs = n.input ?? [];
+    const shared = SAME_TYPE[op];
+    if (shared) {
+      const idx = shared.length > 0 ? shared : inputs.map((_, k) => k);
+      let first: { k: number; type: number } | undefined;
+      for (const k of idx) {
+        const type = inputs[k] ? types.get(inputs[k]!) : undefined;
+        if (type === undefined) continue;
+        if (!first) first = { k, type };
+        else if (type !== first.type) {
+          const name = (j: number) => `input ${j} '${inputs[j]}' is ${DTYPE_NAMES[j === k ? type : first!.type] ?? `type ${j === k ? type : first!.type}`}`;
+          fail(source, `${nodeLabel(n, i)}: ${name(k)} but ${name(first.k)}; the inputs of ${op} must share one element type`);
+        }
+      }
+    }
+    const out = n.output?.[0];
+    if (!out) return;
+    const attr = (a: string) => n.attribute?.find((x) => x.name === a);
+    let type: number | undefined;
+    if (op === 'Cast') type = num(attr('to')?.i);
+    else if (op === 'Constant') type = attr('value')?.t?.dataType ?? undefined;
+    else if (op === 'Shape' || op === 'Size' || op === 'ArgMax' || op === 'ArgMin' || op === 'NonZero') type = 7;
+    else if (op === 'Where' && inputs[1]) type = types.get(inputs[1]);
+    else if (PASS_TYPE.has(op) && inputs[0]) type = types.get(inputs[0]);
+    if (type) types.set(out, type);
+  });
 }
 
 /** The first index of a NaN or ±Inf in float data, or -1. */

@@ -5,6 +5,7 @@
  * created with `sessionOptions`, the one thread policy (history: docs/design/session-threads.md).
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
+import { BacklightError } from '../errors.js';
 import type { Graph } from '../ir/graph.js';
 import { encodeModel } from '../onnx/encode.js';
 
@@ -38,8 +39,14 @@ export interface GraphFacts {
   nodes?: number;
 }
 
+/** The most threads a session may ask for: onnxruntime allocates per thread, and 10^9 aborts it (std::bad_alloc). */
+export const MAX_THREADS = 1024;
+
 /** The session options of every session Backlight creates. */
 export function sessionOptions(o: RuntimeOptions, graph: GraphFacts = {}): InferenceSession.SessionOptions {
+  if (o.threads !== undefined && !(Number.isSafeInteger(o.threads) && o.threads >= 1 && o.threads <= MAX_THREADS)) {
+    throw new BacklightError(`threads must be an integer from 1 to ${MAX_THREADS} (got ${o.threads})`, 'usage');
+  }
   return {
     graphOptimizationLevel: 'all',
     ...((graph.nodes ?? 0) > MEMORY_PATTERN_MAX_NODES ? { enableMemPattern: false } : {}),

@@ -9,7 +9,7 @@ import type { EvalMethodName } from '../../eval/maps.js';
 import { DEFAULT_POINTING, type PointingConfig } from '../../eval/pointing.js';
 import { SENSITIVITY_METHODS } from '../../eval/sensitivity.js';
 import { parsePreprocessOptions } from '../inputs.js';
-import { integerOption, numberOption, usage } from '../options.js';
+import { integerOption, numberOption, usage, threadsOption } from '../options.js';
 import { parseEpsilon, parseLevels, parseMethods, type EvalCliOptions } from './options.js';
 
 /** Everything the options say, checked without touching files. */
@@ -34,6 +34,7 @@ export interface EvalPlan {
 
 export function planEval(evaluation: EvalPlan['evaluation'], opts: EvalCliOptions): EvalPlan {
   if (opts.json && opts.quiet) throw usage('give either --json or --quiet, not both');
+  if (opts.out.trim() === '') throw usage("--out '' names no folder: give the output folder, e.g. --out eval/pointing");
   const plan: EvalPlan = {
     evaluation,
     model: opts.model,
@@ -44,7 +45,7 @@ export function planEval(evaluation: EvalPlan['evaluation'], opts: EvalCliOption
     limit: opts.limit === undefined ? undefined : integerOption('--limit', opts.limit, 0, 1),
     batch: integerOption('--batch', opts.batch, 1, 1),
     shard: opts.shard === undefined ? null : parseShard(opts.shard),
-    threads: opts.threads === undefined ? undefined : integerOption('--threads', opts.threads, 0, 1),
+    threads: threadsOption(opts.threads),
     seed: integerOption('--seed', opts.seed, 0, 0),
     format: opts.json ? 'json' : opts.quiet ? 'quiet' : 'text',
     preprocess: parsePreprocessOptions(opts),

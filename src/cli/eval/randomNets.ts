@@ -31,7 +31,7 @@ import { asset } from '../demo.js';
 import type { CliIO } from '../errors.js';
 import { evalProgress } from './progress.js';
 import { parsePreprocessOptions, type PreprocessCliOptions } from '../inputs.js';
-import { collect, integerOption, usage } from '../options.js';
+import { collect, integerOption, usage, threadsOption } from '../options.js';
 
 export interface RandomNetsCliOptions extends PreprocessCliOptions {
   data?: string;
@@ -111,7 +111,7 @@ export function planRandomNets(opts: RandomNetsCliOptions): RandomNetsPlan {
     annotations: opts.annotations,
     out: opts.out,
     limit: opts.limit === undefined ? undefined : integerOption('--limit', opts.limit, 0, 1),
-    threads: opts.threads === undefined ? undefined : integerOption('--threads', opts.threads, 0, 1),
+    threads: threadsOption(opts.threads),
     seedsCount,
     seed,
     settings: {

@@ -26,7 +26,7 @@ import type { CliIO } from '../errors.js';
 import { parseMethods } from './options.js';
 import { evalProgress } from './progress.js';
 import { parsePreprocessOptions, type PreprocessCliOptions } from '../inputs.js';
-import { collect, integerOption, usage } from '../options.js';
+import { collect, integerOption, usage, threadsOption } from '../options.js';
 
 export interface SanityCliOptions extends PreprocessCliOptions {
   model: string;
@@ -97,7 +97,7 @@ export function planSanity(opts: SanityCliOptions): SanityPlan {
     seed: integerOption('--seed', opts.seed, 0, 0),
     limit: opts.limit === undefined ? undefined : integerOption('--limit', opts.limit, 0, 1),
     batch: integerOption('--batch', opts.batch, 16, 1),
-    threads: opts.threads === undefined ? undefined : integerOption('--threads', opts.threads, 0, 1),
+    threads: threadsOption(opts.threads),
     figures: integerOption('--figures', opts.figures, 2, 0),
     format: opts.json ? 'json' : opts.quiet ? 'quiet' : 'text',
     preprocess: parsePreprocessOptions(opts),

@@ -11,7 +11,7 @@ import {
 } from '../../core.js';
 import { COLORMAP_NAMES, DEFAULT_PERCENTILE, isColormapName } from '../../render/index.js';
 import { parsePreprocessOptions, type InputSpec, type PreprocessCliOptions, type PreprocessRequest } from '../inputs.js';
-import { numberOption } from '../options.js';
+import { numberOption, threadsOption } from '../options.js';
 import type { Progress } from '../progress.js';
 import type { OutputDir } from '../outputDir.js';
 import type { PictureOptions } from '../render.js';
@@ -154,6 +154,7 @@ function pictureStyleOptions(opts: ExplainCliOptions, kind: InputSpec['kind']): 
 /** Checks the options that need no file: inputs, methods, targets, preprocessing, display, threads. */
 export function planExplain(opts: ExplainCliOptions, argv: readonly string[] = []): ExplainPlan {
   if (opts.out === undefined) throw new BacklightError("required option '-o, --out <dir>' not specified", 'usage');
+  if (opts.out.trim() === '') throw new BacklightError("--out '' names no folder: give the output folder, e.g. --out results", 'usage');
   const npy = opts.inputNpy ?? [];
   const images = opts.image ?? [];
   if (npy.length > 0 && images.length > 0) throw new BacklightError('give either --image or --input-npy, not both', 'usage');
@@ -186,13 +187,7 @@ export function planExplain(opts: ExplainCliOptions, argv: readonly string[] = [
     opacity: numberOption('--opacity', opts.opacity, 0.6, (v) => v >= 0 && v <= 1, 'from 0 to 1'),
     ...pictureStyleOptions(opts, inputs[0]!.kind),
   };
-  let threads: number | undefined;
-  if (opts.threads !== undefined) {
-    threads = Number(opts.threads);
-    if (!/^[0-9]+$/.test(opts.threads.trim()) || !Number.isSafeInteger(threads) || threads < 1) {
-      throw new BacklightError(`--threads '${opts.threads}' is not a positive integer`, 'usage');
-    }
-  }
+  const threads = threadsOption(opts.threads);
   return {
     model: opts.model,
     inputs,
