@@ -15,8 +15,8 @@
  * ```
  */
 import { readFile } from 'node:fs/promises';
-import * as ort from 'onnxruntime-node';
 import { BacklightError } from './errors.js';
+import { importPeer } from './io/peers.js';
 import { Explainer as CoreExplainer, type ExplainerOptions } from './methods/explainer.js';
 import type { OrtModule } from './runtime/runtime.js';
 
@@ -33,6 +33,8 @@ export class Explainer extends CoreExplainer {
         throw new BacklightError(`cannot read model file '${model}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
     } else bytes = model;
+    // onnxruntime-node is an optional peer (browser apps do not install it): loaded here, on first use.
+    const ort = await importPeer(() => import('onnxruntime-node'));
     return CoreExplainer.create(bytes, ort as unknown as OrtModule, { ...options, source });
   }
 }
