@@ -23,6 +23,9 @@ import type { OrtModule } from './runtime/runtime.js';
 export class Explainer extends CoreExplainer {
   /** Loads an ONNX model from a file path or bytes, running on onnxruntime-node (CPU by default). */
   static async load(model: string | Uint8Array, options: ExplainerOptions = {}): Promise<CoreExplainer> {
+    // onnxruntime-node is an optional peer (browser apps do not install it): loaded here, on first
+    // use, before anything else, so that a missing one is what the user hears of first.
+    const ort = await importPeer(() => import('onnxruntime-node'));
     let bytes: Uint8Array;
     let source = options.source ?? 'model';
     if (typeof model === 'string') {
@@ -33,8 +36,6 @@ export class Explainer extends CoreExplainer {
         throw new BacklightError(`cannot read model file '${model}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
     } else bytes = model;
-    // onnxruntime-node is an optional peer (browser apps do not install it): loaded here, on first use.
-    const ort = await importPeer(() => import('onnxruntime-node'));
     return CoreExplainer.create(bytes, ort as unknown as OrtModule, { ...options, source });
   }
 }
