@@ -9,7 +9,8 @@
  * explains a photo decoded and preprocessed in the browser too.
  *
  * The same install is the browser user's: Node's entry and the bin must say in one line what to
- * install. Skipped when Chromium is absent (BACKLIGHT_CHROMIUM names another binary).
+ * install. Runs with BACKLIGHT_CONSUMER=1 (`npm run test:consumer`: about 2 min on the 2-core CI
+ * machine); skipped when Chromium is absent (BACKLIGHT_CHROMIUM names another binary).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,7 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Explainer, loadImage, preprocess } from '../src/index.js';
 import { decodeNpy } from '../src/io/npy.js';
 import { relL2 } from './helpers/compare.js';
-import { installConsumer, packedTarball } from './helpers/pack.js';
+import { CONSUMER_TESTS, installConsumer, packedTarball } from './helpers/pack.js';
 import { HAS_SHARED, REPO, shared } from './helpers/paths.js';
 
 const CHROMIUM = process.env.BACKLIGHT_CHROMIUM ?? '/usr/bin/chromium';
@@ -84,7 +85,7 @@ function serve(root: string): Promise<Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-describe.skipIf(!HAS_CHROMIUM)('a Vite app built from the packed tarball', () => {
+describe.skipIf(!CONSUMER_TESTS || !HAS_CHROMIUM)('a Vite app built from the packed tarball', () => {
   let app = '';
   let server: Server;
   let browser: Browser;

@@ -16,6 +16,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO } from './paths.js';
 
+/** The consumer tests build, pack and install (about 2 min each): only with BACKLIGHT_CONSUMER=1. */
+export const CONSUMER_TESTS = process.env.BACKLIGHT_CONSUMER === '1';
+
 const NPM_ENV = { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip', npm_config_onnxruntime_node_install: 'skip', npm_config_update_notifier: 'false' };
 
 function filesUnder(dir: string): string[] {
