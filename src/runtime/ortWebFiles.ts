@@ -22,8 +22,10 @@ export interface OrtWebFiles {
 export function bundledOrtWebFiles(): OrtWebFiles | undefined {
   const mjs = new URL('onnxruntime-web/ort-wasm-simd-threaded.jsep.mjs', import.meta.url);
   const wasm = new URL('onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm', import.meta.url);
-  // Built at run time so that no bundler rewrites it: what the URLs are when left alone.
-  const unresolved = new URL(['onnxruntime-web', ''].join('/'), import.meta.url).href;
+  // What the URLs are when left alone, built from strings so that no bundler sees a request in it
+  // (webpack turns `new URL(<expression>, import.meta.url)` into a failing module context).
+  const here = import.meta.url;
+  const unresolved = `${here.slice(0, here.lastIndexOf('/') + 1)}onnxruntime-web/`;
   if (mjs.href.startsWith(unresolved) || wasm.href.startsWith(unresolved)) return undefined;
   return { mjs: mjs.href, wasm: wasm.href };
 }
