@@ -6,13 +6,14 @@
  * Node's (onnxruntime-node on the same input) to 1e-4, the page must be cross-origin isolated and
  * onnxruntime-web must have started its thread workers from its own runtime file (a bundle that
  * starts them from the app's chunk hangs: docs/design/packaging.md). With ../shared, MobileNetV2
- * explains a photo decoded and preprocessed in the browser too.
+ * explains a photo decoded and preprocessed in the browser too. With BACKLIGHT_CONSUMER_WEBPACK=1,
+ * the same app is built by webpack 5 and checked the same way.
  *
  * The same install is the browser user's: Node's entry and the bin must say in one line what to
  * install. Runs with BACKLIGHT_CONSUMER=1 (`npm run test:consumer`: about 2 min on the 2-core CI
  * machine); skipped when Chromium is absent (BACKLIGHT_CHROMIUM names another binary).
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -87,7 +88,6 @@ function serve(root: string): Promise<Server> {
 
 describe.skipIf(!CONSUMER_TESTS || !HAS_CHROMIUM)('a Vite app built from the packed tarball', () => {
   let app = '';
-  let server: Server;
   let browser: Browser;
   const digits = decodeNpy(readFileSync(path.join(REPO, 'assets/demo/digits.npy')));
   const digitsInput = { data: digits.data.slice(0, 2 * 28 * 28) as Float32Array, dims: [2, 1, 28, 28] };
@@ -106,13 +106,11 @@ describe.skipIf(!CONSUMER_TESTS || !HAS_CHROMIUM)('a Vite app built from the pac
     // Vite from this checkout, run on the consumer's folder: it resolves `backlight/web` and
     // onnxruntime-web from the consumer's node_modules, as the consumer's own Vite would.
     await build({ root: app, configFile: false, logLevel: 'error', build: { outDir: path.join(app, 'dist') } });
-    server = await serve(path.join(app, 'dist'));
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
   }, 600_000);
 
   afterAll(async () => {
     await browser?.close();
-    server?.close();
     if (app) rmSync(app, { recursive: true, force: true });
   });
 
@@ -135,32 +133,32 @@ describe.skipIf(!CONSUMER_TESTS || !HAS_CHROMIUM)('a Vite app built from the pac
     expect(bin.status).toBe(1);
   });
 
-  it(`explains in Chromium with ${THREADS} threads, cross-origin isolated, as Node does`, async () => {
-    const page = await browser.newPage();
-    const workers: string[] = [];
-    const errors: string[] = [];
-    page.on('worker', (w) => workers.push(new URL(w.url()).pathname));
-    page.on('pageerror', (e) => errors.push(e.message));
-    const query = `threads=${THREADS}${HAS_SHARED ? '&photo' : ''}`;
-    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/?${query}`);
-    await page.waitForFunction(() => (window as unknown as { result?: unknown }).result, null, { timeout: 120_000 });
-    const r = await page.evaluate(() => (window as unknown as { result: PageResult }).result);
-    await page.close();
+  /** Opens a built app in Chromium (served with COOP/COEP) and returns what it computed. */
+  async function runApp(dist: string): Promise<{ r: PageResult; workers: string[]; errors: string[] }> {
+    const server = await serve(dist);
+    try {
+      const page = await browser.newPage();
+      const workers: string[] = [];
+      const errors: string[] = [];
+      page.on('worker', (w) => workers.push(new URL(w.url()).pathname));
+      page.on('pageerror', (e) => errors.push(e.message));
+      const query = `threads=${THREADS}${HAS_SHARED ? '&photo' : ''}`;
+      await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/?${query}`);
+      await page.waitForFunction(() => (window as unknown as { result?: unknown }).result, null, { timeout: 120_000 });
+      const r = await page.evaluate(() => (window as unknown as { result: PageResult }).result);
+      await page.close();
+      return { r, workers, errors };
+    } finally {
+      server.close();
+    }
+  }
 
-    expect(r.error).toBeUndefined();
-    expect(errors).toEqual([]);
-    expect(r.crossOriginIsolated).toBe(true);
-    expect(r.threads).toBe(THREADS);
-    // The calling thread and THREADS − 1 workers, each running onnxruntime-web's runtime file
-    // (emitted by Vite as an asset), not the app's chunk.
-    expect(workers).toHaveLength(THREADS - 1);
-    for (const w of workers) expect(w).toMatch(/^\/assets\/ort-wasm-simd-threaded\.jsep-[\w-]+\.mjs$/);
-
+  /** The app's results against Node's (onnxruntime-node on the same inputs). */
+  async function expectAsNode(r: PageResult): Promise<void> {
     const ex = await Explainer.load(path.join(REPO, 'assets/models/digits-cnn.onnx'), { threads: 1 });
     const node = await ex.explain(digitsInput, { method: 'guided-backprop', target: 'max' });
     expect(r.digits.targets).toEqual(node.targets);
     expect(relL2(r.digits.data, node.attribution.data)).toBeLessThan(1e-4);
-
     if (HAS_SHARED) {
       // The browser decoded and preprocessed the photo: the same tensor as Node's sharp path.
       const { tensor } = preprocess(await loadImage(shared('images/chelsea.png')), 'imagenet');
@@ -170,5 +168,35 @@ describe.skipIf(!CONSUMER_TESTS || !HAS_CHROMIUM)('a Vite app built from the pac
       expect(r.photo!.targets).toEqual(ref.targets);
       expect(relL2(r.photo!.data, ref.attribution.data)).toBeLessThan(1e-4);
     }
+  }
+
+  it(`explains in Chromium with ${THREADS} threads, cross-origin isolated, as Node does`, async () => {
+    const { r, workers, errors } = await runApp(path.join(app, 'dist'));
+    expect(r.error).toBeUndefined();
+    expect(errors).toEqual([]);
+    expect(r.crossOriginIsolated).toBe(true);
+    expect(r.threads).toBe(THREADS);
+    // The calling thread and THREADS − 1 workers, each running onnxruntime-web's runtime file
+    // (emitted by Vite as an asset), not the app's chunk.
+    expect(workers).toHaveLength(THREADS - 1);
+    for (const w of workers) expect(w).toMatch(/^\/assets\/ort-wasm-simd-threaded\.jsep-[\w-]+\.mjs$/);
+    await expectAsNode(r);
   }, 300_000);
+
+  // webpack is installed from npm's cache or the registry (about 90 s more): with BACKLIGHT_CONSUMER_WEBPACK=1.
+  it.skipIf(process.env.BACKLIGHT_CONSUMER_WEBPACK !== '1')('the same app built by webpack 5, no configuration for onnxruntime-web', async () => {
+    execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', 'webpack@5', 'webpack-cli@6'], { cwd: app, stdio: 'pipe', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
+    const out = path.join(app, 'dist-webpack');
+    mkdirSync(out);
+    for (const f of readdirSync(path.join(app, 'public'))) writeFileSync(path.join(out, f), readFileSync(path.join(app, 'public', f)));
+    writeFileSync(path.join(out, 'index.html'), '<!doctype html><meta charset="utf-8"><title>consumer</title><script src="./main.js"></script>\n');
+    execFileSync(path.join(app, 'node_modules/.bin/webpack'), ['--mode', 'production', '--entry', './main.js', '--output-path', out, '--output-filename', 'main.js'], { cwd: app, stdio: 'pipe' });
+    const { r, workers, errors } = await runApp(out);
+    expect(r.error).toBeUndefined();
+    expect(errors).toEqual([]);
+    expect([r.crossOriginIsolated, r.threads]).toEqual([true, THREADS]);
+    expect(workers).toHaveLength(THREADS - 1);
+    for (const w of workers) expect(w).toMatch(/^\/\w+\.mjs$/); // an emitted runtime file, not main.js
+    await expectAsNode(r);
+  }, 600_000);
 });
