@@ -19,7 +19,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { build } from 'vite';
+import { build, createServer as createViteServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Explainer, loadImage, preprocess } from '../src/index.js';
 import { decodeNpy } from '../src/io/npy.js';
@@ -65,6 +65,7 @@ interface PageResult {
   photo?: { input: number[]; targets: number[][]; data: number[] };
 }
 
+const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.png': 'image/png' };
 
 /** A static server for the built app with the cross-origin isolation headers. */
@@ -76,11 +77,7 @@ function serve(root: string): Promise<Server> {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, {
-      'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream',
-      'Cross-Origin-Opener-Policy': 'same-origin',
-      'Cross-Origin-Embedder-Policy': 'require-corp',
-    });
+    res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream', ...ISOLATION });
     res.end(readFileSync(file));
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
@@ -137,19 +134,25 @@ describe.skipIf(!CONSUMER_TESTS || !HAS_CHROMIUM)('a Vite app built from the pac
   async function runApp(dist: string): Promise<{ r: PageResult; workers: string[]; errors: string[] }> {
     const server = await serve(dist);
     try {
+      return await openApp(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    } finally {
+      server.close();
+    }
+  }
+
+  async function openApp(url: string): Promise<{ r: PageResult; workers: string[]; errors: string[] }> {
+    {
       const page = await browser.newPage();
       const workers: string[] = [];
       const errors: string[] = [];
       page.on('worker', (w) => workers.push(new URL(w.url()).pathname));
       page.on('pageerror', (e) => errors.push(e.message));
       const query = `threads=${THREADS}${HAS_SHARED ? '&photo' : ''}`;
-      await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/?${query}`);
+      await page.goto(`${url}?${query}`);
       await page.waitForFunction(() => (window as unknown as { result?: unknown }).result, null, { timeout: 120_000 });
       const r = await page.evaluate(() => (window as unknown as { result: PageResult }).result);
       await page.close();
       return { r, workers, errors };
-    } finally {
-      server.close();
     }
   }
 
@@ -181,6 +184,22 @@ describe.skipIf(!CONSUMER_TESTS || !HAS_CHROMIUM)('a Vite app built from the pac
     expect(workers).toHaveLength(THREADS - 1);
     for (const w of workers) expect(w).toMatch(/^\/assets\/ort-wasm-simd-threaded\.jsep-[\w-]+\.mjs$/);
     await expectAsNode(r);
+  }, 300_000);
+
+  it(`runs in the Vite dev server too (${THREADS} threads)`, async () => {
+    // Its dependency pre-bundling leaves the runtime files' URLs unresolved: onnxruntime-web's
+    // default must be kept there (a first version of src/runtime/ortWebFiles.ts broke this).
+    const dev = await createViteServer({ root: app, configFile: false, logLevel: 'error', server: { port: 0, host: '127.0.0.1', headers: ISOLATION } });
+    await dev.listen();
+    try {
+      const { r, workers, errors } = await openApp(dev.resolvedUrls!.local[0]!);
+      expect(r.error).toBeUndefined();
+      expect(errors).toEqual([]);
+      expect([r.crossOriginIsolated, r.threads, workers.length]).toEqual([true, THREADS, THREADS - 1]);
+      await expectAsNode(r);
+    } finally {
+      await dev.close();
+    }
   }, 300_000);
 
   // webpack is installed from npm's cache or the registry (about 90 s more): with BACKLIGHT_CONSUMER_WEBPACK=1.

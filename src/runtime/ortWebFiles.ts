@@ -15,17 +15,19 @@ export interface OrtWebFiles {
 }
 
 /**
- * The runtime files' URLs when a bundler rewrote them, else undefined: unbundled (a page importing
- * the package's files as they are, or Node), the URLs would point next to this file, where nothing
- * is, and onnxruntime-web's own default (next to its script) is right.
+ * The runtime files' URLs when a bundler rewrote them, else undefined. Left alone, the URLs
+ * resolve next to this module, `…/onnxruntime-web/ort-wasm-…` where nothing is: unbundled (the
+ * package's files served as they are, or Node), or moved into a Vite dev server's pre-bundled
+ * dependencies, whose optimizer keeps the specifier relative (measured: a fetch of
+ * `…/backlight/dist/runtime/onnxruntime-web/ort-wasm-simd-threaded.jsep.mjs` failed). There
+ * onnxruntime-web's own default (next to its script) is right. A resolved URL is an emitted asset
+ * (`assets/ort-wasm-simd-threaded.jsep-<hash>.mjs`, `<hash>.mjs`) or the file in
+ * onnxruntime-web's `dist/`.
  */
 export function bundledOrtWebFiles(): OrtWebFiles | undefined {
   const mjs = new URL('onnxruntime-web/ort-wasm-simd-threaded.jsep.mjs', import.meta.url);
   const wasm = new URL('onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm', import.meta.url);
-  // What the URLs are when left alone, built from strings so that no bundler sees a request in it
-  // (webpack turns `new URL(<expression>, import.meta.url)` into a failing module context).
-  const here = import.meta.url;
-  const unresolved = `${here.slice(0, here.lastIndexOf('/') + 1)}onnxruntime-web/`;
-  if (mjs.href.startsWith(unresolved) || wasm.href.startsWith(unresolved)) return undefined;
+  const unresolved = (u: URL): boolean => /\/onnxruntime-web\/ort-wasm-simd-threaded\.jsep\.(mjs|wasm)$/.test(u.pathname);
+  if (unresolved(mjs) || unresolved(wasm)) return undefined;
   return { mjs: mjs.href, wasm: wasm.href };
 }
