@@ -15,8 +15,8 @@
  * ```
  */
 import { readFile } from 'node:fs/promises';
-import * as ort from 'onnxruntime-node';
 import { BacklightError } from './errors.js';
+import { importPeer } from './io/peers.js';
 import { Explainer as CoreExplainer, type ExplainerOptions } from './methods/explainer.js';
 import type { OrtModule } from './runtime/runtime.js';
 
@@ -25,6 +25,9 @@ export { MAX_THREADS } from './runtime/runtime.js';
 export class Explainer extends CoreExplainer {
   /** Loads an ONNX model from a file path or bytes, running on onnxruntime-node (CPU by default). */
   static async load(model: string | Uint8Array, options: ExplainerOptions = {}): Promise<CoreExplainer> {
+    // onnxruntime-node is an optional peer (browser apps do not install it): loaded here, on first
+    // use, before anything else, so that a missing one is what the user hears of first.
+    const ort = await importPeer(() => import('onnxruntime-node'));
     let bytes: Uint8Array;
     let source = options.source ?? 'model';
     if (typeof model === 'string') {

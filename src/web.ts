@@ -12,12 +12,19 @@
  * topK((await ex.explain(tensor, { method: 'gradient' })).logits, 5, presets.imagenet.classes);
  * ```
  *
- * onnxruntime-web loads its wasm files from `ort.env.wasm.wasmPaths` (default: next to its own
- * script); apps that bundle it set that, and `ort.env.wasm.numThreads`, through `ortEnv`.
+ * In an app built by a bundler (Vite, webpack), the runtime's wasm files are found by the bundler
+ * and loaded from where it put them, so wasm threads work with no configuration
+ * (src/runtime/ortWebFiles.ts); `ortEnv.wasm.wasmPaths` set by the app takes precedence.
+ * `ortEnv.wasm.numThreads` sets the threads (they need a cross-origin isolated page: COOP/COEP).
  */
 import * as ort from 'onnxruntime-web';
 import { Explainer as CoreExplainer, type ExplainerOptions } from './methods/explainer.js';
+import { bundledOrtWebFiles } from './runtime/ortWebFiles.js';
 import type { OrtModule } from './runtime/runtime.js';
+
+// Set on import, before any session: onnxruntime-web reads it when it first starts the runtime.
+const ortFiles = bundledOrtWebFiles();
+if (ortFiles && ort.env.wasm.wasmPaths === undefined) ort.env.wasm.wasmPaths = ortFiles;
 
 export class Explainer extends CoreExplainer {
   /** Loads an ONNX model from its bytes, running on onnxruntime-web. */

@@ -13,9 +13,11 @@
 import { fileURLToPath } from 'node:url';
 import { BacklightError } from '../errors.js';
 import type { DecodedFile } from './image.js';
+import { importPeer } from './peers.js';
 
-// sharp is loaded on first use, so `import 'backlight'` works where it is not installed.
-const sharpDecoding = (): Promise<typeof import('./image.js')> => import('./image.js');
+// sharp is loaded on first use, so `import 'backlight'` works where it is not installed; when it
+// is missing, one line says how to install it (peers.ts).
+const sharpDecoding = (): Promise<typeof import('./image.js')> => importPeer(() => import('./image.js'));
 
 /** What Node's `loadImage` reads: a path, an http(s) URL string, a URL object, or the file's bytes. */
 export type ImageInput = string | URL | Uint8Array | ArrayBuffer;

@@ -14,13 +14,9 @@ import { isFloat, sizeOf } from '../ir/tensor.js';
 import { ATTRIBUTE_NAMES } from './attributeNames.js';
 import { checkDims, num, type OnnxNs } from './proto.js';
 
-/** Limits on what a model and an input may ask for (see `ExplainerOptions.budget`). */
-export interface ResourceBudget {
-  /** Elements of one input tensor (batch × channels × height × width). Default 2^28. */
-  maxInputElements: number;
-  /** Bytes of all initializers (weights and constants) together, as stored. Default 4 GiB. */
-  maxInitializerBytes: number;
-}
+import type { ResourceBudget } from './budget.js';
+
+export type { ResourceBudget } from './budget.js';
 
 export const DEFAULT_BUDGET: ResourceBudget = { maxInputElements: 2 ** 28, maxInitializerBytes: 4 * 2 ** 30 };
 

@@ -34,7 +34,7 @@ export class Engine {
   /** The backend of the current worker. */
   ready!: Promise<BackendInfo>;
 
-  constructor(private readonly options: { wasmPaths: string; backend: BackendChoice }) {
+  constructor(private readonly options: { wasmPaths?: string; backend: BackendChoice }) {
     this.start();
   }
 
@@ -75,6 +75,6 @@ export class Engine {
       for (const p of this.pending.values()) p.reject(error);
       this.pending.clear();
     };
-    this.ready = this.call('init', { wasmPaths: this.options.wasmPaths, backend: this.options.backend });
+    this.ready = this.call('init', { ...(this.options.wasmPaths ? { wasmPaths: this.options.wasmPaths } : {}), backend: this.options.backend });
   }
 }

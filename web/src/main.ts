@@ -110,7 +110,7 @@ const state = {
   figure: null as FigureModel | null,
 };
 
-const engine = new Engine({ wasmPaths: new URL('ort/', document.baseURI).href, backend: ui.backendChoice.value as BackendChoice });
+const engine = new Engine({ backend: ui.backendChoice.value as BackendChoice });
 
 const DEFAULT_METHODS: ExplainMethodName[] = ['gradient', 'guided-backprop', 'lrp'];
 

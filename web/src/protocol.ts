@@ -44,7 +44,7 @@ export interface MethodResult {
 }
 
 export interface Calls {
-  init: { args: { wasmPaths: string; backend: BackendChoice }; result: BackendInfo };
+  init: { args: { wasmPaths?: string; backend: BackendChoice }; result: BackendInfo };
   load: { args: { bytes: ArrayBuffer; name: string }; result: ModelInfo };
   layers: { args: { dims: number[] }; result: { layers: LayerInfo[]; defaultLayer: string | null } };
   predict: { args: { input: TensorLike }; result: { logits: TensorLike; backend: BackendInfo } };

@@ -60,7 +60,8 @@ type Handler<K extends CallName> = (args: Calls[K]['args'], progress: (p: Progre
 
 const handlers: { [K in CallName]: Handler<K> } = {
   async init({ wasmPaths, backend: choice }) {
-    ortEnv.wasm.wasmPaths = wasmPaths;
+    // Unset, backlight/web finds onnxruntime-web's files where Vite put them.
+    if (wasmPaths) ortEnv.wasm.wasmPaths = wasmPaths;
     const isolated = scope.crossOriginIsolated === true;
     // Threads need SharedArrayBuffer, which only a cross-origin isolated page has.
     const threads = isolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
