@@ -3,6 +3,7 @@
  * output runs in onnxruntime-node with tfjs's logits, and explains to the same files), `eval`, and
  * the refusals as one line with their exit codes.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,7 +14,7 @@ import { preprocess } from '../src/io/preprocessImage.js';
 import { cli, listFiles, readNpy } from './helpers/cli.js';
 import { relL2 } from './helpers/compare.js';
 import { runOrt } from './helpers/ort.js';
-import { HAS_SHARED, shared } from './helpers/paths.js';
+import { HAS_SHARED, REPO, shared } from './helpers/paths.js';
 
 const TMP = mkdtempSync(path.join(tmpdir(), 'backlight-tfjs-cli-'));
 afterAll(() => rmSync(TMP, { recursive: true, force: true }));
@@ -62,6 +63,13 @@ describe.skipIf(!HAS_SHARED)('CLI with the shared TF.js MobileNet', () => {
     const a = await runOrt(readFileSync(onnx), x.data, x.dims);
     const b = await runOrt(readFileSync(nchw), xc.data, xc.dims);
     expect(relL2(b, a)).toBeLessThan(1e-6);
+  });
+
+  it('examples/tfjs.ts runs and prints what it says', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'examples/tfjs.ts'], { cwd: REPO, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('input ["N",224,224,3]\n967 espresso p=0.930\n968 cup p=0.013\n504 coffee mug p=0.006\ngradient [1,1,224,224,3] lrp map [1,1,224,224]\n');
   });
 
   it('eval pointing takes the model.json (imported NCHW, as eval feeds it)', async () => {

@@ -30,7 +30,7 @@ async function save(model: tf.LayersModel, name: string, edit?: (specs: tf.io.We
   }));
   const a = artifacts!;
   const specs = structuredClone(a.weightSpecs!);
-  let data = new Uint8Array(a.weightData as ArrayBuffer);
+  let data: Uint8Array = new Uint8Array(a.weightData as ArrayBuffer);
   if (edit) data = edit(specs, data);
   const dir = path.join(TMP, name);
   const { mkdirSync } = await import('node:fs');
@@ -147,6 +147,21 @@ describe('a functional layers model built with tfjs', async () => {
       expect(r.attribution.dims).toEqual([2, 1, 23, 23, 3]);
       expect(relL2(r.attribution.data, tfGrad(model, 'logits', x, target))).toBeLessThan(1e-4);
     }
+  });
+
+  it("the maps reduce the NHWC attribution's channel (last) axis; layer-map methods are refused in one line", async () => {
+    const r = await ex.explain(x, { method: 'guided-backprop', target: ['max', 1] });
+    expect(r.maps.maxabs!.dims).toEqual([2, 2, 23, 23]);
+    const a = r.attribution.data;
+    for (const i of [0, 100, 1057, 2 * 2 * 23 * 23 - 1]) {
+      const c = [a[3 * i]!, a[3 * i + 1]!, a[3 * i + 2]!];
+      expect(r.maps.maxabs!.data[i]).toBe(Math.max(...c.map(Math.abs)));
+      expect(r.maps.sum!.data[i]).toBeCloseTo(c[0]! + c[1]! + c[2]!, 6);
+      expect(r.maps.l2!.data[i]).toBeCloseTo(Math.hypot(...c), 6);
+    }
+    await expect(ex.explain(x, { method: 'gradcam', target: 'max' })).rejects.toThrow(
+      "method 'gradcam': the layer-map methods take an NCHW input and this TF.js model's input is NHWC [N, 23, 23, 3]; convert it with `backlight convert model.json --out model.onnx --input-layout nchw` and explain that",
+    );
   });
 
   it('an even input size takes the other SAME pads (the size is the model input, so a 24×24 model)', async () => {
