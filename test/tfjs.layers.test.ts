@@ -11,7 +11,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BacklightError } from '../src/errors.js';
 import { Explainer } from '../src/index.js';
 import type { TensorLike } from '../src/ir/tensor.js';
+import { SUPPORTED_ACTIVATIONS, SUPPORTED_LAYERS } from '../src/tfjs/layersModel.js';
 import { relL2 } from './helpers/compare.js';
+import { REPO } from './helpers/paths.js';
 
 const TMP = mkdtempSync(path.join(tmpdir(), 'backlight-tfjs-'));
 afterAll(() => rmSync(TMP, { recursive: true, force: true }));
@@ -178,6 +180,60 @@ describe('a functional layers model built with tfjs', async () => {
   });
 });
 
+/** A tfjs (Keras 2 style) topology rewritten as Keras 3 writes it: {args, kwargs} nodes of keras tensors, batch_shape. */
+function asKeras3(topology: { class_name: string; config: { layers: { class_name: string; config: Record<string, unknown>; inbound_nodes: unknown[][] }[]; input_layers: unknown[]; output_layers: unknown[] } }): object {
+  const tensor = (r: unknown[]) => ({ class_name: '__keras_tensor__', config: { shape: null, dtype: 'float32', keras_history: r.slice(0, 3) } });
+  const layers = topology.config.layers.map((l) => {
+    const config = { ...l.config };
+    if ('batch_input_shape' in config) {
+      config.batch_shape = config.batch_input_shape;
+      delete config.batch_input_shape;
+    }
+    const inbound = l.inbound_nodes.map((node) => ({ args: node.length === 1 ? [tensor(node[0] as unknown[])] : [node.map((r) => tensor(r as unknown[]))], kwargs: {} }));
+    return { module: 'keras.layers', class_name: l.class_name, config, registered_name: null, name: config.name, inbound_nodes: inbound };
+  });
+  const single = (refs: unknown[]) => (refs.length === 1 ? refs[0] : refs);
+  return { class_name: 'Functional', config: { ...topology.config, layers, input_layers: single(topology.config.input_layers), output_layers: single(topology.config.output_layers) } };
+}
+
+describe('Keras 3 topologies and shared layers', async () => {
+  it('the functional model written as Keras 3 writes it gives the same logits', async () => {
+    const model = functionalModel();
+    const saved = await save(model, 'keras3');
+    const j = JSON.parse(readFileSync(saved.json, 'utf8'));
+    j.modelTopology = { keras_version: '3.3.3', backend: 'tensorflow', model_config: asKeras3(j.modelTopology) };
+    writeFileSync(saved.json, JSON.stringify(j));
+    const x = input([1, 23, 23, 3], 21);
+    expect(relL2((await (await Explainer.load(saved.json)).predict(x)).data, tfLogits(model, 'logits', x))).toBeLessThan(1e-4);
+  });
+
+  it('a layer called twice (shared weights) equals tfjs, logits and gradient', async () => {
+    const inp = tf.input({ shape: [9, 9, 2] });
+    const conv = tf.layers.conv2d({ filters: 2, kernelSize: 3, padding: 'same', name: 'shared' });
+    const once = conv.apply(inp) as tf.SymbolicTensor;
+    const twice = conv.apply(tf.layers.activation({ activation: 'relu', name: 'r' }).apply(once) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    const sum = tf.layers.add({ name: 'sum' }).apply([once, twice]) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ units: 3, name: 'd' }).apply(tf.layers.flatten({ name: 'f' }).apply(sum) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    const m = tf.model({ inputs: inp, outputs: out });
+    randomize(m, 31);
+    const e = await Explainer.load((await save(m, 'shared')).json);
+    const x = input([2, 9, 9, 2], 5);
+    expect(relL2((await e.predict(x)).data, tfLogits(m, 'd', x))).toBeLessThan(1e-4);
+    expect(relL2((await e.explain(x, { method: 'gradient', target: 2 })).attribution.data, tfGrad(m, 'd', x, 2))).toBeLessThan(1e-4);
+  });
+});
+
+describe('README "TF.js models"', () => {
+  it('lists every supported layer class and activation', () => {
+    const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
+    const start = readme.indexOf('\n## TF.js models\n');
+    const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+    expect(start).toBeGreaterThan(0);
+    const missing = [...SUPPORTED_LAYERS, ...SUPPORTED_ACTIVATIONS].filter((n) => !section.includes(`\`${n}\``));
+    expect(missing).toEqual([]);
+  });
+});
+
 describe('a sequential layers model built with tfjs', async () => {
   const model = sequentialModel();
   const ex = await Explainer.load((await save(model, 'sequential')).json);
@@ -289,6 +345,16 @@ describe('refusals, in one line', () => {
     );
     rmSync(shard);
     expect(await message(() => Explainer.load(saved.json))).toMatch(/model\.json: cannot read weight shard 'group1-shard1of1\.bin' \(ENOENT\); the shards listed in weightsManifest must lie beside model\.json$/);
+  });
+
+  it('a shard path that leaves the model folder is refused before anything is read', async () => {
+    const saved = await save(sequentialModel(), 'escape');
+    const j = JSON.parse(readFileSync(saved.json, 'utf8'));
+    j.weightsManifest[0].paths = ['../escape/group1-shard1of1.bin'];
+    writeFileSync(saved.json, JSON.stringify(j));
+    expect(await message(() => Explainer.load(saved.json))).toBe(
+      `${saved.json}: weight shard '../escape/group1-shard1of1.bin' is outside the model's folder; shards are read beside model.json`,
+    );
   });
 
   it('channels_first, a ReLU threshold and a graph model are refused naming what', async () => {
