@@ -8,7 +8,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Explainer } from '../src/index.js';
+import { Explainer, shardsBeside } from '../src/index.js';
+import { encodeModel } from '../src/onnx/encode.js';
+import { importTfjsModel, onnxFromFiles } from '../src/tfjs/import.js';
 import { loadImage } from '../src/io/loadImage.js';
 import { preprocess } from '../src/io/preprocessImage.js';
 import { cli, listFiles, readNpy } from './helpers/cli.js';
@@ -78,6 +80,35 @@ describe.skipIf(!HAS_SHARED)('CLI with the shared TF.js MobileNet', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(listFiles(out)).toContain('summary.json');
+  });
+});
+
+describe.skipIf(!HAS_SHARED)('dropped files (the page and `backlight/web`)', () => {
+  const dir = path.dirname(JSON_PATH);
+  const all = (): [string, Uint8Array][] => {
+    const j = JSON.parse(readFileSync(JSON_PATH, 'utf8')) as { weightsManifest: { paths: string[] }[] };
+    return [['mobilenet_model.json', readFileSync(JSON_PATH)], ...j.weightsManifest.flatMap((g) => g.paths).map((p): [string, Uint8Array] => [p, readFileSync(path.join(dir, p))])];
+  };
+
+  it('model.json and its shards (as File objects, in any order) become the ONNX model `convert` writes', async () => {
+    const files = all().reverse().map(([name, bytes]) => new File([bytes], name));
+    const m = await onnxFromFiles(files.map((f) => [f.name, f] as const));
+    expect(m.name).toBe('mobilenet_model.json');
+    const x = preprocess(await loadImage(IMAGE), { preset: 'imagenet-tf', layout: 'nhwc' }).tensor;
+    const graph = await importTfjsModel(readFileSync(JSON_PATH, 'utf8'), shardsBeside(JSON_PATH), 'mobilenet_model.json');
+    expect(Buffer.from(m.bytes).equals(Buffer.from(encodeModel(graph, 'backlight convert')))).toBe(true);
+    const probs = await runOrt(m.bytes, x.data, x.dims);
+    expect(probs.indexOf(Math.max(...probs))).toBe(967);
+  });
+
+  it('a missing shard, two models, and an ONNX file alone', async () => {
+    const files = all().filter(([name]) => name !== 'mobilenet_group7-shard1of1');
+    await expect(onnxFromFiles(files)).rejects.toThrow("mobilenet_model.json: weight shard 'mobilenet_group7-shard1of1' is not among the dropped files; drop model.json together with all its shards");
+    await expect(onnxFromFiles([...files, ['other.json', new Uint8Array([123, 125])]])).rejects.toThrow(
+      'the dropped files hold 2 .json and 0 .onnx files; give one .onnx model, or one TF.js model.json with its weight shards',
+    );
+    const onnxBytes = readFileSync(shared('models', 'resnet20-cifar10.onnx'));
+    expect((await onnxFromFiles([['resnet20.onnx', onnxBytes]])).bytes).toBe(onnxBytes);
   });
 });
 
