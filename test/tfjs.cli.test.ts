@@ -91,7 +91,7 @@ describe.skipIf(!HAS_SHARED)('dropped files (the page and `backlight/web`)', () 
   };
 
   it('model.json and its shards (as File objects, in any order) become the ONNX model `convert` writes', async () => {
-    const files = all().reverse().map(([name, bytes]) => new File([bytes], name));
+    const files = all().reverse().map(([name, bytes]) => new File([new Uint8Array(bytes)], name));
     const m = await onnxFromFiles(files.map((f) => [f.name, f] as const));
     expect(m.name).toBe('mobilenet_model.json');
     const x = preprocess(await loadImage(IMAGE), { preset: 'imagenet-tf', layout: 'nhwc' }).tensor;

@@ -199,7 +199,7 @@ function dropUnfitInput(shape: readonly (number | string)[]): void {
   ui.thumbs.replaceChildren();
 }
 
-async function loadModel(blob: Blob, name: string, options: { demo: boolean; labels?: string[] }): Promise<boolean> {
+async function loadModel(blob: Blob, name: string, options: { demo: boolean; labels?: string[]; tfjs?: boolean }): Promise<boolean> {
   setBusy(true);
   clearError();
   setStatus('loading', `reading ${name}…`);
@@ -213,7 +213,9 @@ async function loadModel(blob: Blob, name: string, options: { demo: boolean; lab
     hook.model = name;
     ui.modelName.textContent = name;
     ui.modelShape.textContent = `input '${info.inputName}' [${info.inputShape.join(', ')}]`;
-    const guess = guessPreset(info.inputShape);
+    let guess = guessPreset(info.inputShape);
+    // TF.js ImageNet models are Keras's, trained on x/127.5 − 1.
+    if (options.tfjs && guess.preset === 'imagenet') guess = { preset: 'imagenet-tf', reason: `${guess.reason}, a TF.js model (Keras's x/127.5 − 1)` };
     ui.preset.value = guess.preset;
     ui.presetGuess.textContent = guess.preset === 'none' ? `preset: ${guess.reason}` : `preset guessed from the model's input (${guess.reason}); change it if the model was trained otherwise`;
     ui.size.value = '';
@@ -252,7 +254,7 @@ async function loadModelFiles(files: File[]): Promise<void> {
     showError(e);
     return;
   }
-  if (await loadModel(new Blob([model.bytes as Uint8Array<ArrayBuffer>]), model.name, { demo: false })) await prepare({ autoRun: false });
+  if (await loadModel(new Blob([model.bytes as Uint8Array<ArrayBuffer>]), model.name, { demo: false, tfjs: true })) await prepare({ autoRun: false });
 }
 
 async function loadDemo(): Promise<void> {
