@@ -223,6 +223,37 @@ describe('Keras 3 topologies and shared layers', async () => {
   });
 });
 
+describe('the other layers and activations', async () => {
+  // Rescaling, Cropping2D, hard_sigmoid, ELU and Softmax layers, softplus, Multiply, Average,
+  // GlobalMaxPooling2D; a swish renamed silu (Keras 3's name) in the json.
+  const inp = tf.input({ shape: [11, 11, 3] });
+  const scaled = tf.layers.rescaling({ scale: 1 / 127.5, offset: -1, name: 'scale' }).apply(inp) as tf.SymbolicTensor;
+  const c = tf.layers.conv2d({ filters: 4, kernelSize: 3, activation: 'hardSigmoid', name: 'c' }).apply(scaled) as tf.SymbolicTensor; // 9×9
+  const cropped = tf.layers.cropping2D({ cropping: [[1, 0], [0, 2]], name: 'crop' }).apply(c) as tf.SymbolicTensor; // 8×7
+  const a = tf.layers.elu({ name: 'elu' }).apply(tf.layers.conv2d({ filters: 4, kernelSize: 1, name: 'a' }).apply(cropped) as tf.SymbolicTensor) as tf.SymbolicTensor;
+  const b = tf.layers.conv2d({ filters: 4, kernelSize: 1, activation: 'softplus', name: 'b' }).apply(cropped) as tf.SymbolicTensor;
+  const sw = tf.layers.activation({ activation: 'swish', name: 'sw' }).apply(cropped) as tf.SymbolicTensor;
+  const prod = tf.layers.multiply({ name: 'prod' }).apply([a, b]) as tf.SymbolicTensor;
+  const avg = tf.layers.average({ name: 'avg' }).apply([prod, sw, a]) as tf.SymbolicTensor;
+  const soft = tf.layers.softmax({ axis: -1, name: 'soft' }).apply(avg) as tf.SymbolicTensor;
+  const pooled = tf.layers.globalMaxPooling2d({ name: 'gmp' }).apply(soft) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 3, name: 'd' }).apply(pooled) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: inp, outputs: out });
+  randomize(model, 41);
+  const saved = await save(model, 'others');
+  const j = JSON.parse(readFileSync(saved.json, 'utf8'));
+  const sw2 = j.modelTopology.config.layers.find((l: { name: string }) => l.name === 'sw');
+  sw2.config.activation = 'silu';
+  writeFileSync(saved.json, JSON.stringify(j));
+  const ex = await Explainer.load(saved.json);
+  const x = { data: random(2 * 11 * 11 * 3, 77, 127.5).map((v) => v + 127.5), dims: [2, 11, 11, 3] };
+
+  it('logits and gradient equal tfjs (relative l2 < 1e-4)', async () => {
+    expect(relL2((await ex.predict(x)).data, tfLogits(model, 'd', x))).toBeLessThan(1e-4);
+    expect(relL2((await ex.explain(x, { method: 'gradient', target: 1 })).attribution.data, tfGrad(model, 'd', x, 1))).toBeLessThan(1e-4);
+  });
+});
+
 describe('README "TF.js models"', () => {
   it('lists every supported layer class and activation', () => {
     const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
