@@ -254,6 +254,21 @@ describe('the other layers and activations', async () => {
   });
 });
 
+describe('Dense on a 4-D tensor (its last axis)', async () => {
+  it('logits and gradient equal tfjs (relative l2 < 1e-4)', async () => {
+    const inp = tf.input({ shape: [5, 6, 3] });
+    const c = tf.layers.conv2d({ filters: 4, kernelSize: 2, name: 'c' }).apply(inp) as tf.SymbolicTensor; // NCHW inside
+    const d = tf.layers.dense({ units: 5, activation: 'relu', name: 'd4' }).apply(c) as tf.SymbolicTensor; // on [N, 4, 5, 4]
+    const f = tf.layers.flatten({ name: 'f' }).apply(d) as tf.SymbolicTensor;
+    const m = tf.model({ inputs: inp, outputs: tf.layers.dense({ units: 3, name: 'out' }).apply(f) as tf.SymbolicTensor });
+    randomize(m, 51);
+    const e = await Explainer.load((await save(m, 'dense4d')).json);
+    const x = input([2, 5, 6, 3], 13);
+    expect(relL2((await e.predict(x)).data, tfLogits(m, 'out', x))).toBeLessThan(1e-4);
+    expect(relL2((await e.explain(x, { method: 'gradient', target: 0 })).attribution.data, tfGrad(m, 'out', x, 0))).toBeLessThan(1e-4);
+  });
+});
+
 describe('README "TF.js models"', () => {
   it('lists every supported layer class and activation', () => {
     const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
