@@ -403,7 +403,7 @@ describe('refusals, in one line', () => {
     );
   });
 
-  it('channels_first, a ReLU threshold and a graph model are refused naming what', async () => {
+  it('channels_first, a ReLU threshold, a hostile class name (escaped) and a graph model are refused naming what', async () => {
     const saved = await save(sequentialModel(), 'edited');
     const j = JSON.parse(readFileSync(saved.json, 'utf8'));
     j.modelTopology.config.layers[0].config.data_format = 'channels_first';
@@ -413,6 +413,9 @@ describe('refusals, in one line', () => {
     j.modelTopology.config.layers[1] = { class_name: 'ReLU', config: { name: 'leaky', threshold: 0.5 } };
     writeFileSync(saved.json, JSON.stringify(j));
     expect(await message(() => Explainer.load(saved.json))).toMatch(/: layer 'leaky' \(ReLU\): threshold 0\.5 is not supported/);
+    j.modelTopology.config.layers[1] = { class_name: 'Evil\u001b[2J', config: { name: 'x\u202ey' } };
+    writeFileSync(saved.json, JSON.stringify(j));
+    expect(await message(() => Explainer.load(saved.json))).toMatch(/: layer class Evil\\x1b\[2J \(layer 'x\\u202ey'\) is not supported; supported: /);
     writeFileSync(saved.json, JSON.stringify({ ...j, format: 'graph-model' }));
     expect(await message(() => Explainer.load(saved.json))).toMatch(/: TF\.js graph models are not supported yet/);
   });

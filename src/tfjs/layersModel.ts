@@ -94,7 +94,7 @@ export function importLayersModel(topology: Config, weights: Map<string, TfWeigh
     if (at < 0) {
       const { layer, index } = pending[0]!;
       const missing = layer.calls[index]!.find((r) => !values.has(key(r)))!;
-      throw new BacklightError(`${source}: layer '${escapeControl(layer.name)}' (${layer.className}) reads '${escapeControl(missing[0])}', which no layer of the model computes (or a cycle)`);
+      throw new BacklightError(`${source}: layer '${escapeControl(layer.name)}' (${escapeControl(layer.className)}) reads '${escapeControl(missing[0])}', which no layer of the model computes (or a cycle)`);
     }
     const { layer, index } = pending.splice(at, 1)[0]!;
     const ins = layer.calls[index]!.map((r) => values.get(key(r))!);
@@ -284,7 +284,7 @@ class LayersBuilder {
   ) {}
 
   private fail(layer: Layer, detail: string): never {
-    throw new BacklightError(`${this.source}: layer '${escapeControl(layer.name)}' (${layer.className}): ${detail}`);
+    throw new BacklightError(`${this.source}: layer '${escapeControl(layer.name)}' (${escapeControl(layer.className)}): ${detail}`);
   }
 
   private fresh(base: string): string {
