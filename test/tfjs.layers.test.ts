@@ -9,7 +9,9 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BacklightError } from '../src/errors.js';
-import { Explainer } from '../src/index.js';
+import { Explainer, shardsBeside } from '../src/index.js';
+import { encodeModel } from '../src/onnx/encode.js';
+import { importTfjsModel } from '../src/tfjs/import.js';
 import type { TensorLike } from '../src/ir/tensor.js';
 import { SUPPORTED_ACTIVATIONS, SUPPORTED_LAYERS } from '../src/tfjs/layersModel.js';
 import { relL2 } from './helpers/compare.js';
@@ -151,7 +153,7 @@ describe('a functional layers model built with tfjs', async () => {
     }
   });
 
-  it("the maps reduce the NHWC attribution's channel (last) axis; layer-map methods are refused in one line", async () => {
+  it("the maps reduce the NHWC attribution's channel (last) axis", async () => {
     const r = await ex.explain(x, { method: 'guided-backprop', target: ['max', 1] });
     expect(r.maps.maxabs!.dims).toEqual([2, 2, 23, 23]);
     const a = r.attribution.data;
@@ -161,9 +163,28 @@ describe('a functional layers model built with tfjs', async () => {
       expect(r.maps.sum!.data[i]).toBeCloseTo(c[0]! + c[1]! + c[2]!, 6);
       expect(r.maps.l2!.data[i]).toBeCloseTo(Math.hypot(...c), 6);
     }
-    await expect(ex.explain(x, { method: 'gradcam', target: 'max' })).rejects.toThrow(
-      "method 'gradcam': the layer-map methods take an NCHW input and this TF.js model's input is NHWC [N, 23, 23, 3]; convert it with `backlight convert model.json --out model.onnx --input-layout nchw` and explain that",
-    );
+  });
+
+  it('layer-map methods (Grad-CAM, Guided Grad-CAM) equal those of the model imported with an NCHW input, transposed', async () => {
+    const graph = await importTfjsModel(readFileSync(saved.json, 'utf8'), shardsBeside(saved.json), 'm.json', undefined, { inputLayout: 'nchw' });
+    const nchw = await Explainer.load(encodeModel(graph));
+    const [n, h, w, c] = x.dims as [number, number, number, number];
+    const xc = new Float32Array(x.data.length);
+    for (let i = 0; i < n; i++) for (let y = 0; y < h; y++) for (let z = 0; z < w; z++) for (let k = 0; k < c; k++) xc[((i * c + k) * h + y) * w + z] = x.data[((i * h + y) * w + z) * c + k]!;
+    expect(ex.layers([n, h, w, c]).map((l) => l.name)).toEqual(nchw.layers([n, c, h, w]).map((l) => l.name));
+    expect(ex.defaultLayer([n, h, w, c])).toBe(nchw.defaultLayer([n, c, h, w]));
+    for (const method of ['gradcam', 'guided-gradcam'] as const) {
+      const a = await ex.explain(x, { method, target: [2, 'max'] });
+      const b = await nchw.explain({ data: xc, dims: [n, c, h, w] }, { method, target: [2, 'max'] });
+      expect(a.targets).toEqual(b.targets);
+      const [, kk, cc] = b.attribution.dims as [number, number, number];
+      expect(a.attribution.dims).toEqual([n, kk, h, w, cc]);
+      for (let i = 0; i < n * kk; i++)
+        for (let k = 0; k < cc; k++)
+          for (let p = 0; p < h * w; p++) expect(a.attribution.data[(i * h * w + p) * cc + k]).toBe(b.attribution.data[(i * cc + k) * h * w + p]);
+      expect(a.maps.maxabs!.data).toEqual(b.maps.maxabs!.data);
+      expect(b.maps.maxabs!.data.some((v) => v > 0)).toBe(true);
+    }
   });
 
   it('an even input size takes the other SAME pads (the size is the model input, so a 24×24 model)', async () => {
