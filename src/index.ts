@@ -15,15 +15,37 @@
  * ```
  */
 import { readFile } from 'node:fs/promises';
-import { BacklightError } from './errors.js';
+import { BacklightError, escapeControl } from './errors.js';
 import { importPeer } from './io/peers.js';
 import { Explainer as CoreExplainer, type ExplainerOptions } from './methods/explainer.js';
 import type { OrtModule } from './runtime/runtime.js';
 
 export { MAX_THREADS } from './runtime/runtime.js';
 
+/**
+ * The weight shards of a TF.js model.json at `jsonPath`: files beside it, named as its manifest
+ * names them (a name that leaves the json's folder is refused).
+ */
+export function shardsBeside(jsonPath: string): (name: string) => Promise<Uint8Array> {
+  const dir = jsonPath.slice(0, Math.max(jsonPath.lastIndexOf('/'), jsonPath.lastIndexOf('\\')) + 1);
+  return async (name) => {
+    // Names are relative to the json, as tfjs resolves them; one that climbs out or is absolute is refused.
+    if (/^([a-zA-Z]:)?[\\/]/.test(name) || name.split(/[\\/]/).includes('..')) {
+      throw new BacklightError(`${jsonPath}: weight shard '${escapeControl(name)}' is outside the model's folder; shards are read beside model.json`);
+    }
+    try {
+      return await readFile(dir + name);
+    } catch (e) {
+      throw new BacklightError(`${jsonPath}: cannot read weight shard '${escapeControl(name)}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the shards listed in weightsManifest must lie beside model.json`);
+    }
+  };
+}
+
 export class Explainer extends CoreExplainer {
-  /** Loads an ONNX model from a file path or bytes, running on onnxruntime-node (CPU by default). */
+  /**
+   * Loads an ONNX model, or a TF.js layers model (a model.json path: its weight shards are read
+   * beside it), from a file path or bytes, running on onnxruntime-node (CPU by default).
+   */
   static async load(model: string | Uint8Array, options: ExplainerOptions = {}): Promise<CoreExplainer> {
     // onnxruntime-node is an optional peer (browser apps do not install it): loaded here, on first
     // use, before anything else, so that a missing one is what the user hears of first.
@@ -38,7 +60,8 @@ export class Explainer extends CoreExplainer {
         throw new BacklightError(`cannot read model file '${model}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
     } else bytes = model;
-    return CoreExplainer.create(bytes, ort as unknown as OrtModule, { ...options, source });
+    const shards = options.shards ?? (typeof model === 'string' ? shardsBeside(model) : undefined);
+    return CoreExplainer.create(bytes, ort as unknown as OrtModule, { ...options, source, ...(shards ? { shards } : {}) });
   }
 }
 

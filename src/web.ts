@@ -18,19 +18,46 @@
  * `ortEnv.wasm.numThreads` sets the threads (they need a cross-origin isolated page: COOP/COEP).
  */
 import * as ort from 'onnxruntime-web';
+import { BacklightError, escapeControl } from './errors.js';
 import { Explainer as CoreExplainer, type ExplainerOptions } from './methods/explainer.js';
 import { bundledOrtWebFiles } from './runtime/ortWebFiles.js';
 import type { OrtModule } from './runtime/runtime.js';
+import { modelFromFiles, type FileData } from './tfjs/import.js';
+
+/** A model as dropped files: an ONNX file, or a TF.js model.json with its weight shards (by file name). */
+export type ModelFiles = readonly File[] | ReadonlyMap<string, FileData>;
 
 // Set on import, before any session: onnxruntime-web reads it when it first starts the runtime.
 const ortFiles = bundledOrtWebFiles();
 if (ortFiles && ort.env.wasm.wasmPaths === undefined) ort.env.wasm.wasmPaths = ortFiles;
 
 export class Explainer extends CoreExplainer {
-  /** Loads an ONNX model from its bytes, running on onnxruntime-web. */
-  static async load(model: Uint8Array | ArrayBuffer, options: ExplainerOptions = {}): Promise<CoreExplainer> {
-    const bytes = model instanceof Uint8Array ? model : new Uint8Array(model);
-    return CoreExplainer.create(bytes, ort as unknown as OrtModule, { ...options, source: options.source ?? 'model' });
+  /**
+   * Loads a model, running on onnxruntime-web: ONNX bytes; a URL (an ONNX file or a TF.js
+   * model.json, whose shards are fetched beside it); or dropped files (`File[]` or a name → bytes
+   * `Map`): one .onnx file, or one model.json and its weight shards.
+   *
+   * ```ts
+   * const ex = await Explainer.load([...input.files]); // model.json + group1-shard1of1.bin …
+   * ```
+   */
+  static async load(model: Uint8Array | ArrayBuffer | string | ModelFiles, options: ExplainerOptions = {}): Promise<CoreExplainer> {
+    const create = (bytes: Uint8Array, o: ExplainerOptions): Promise<CoreExplainer> => CoreExplainer.create(bytes, ort as unknown as OrtModule, o);
+    if (model instanceof Uint8Array || model instanceof ArrayBuffer) return create(model instanceof Uint8Array ? model : new Uint8Array(model), { ...options, source: options.source ?? 'model' });
+    if (typeof model === 'string') {
+      const get = async (url: string, what: string): Promise<Uint8Array> => {
+        const r = await fetch(url).catch((e: Error) => {
+          throw new BacklightError(`cannot fetch ${what} '${escapeControl(url)}': ${escapeControl(e.message)}`);
+        });
+        if (!r.ok) throw new BacklightError(`cannot fetch ${what} '${escapeControl(url)}': HTTP ${r.status}`);
+        return new Uint8Array(await r.arrayBuffer());
+      };
+      const base = new URL(model, globalThis.location?.href);
+      return create(await get(base.href, 'model'), { shards: (name) => get(new URL(name, base).href, 'weight shard'), ...options, source: options.source ?? model });
+    }
+    const files = model instanceof Map ? [...(model as ReadonlyMap<string, FileData>)] : (model as readonly File[]).map((f) => [f.name, f] as const);
+    const m = await modelFromFiles(files);
+    return create(m.bytes, { ...(m.shards ? { shards: m.shards } : {}), ...options, source: options.source ?? m.name });
   }
 }
 

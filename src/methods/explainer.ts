@@ -7,17 +7,19 @@ import { canonicalize, type CanonicalModel } from '../canonicalize/index.js';
 import { checkSupported, compile, REDUCTIONS, SEED, INPUT, type CompiledGraph, type Reduction } from '../compile/compile.js';
 import { yieldToEventLoop } from '../compile/yield.js';
 import { BacklightError } from '../errors.js';
-import type { Dim, Graph } from '../ir/graph.js';
+import { cloneGraph, intsAttr, renameUses, type Dim, type Graph, type Node } from '../ir/graph.js';
 import { sizeOf, type TensorLike } from '../ir/tensor.js';
 import { decodeModel } from '../onnx/decode.js';
 import { encodeModel } from '../onnx/encode.js';
 import type { ResourceBudget } from '../onnx/budget.js';
 import { checkInputSize, DEFAULT_BUDGET, firstNonFinite } from '../onnx/validate.js';
 import { Runtime, type OrtModule, type RuntimeOptions } from '../runtime/runtime.js';
+import { importTfjsModel, looksLikeJson, type ShardReader } from '../tfjs/import.js';
 import { methodByName, type MethodName, type MethodParams } from './methods.js';
 import { methodSpec } from './registry.js';
 import { withSlots, type SlotAccessors } from './slots.js';
 import { checkClass, checkTargetSpec, topKOf, type TargetSpec } from './targets.js';
+import { isFrameworkMethod } from './registry.js';
 import type { Aggregation, AggregationOutputs } from '../compile/aggregate.js';
 import { CPU_LOWERING, WEBGPU_LOWERING, type Lowering } from '../rules/types.js';
 import {
@@ -126,6 +128,12 @@ export interface ExplainerOptions extends RuntimeOptions {
    * models or inputs; a model or input over the budget is refused with a BacklightError.
    */
   budget?: Partial<ResourceBudget>;
+  /**
+   * TF.js models (the model bytes are a model.json): reads a weight shard named in its
+   * `weightsManifest`. `Explainer.load` sets it (Node: the files beside the json; browser: the
+   * dropped files or the json's URL).
+   */
+  shards?: ShardReader;
 }
 
 interface CompiledSession {
@@ -152,6 +160,14 @@ export class Explainer {
   private readonly canonicals = new Map<string, CanonicalModel>();
   private readonly sessions = new Map<string, Promise<CompiledSession>>();
   private readonly budget: ResourceBudget;
+  /**
+   * The input's channels are its last axis ([N, H, W, C], TF.js models): the maps reduce the
+   * attribution's last axis (computed here, not in the graph, whose reductions take axis 2), and
+   * the layer-map methods, which read the input's spatial axes as 2 and 3, run on `nchwTwin`.
+   */
+  private channelsLast = false;
+  private twin?: Explainer;
+  private readonly ortModule: OrtModule;
 
   protected constructor(
     /** The imported model (before specialization to an input shape). */
@@ -160,16 +176,24 @@ export class Explainer {
     readonly options: ExplainerOptions,
   ) {
     this.runtime = new Runtime(ort, options);
+    this.ortModule = ort;
     this.budget = { ...DEFAULT_BUDGET, ...options.budget };
   }
 
-  /** Imports an ONNX model; throws a BacklightError for unreadable or unsupported models. */
+  /**
+   * Imports an ONNX model, or a TF.js model.json (told apart by content) whose shards `options.shards`
+   * reads; throws a BacklightError for unreadable or unsupported models.
+   */
   static async create(bytes: Uint8Array, ort: OrtModule, options: ExplainerOptions = {}): Promise<Explainer> {
     const source = options.source ?? 'model';
-    const { graph } = decodeModel(bytes, source, { ...DEFAULT_BUDGET, ...options.budget });
+    const budget = { ...DEFAULT_BUDGET, ...options.budget };
+    const graph = looksLikeJson(bytes) ? await importTfjsModel(new TextDecoder().decode(bytes), options.shards ?? noShards(source), source, budget) : decodeModel(bytes, source, budget).graph;
     await yieldToEventLoop();
     checkSupported(graph, source);
-    return new Explainer(graph, ort, options);
+    const explainer = new Explainer(graph, ort, options);
+    // TF.js models keep their NHWC input (Keras's layout, which their users feed).
+    explainer.channelsLast = looksLikeJson(bytes);
+    return explainer;
   }
 
   /** The model's input shape; symbolic dimensions (a dynamic batch) are names. */
@@ -203,12 +227,40 @@ export class Explainer {
    * its shape for `dims` (default: the model's input shape with a batch of 1).
    */
   layers(dims?: readonly number[]): LayerInfo[] {
+    if (this.channelsLast) return this.nchwTwin().layers(toNchwDims(dims ?? this.defaultDims()));
     return layerCandidates(this.canonical(dims ?? this.defaultDims()).graph);
   }
 
   /** The default layer of Grad-CAM and NormGrad (see `defaultLayer` in src/methods/framework.ts). */
   defaultLayer(dims?: readonly number[]): string {
+    if (this.channelsLast) return this.nchwTwin().defaultLayer(toNchwDims(dims ?? this.defaultDims()));
     return defaultLayer(this.canonical(dims ?? this.defaultDims()).graph);
+  }
+
+  /**
+   * An NHWC model as an NCHW one, for the layer-map methods (their layers and upsampling read the
+   * input's spatial axes as 2 and 3): the same graph behind a Transpose from an NCHW input.
+   */
+  private nchwTwin(): Explainer {
+    if (this.twin) return this.twin;
+    const g = cloneGraph(this.model);
+    const input = g.inputs[0]!;
+    if (input.shape.length !== 4) throw new BacklightError(`the layer-map methods need an image input [N, H, W, C]; this model's is [${input.shape.join(', ')}]`, 'usage');
+    const readers = g.nodes.filter((node) => node.inputs.includes(input.name));
+    const perm = (node: Node): string => JSON.stringify(node.attrs.perm?.value);
+    if (readers.every((node) => node.op === 'Transpose' && perm(node) === '[0,3,1,2]')) {
+      // The importer's own Transpose to NCHW: the twin reads the input where it did.
+      g.nodes = g.nodes.filter((node) => !readers.includes(node));
+      for (const t of readers) renameUses(g, t.outputs[0]!, input.name);
+    } else {
+      let inner = `${input.name}/nhwc`;
+      while (g.nodes.some((node) => node.outputs.includes(inner)) || g.initializers.has(inner)) inner += '_';
+      renameUses(g, input.name, inner);
+      g.nodes.unshift({ name: inner, op: 'Transpose', domain: '', inputs: [input.name], outputs: [inner], attrs: { perm: intsAttr([0, 2, 3, 1]) } });
+    }
+    const [n, h, w, c] = input.shape as [Dim, Dim, Dim, Dim];
+    input.shape = [n, c, h, w];
+    return (this.twin = new Explainer(g, this.ortModule, this.options));
   }
 
   private defaultDims(): number[] {
@@ -307,8 +359,14 @@ export class Explainer {
     const classes = this.classesFor(input.dims);
     const plan = this.planSeeds(options.target ?? 'max', n, classes);
     const reductions = options.reductions ?? REDUCTIONS;
+    if (this.channelsLast && isFrameworkMethod(options.method)) {
+      // On the NCHW twin; its attribution [N, K, C, H, W] comes back as the input's [N, K, H, W, C].
+      const r = await this.nchwTwin().explainUnchecked(nchwInput(input), options);
+      return withSlots({ ...r, attribution: channelsLastAttribution(r.attribution) }) as Explanation<M>;
+    }
+    const graphReductions = this.channelsLast ? [] : reductions;
     const framework = [options.layer, options.layers, options.aggregation, options.extraction, options.combine, options.upsample];
-    const key = JSON.stringify([options.method, options.params ?? {}, input.dims, plan.top, plan.given, reductions, options.taps ?? [], framework]);
+    const key = JSON.stringify([options.method, options.params ?? {}, input.dims, plan.top, plan.given, graphReductions, options.taps ?? [], framework]);
     let entry = this.sessions.get(key);
     let fresh = false;
     if (entry) {
@@ -321,7 +379,7 @@ export class Explainer {
         const t0 = performance.now();
         // Between phases the event loop turns, so a SIGINT/SIGTERM handler runs within one phase.
         await yieldToEventLoop();
-        const { compiled, aggregation } = this.compileGraph(input.dims, { ...options, reductions }, plan);
+        const { compiled, aggregation } = this.compileGraph(input.dims, { ...options, reductions: graphReductions }, plan);
         await yieldToEventLoop();
         const bytes = encodeModel(compiled.graph);
         await yieldToEventLoop();
@@ -351,7 +409,8 @@ export class Explainer {
     const targets = slots.map((s) => plan.order.map((j) => s[j]!));
     const ordered = (name: string): TensorLike => reorderSlots(get(name), plan.order);
     const maps: Partial<Record<Reduction, TensorLike>> = {};
-    for (const r of reductions) maps[r] = ordered(`map_${r}`);
+    const attribution = ordered('attribution');
+    for (const r of reductions) maps[r] = this.channelsLast ? reduceLastAxis(attribution, r) : ordered(`map_${r}`);
     const taps: Explanation['taps'] = {};
     for (const tap of options.taps ?? []) taps[tap] = { activation: get(`act:${tap}`), signal: ordered(`grad:${tap}`) };
     const layerMaps: Explanation['layerMaps'] = {};
@@ -366,7 +425,7 @@ export class Explainer {
       method: options.method,
       logits: get('logits'),
       targets,
-      attribution: ordered('attribution'),
+      attribution,
       maps,
       taps,
       layerMaps,
@@ -377,6 +436,7 @@ export class Explainer {
 
   /** Releases every compiled session and forward session (they are recreated on demand). */
   async release(): Promise<void> {
+    await this.twin?.release();
     await this.evict(0);
     await this.runtime.release();
   }
@@ -536,4 +596,47 @@ function reorderSlots(t: TensorLike, order: readonly number[]): TensorLike {
 /** Throws a usage error for a name that is no registered method. */
 function checkMethod(name: string): void {
   methodSpec(name);
+}
+
+const noShards = (source: string): ShardReader => async (path) => {
+  throw new BacklightError(`${source}: a TF.js model.json needs its weight shard '${path}'; load the model by its path (Node) or with its files (browser)`);
+};
+
+/** A map of an [N, K, …, C] attribution over its last (channel) axis: max |·|, sum or l2. */
+function reduceLastAxis(t: TensorLike, r: Reduction): TensorLike {
+  const c = t.dims.at(-1)!;
+  const out = new Float32Array(t.data.length / c);
+  for (let i = 0; i < out.length; i++) {
+    let acc = 0;
+    for (let k = 0; k < c; k++) {
+      const v = t.data[i * c + k]!;
+      acc = r === 'maxabs' ? Math.max(acc, Math.abs(v)) : r === 'sum' ? acc + v : acc + v * v;
+    }
+    out[i] = r === 'l2' ? Math.sqrt(acc) : acc;
+  }
+  return { data: out, dims: t.dims.slice(0, -1) };
+}
+
+const toNchwDims = (d: readonly number[]): number[] => (d.length === 4 ? [d[0]!, d[3]!, d[1]!, d[2]!] : [...d]);
+
+/** An [N, H, W, C] input as [N, C, H, W]. */
+function nchwInput(x: TensorLike): TensorLike {
+  const [n, h, w, c] = x.dims as [number, number, number, number];
+  const out = new Float32Array(x.data.length);
+  for (let i = 0; i < n; i++)
+    for (let y = 0; y < h; y++)
+      for (let z = 0; z < w; z++)
+        for (let k = 0; k < c; k++) out[((i * c + k) * h + y) * w + z] = x.data[((i * h + y) * w + z) * c + k]!;
+  return { data: out, dims: [n, c, h, w] };
+}
+
+/** An attribution [N, K, C, H, W] as [N, K, H, W, C]. */
+function channelsLastAttribution(a: TensorLike): TensorLike {
+  const [n, kk, c, h, w] = a.dims as [number, number, number, number, number];
+  const out = new Float32Array(a.data.length);
+  for (let i = 0; i < n * kk; i++)
+    for (let k = 0; k < c; k++)
+      for (let y = 0; y < h; y++)
+        for (let z = 0; z < w; z++) out[((i * h + y) * w + z) * c + k] = a.data[((i * c + k) * h + y) * w + z]!;
+  return { data: out, dims: [n, kk, h, w, c] };
 }

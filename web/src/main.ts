@@ -13,6 +13,7 @@ import demoDigitsUrl from '../../assets/demo/digits.npy?url';
 import demoModelMeta from '../../assets/models/digits-cnn.json';
 import { BacklightError, oneLine } from '../../src/errors.js';
 import type { NpyArray } from '../../src/io/npy.js';
+import { onnxFromFiles } from '../../src/tfjs/import.js';
 import { describePreprocess, inputDims, isPresetName, pixelBounds, resolvePreprocess, type Preprocess, type PreprocessOverrides } from '../../src/io/preprocess.js';
 import {
   isFrameworkMethod,
@@ -198,7 +199,7 @@ function dropUnfitInput(shape: readonly (number | string)[]): void {
   ui.thumbs.replaceChildren();
 }
 
-async function loadModel(blob: Blob, name: string, options: { demo: boolean; labels?: string[] }): Promise<boolean> {
+async function loadModel(blob: Blob, name: string, options: { demo: boolean; labels?: string[]; tfjs?: boolean }): Promise<boolean> {
   setBusy(true);
   clearError();
   setStatus('loading', `reading ${name}…`);
@@ -212,7 +213,9 @@ async function loadModel(blob: Blob, name: string, options: { demo: boolean; lab
     hook.model = name;
     ui.modelName.textContent = name;
     ui.modelShape.textContent = `input '${info.inputName}' [${info.inputShape.join(', ')}]`;
-    const guess = guessPreset(info.inputShape);
+    let guess = guessPreset(info.inputShape);
+    // TF.js ImageNet models are Keras's, trained on x/127.5 − 1.
+    if (options.tfjs && guess.preset === 'imagenet') guess = { preset: 'imagenet-tf', reason: `${guess.reason}, a TF.js model (Keras's x/127.5 − 1)` };
     ui.preset.value = guess.preset;
     ui.presetGuess.textContent = guess.preset === 'none' ? `preset: ${guess.reason}` : `preset guessed from the model's input (${guess.reason}); change it if the model was trained otherwise`;
     ui.size.value = '';
@@ -234,6 +237,24 @@ async function loadModel(blob: Blob, name: string, options: { demo: boolean; lab
 
 async function loadModelFile(file: File): Promise<void> {
   if (await loadModel(file, file.name, { demo: false })) await prepare({ autoRun: false });
+}
+
+/**
+ * A TF.js model.json with its shards (or any set of files holding one model): imported and written
+ * as ONNX here, so the worker, its reloads and the WebGPU fallback keep handling ONNX bytes.
+ */
+async function loadModelFiles(files: File[]): Promise<void> {
+  if (files.length === 1 && !/\.json$/i.test(files[0]!.name)) return loadModelFile(files[0]!);
+  clearError();
+  setStatus('loading', 'importing the TF.js model…');
+  let model: { name: string; bytes: Uint8Array };
+  try {
+    model = await onnxFromFiles(files.map((f) => [f.name, f] as const));
+  } catch (e) {
+    showError(e);
+    return;
+  }
+  if (await loadModel(new Blob([model.bytes as Uint8Array<ArrayBuffer>]), model.name, { demo: false, tfjs: true })) await prepare({ autoRun: false });
 }
 
 async function loadDemo(): Promise<void> {
@@ -544,6 +565,14 @@ async function openInput(file: File): Promise<void> {
   }
 }
 
+/** Several files, or a .json on the model's box: a TF.js model with its shards; else one file as `openFile` takes it. */
+function openFiles(files: File[], target: 'model' | 'input' | 'auto'): void {
+  if (state.busy || files.length === 0) return;
+  const tfjs = files.some((f) => /\.json$/i.test(f.name)) && (files.length > 1 || target === 'model');
+  if (tfjs) void loadModelFiles(files);
+  else openFile(files[0]!, target);
+}
+
 function openFile(file: File, target: 'model' | 'input' | 'auto'): void {
   if (state.busy) return;
   // A .txt or .json file dropped outside the model and input boxes names the classes (on the
@@ -555,9 +584,9 @@ function openFile(file: File, target: 'model' | 'input' | 'auto'): void {
 }
 
 ui.modelFile.addEventListener('change', () => {
-  const f = ui.modelFile.files?.[0];
+  const files = [...(ui.modelFile.files ?? [])];
   ui.modelFile.value = '';
-  if (f) openFile(f, 'model');
+  openFiles(files, 'model');
 });
 ui.inputFile.addEventListener('change', () => {
   const f = ui.inputFile.files?.[0];
@@ -594,15 +623,13 @@ for (const zone of document.querySelectorAll<HTMLElement>('[data-drop]')) {
     e.preventDefault();
     e.stopPropagation();
     zone.classList.remove('over');
-    const f = e.dataTransfer?.files[0];
-    if (f) openFile(f, zone.dataset.drop === 'model' ? 'model' : 'input');
+    openFiles([...(e.dataTransfer?.files ?? [])], zone.dataset.drop === 'model' ? 'model' : 'input');
   });
 }
 window.addEventListener('dragover', (e) => e.preventDefault());
 window.addEventListener('drop', (e) => {
   e.preventDefault();
-  const f = e.dataTransfer?.files[0];
-  if (f) openFile(f, 'auto');
+  openFiles([...(e.dataTransfer?.files ?? [])], 'auto');
 });
 
 buildMethodList();

@@ -165,6 +165,7 @@ Examples:
   backlight explain --model mobilenetv2.onnx --image cat.jpg --preset imagenet --method lrp,clrp2 --target top2 --out results
   backlight explain --model model.onnx --input-npy x.npy --method lrp-alphabeta --alpha 2 --beta 1 --out results
   backlight explain --model model.onnx --input-npy x.npy --preset imagenet --method lrp --composite epsilon-gamma-box --out results
+  backlight explain --model mobilenet/model.json --image cat.jpg --preset imagenet-tf --method gradient,lrp --out results   (TF.js, shards beside the json)
 `;
 
 export function registerExplain(program: Command, io: CliIO, argv: readonly string[] = []): void {
@@ -172,7 +173,7 @@ export function registerExplain(program: Command, io: CliIO, argv: readonly stri
   cmd
     .summary('explain predictions on images or NumPy inputs: .npy attributions, heatmaps, grids')
     .description("Explain a classifier's predictions: one attribution per input, method and target, written as .npy files and drawn as heatmaps, overlays and a grid.")
-    .requiredOption('-m, --model <file.onnx>', 'the ONNX classifier (output: logits or probabilities [N, classes])')
+    .requiredOption('-m, --model <file>', 'the classifier, an ONNX file or a TF.js layers model.json with its weight shards beside it (output: logits or probabilities [N, classes])')
     .option('--image <files...>', 'input image files (PNG, JPEG, WebP, …), preprocessed by --preset')
     .option('-i, --input-npy <files...>', 'input batches as .npy files, [N, ...] or one image without the batch axis')
     .option('--preset <name>', `preprocessing of images: ${PRESET_NAMES.join(', ')} (default: none = the model's input size, x/255)`)
