@@ -13,6 +13,7 @@ const ALLOWED: Record<string, string[]> = {
   errors: [],
   ir: ['errors'],
   onnx: ['errors', 'ir'],
+  tfjs: ['errors', 'ir', 'onnx'],
   canonicalize: ['errors', 'ir'],
   rules: ['errors', 'ir'],
   compile: ['errors', 'ir', 'rules'],

@@ -1,0 +1,184 @@
+/**
+ * References for TF.js graph-model import: nsfwjs's bundled models read from node_modules, weights
+ * decoded by tfjs itself, and a GraphDef interpreter on tfjs ops (unfused), through which `tf.grad`
+ * differentiates: tfjs has no gradient for a fused conv with Relu6, so `model.execute` cannot be
+ * differentiated. The interpreter's forward pass is checked against tfjs's `model.execute` before
+ * its gradients are used.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { Tensor } from '../../src/ir/tensor.js';
+import { REPO } from './paths.js';
+
+const require = createRequire(import.meta.url);
+
+export interface ModelJsonLike {
+  format?: string;
+  modelTopology: Record<string, unknown>;
+  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  signature?: Record<string, unknown>;
+  userDefinedMetadata?: Record<string, unknown>;
+}
+
+export interface TfjsFixture {
+  json: ModelJsonLike;
+  /** The shard files' bytes, by the manifest's path. */
+  shards: Map<string, Uint8Array>;
+}
+
+const NSFW = path.join(REPO, 'node_modules/nsfwjs/dist/models');
+export const HAS_NSFWJS = existsSync(path.join(NSFW, 'mobilenet_v2_mid/model.min.js'));
+
+/** One of nsfwjs's models: its package stores model.json and each shard (base64) as CommonJS modules. */
+export function nsfwjsModel(name: 'mobilenet_v2' | 'mobilenet_v2_mid' | 'inception_v3'): TfjsFixture {
+  const json = require(path.join(NSFW, name, 'model.min.js')) as ModelJsonLike;
+  const shards = new Map<string, Uint8Array>();
+  for (const p of json.weightsManifest.flatMap((g) => g.paths)) {
+    const b64 = require(path.join(NSFW, name, `${p}.min.js`)) as string;
+    shards.set(p, new Uint8Array(Buffer.from(b64, 'base64')));
+  }
+  return { json, shards };
+}
+
+export function concatShards(f: TfjsFixture): { specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } {
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  const parts: Uint8Array[] = [];
+  for (const g of f.json.weightsManifest) {
+    specs.push(...g.weights);
+    for (const p of g.paths) parts.push(f.shards.get(p)!);
+  }
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return { specs, data: out.buffer };
+}
+
+/** The weights as tfjs decodes them (dequantized), as IR tensors. */
+export function tfjsWeights(f: TfjsFixture): Map<string, Tensor> {
+  const { specs, data } = concatShards(f);
+  const named = tf.io.decodeWeights(data, specs);
+  const out = new Map<string, Tensor>();
+  for (const [name, t] of Object.entries(named)) {
+    const values = t.dataSync();
+    out.set(name, { dtype: t.dtype === 'float32' ? 'float32' : 'int32', dims: [...t.shape], data: values instanceof Float32Array ? Float32Array.from(values) : Int32Array.from(values) });
+    t.dispose();
+  }
+  return out;
+}
+
+/** tfjs's own GraphModel from memory. */
+export async function tfjsGraphModel(f: TfjsFixture): Promise<tf.GraphModel> {
+  const { specs, data } = concatShards(f);
+  return tf.loadGraphModel(tf.io.fromMemory({ modelTopology: f.json.modelTopology, weightSpecs: specs, weightData: data, format: 'graph-model' }));
+}
+
+interface GNode {
+  name: string;
+  op: string;
+  input?: string[];
+  attr?: Record<string, { i?: string; f?: number; s?: string; b?: boolean; list?: { i?: string[]; s?: string[] } }>;
+}
+
+const str = (s: string | undefined): string => (s === undefined ? '' : Buffer.from(s, 'base64').toString('utf8'));
+const ints = (a: { list?: { i?: string[] } } | undefined): number[] => (a?.list?.i ?? []).map(Number);
+
+/**
+ * Runs a GraphDef with plain tfjs ops up to `output`, for tf.grad. Only the ops of the test
+ * models; anything else throws.
+ */
+export function interpret(f: TfjsFixture, weights: tf.NamedTensorMap, x: tf.Tensor, output: string): tf.Tensor {
+  const nodes = (f.json.modelTopology.node as GNode[]);
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  const memo = new Map<string, tf.Tensor>();
+  const value = (ref: string): tf.Tensor => {
+    const name = ref.replace(/:0$/, '');
+    const hit = memo.get(name);
+    if (hit) return hit;
+    const n = byName.get(name);
+    if (!n) throw new Error(`no node ${name}`);
+    const v = run(n);
+    memo.set(name, v);
+    return v;
+  };
+  const pad = (n: GNode): 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]] => {
+    const p = str(n.attr?.padding?.s);
+    if (p === 'SAME') return 'same';
+    if (p === 'VALID') return 'valid';
+    const e = ints(n.attr?.explicit_paddings);
+    return [[e[0]!, e[1]!], [e[2]!, e[3]!], [e[4]!, e[5]!], [e[6]!, e[7]!]];
+  };
+  const act = (n: GNode, y: tf.Tensor, ops: string[], args: tf.Tensor[]): tf.Tensor => {
+    let z = ops[0] === 'BiasAdd' ? tf.add(y, args[0]!) : y;
+    switch (ops[1]) {
+      case undefined: break;
+      case 'Relu': z = tf.relu(z); break;
+      case 'Relu6': z = tf.relu6(z); break;
+      case 'Elu': z = tf.elu(z); break;
+      case 'Sigmoid': z = tf.sigmoid(z); break;
+      case 'LeakyRelu': z = tf.leakyRelu(z, n.attr?.leakyrelu_alpha?.f ?? 0.2); break;
+      case 'Prelu': z = tf.prelu(z, args[1]!); break;
+      default: throw new Error(`activation ${ops[1]}`);
+    }
+    return z;
+  };
+  const run = (n: GNode): tf.Tensor => {
+    const ins = (n.input ?? []).filter((i) => !i.startsWith('^'));
+    const inp = (i: number): tf.Tensor => value(ins[i]!);
+    const strides = (): [number, number] => {
+      const s = ints(n.attr?.strides);
+      return [s[1] ?? 1, s[2] ?? 1];
+    };
+    const dil = (): [number, number] => {
+      const d = ints(n.attr?.dilations);
+      return [d[1] ?? 1, d[2] ?? 1];
+    };
+    const fusedOps = (n.attr?.fused_ops?.list?.s ?? []).map(str);
+    const args = ins.slice(2).map((_, i) => inp(i + 2));
+    switch (n.op) {
+      case 'Placeholder': return x;
+      case 'Const': {
+        const w = weights[n.name];
+        if (!w) throw new Error(`no weight ${n.name}`);
+        return w;
+      }
+      case 'Identity': return inp(0);
+      case 'Conv2D': return tf.conv2d(inp(0) as tf.Tensor4D, inp(1) as tf.Tensor4D, strides(), pad(n) as 'same', 'NHWC', dil());
+      case '_FusedConv2D': return act(n, tf.conv2d(inp(0) as tf.Tensor4D, inp(1) as tf.Tensor4D, strides(), pad(n) as 'same', 'NHWC', dil()), fusedOps, args);
+      case 'DepthwiseConv2dNative': return tf.depthwiseConv2d(inp(0) as tf.Tensor4D, inp(1) as tf.Tensor4D, strides(), pad(n) as 'same', 'NHWC', dil());
+      case 'FusedDepthwiseConv2dNative': return act(n, tf.depthwiseConv2d(inp(0) as tf.Tensor4D, inp(1) as tf.Tensor4D, strides(), pad(n) as 'same', 'NHWC', dil()), fusedOps, args);
+      case 'MatMul': return tf.matMul(inp(0), inp(1), n.attr?.transpose_a?.b ?? false, n.attr?.transpose_b?.b ?? false);
+      case '_FusedMatMul': return act(n, tf.matMul(inp(0), inp(1), n.attr?.transpose_a?.b ?? false, n.attr?.transpose_b?.b ?? false), fusedOps, args);
+      case 'BiasAdd': case 'Add': case 'AddV2': return tf.add(inp(0), inp(1));
+      case 'Sub': return tf.sub(inp(0), inp(1));
+      case 'Mul': return tf.mul(inp(0), inp(1));
+      case 'Relu': return tf.relu(inp(0));
+      case 'Relu6': return tf.relu6(inp(0));
+      case 'Elu': return tf.elu(inp(0));
+      case 'Sigmoid': return tf.sigmoid(inp(0));
+      case 'Tanh': return tf.tanh(inp(0));
+      case 'Mean': return tf.mean(inp(0), Array.from(inp(1).dataSync()), n.attr?.keep_dims?.b ?? false);
+      case 'MaxPool': case 'AvgPool': {
+        const k = ints(n.attr?.ksize);
+        const p = pad(n) as 'same' | 'valid';
+        return n.op === 'MaxPool' ? tf.maxPool(inp(0) as tf.Tensor4D, [k[1]!, k[2]!], strides(), p) : tf.avgPool(inp(0) as tf.Tensor4D, [k[1]!, k[2]!], strides(), p);
+      }
+      case 'Reshape': return tf.reshape(inp(0), Array.from(inp(1).dataSync()));
+      case 'Squeeze': return tf.squeeze(inp(0), ints(n.attr?.squeeze_dims));
+      case 'Softmax': return tf.softmax(inp(0));
+      case 'ConcatV2': return tf.concat(ins.slice(0, -1).map(value), inp(ins.length - 1).dataSync()[0]!);
+      case 'Pad': {
+        const p = Array.from(inp(1).dataSync());
+        const pairs: [number, number][] = [];
+        for (let i = 0; i < p.length; i += 2) pairs.push([p[i]!, p[i + 1]!]);
+        return tf.pad(inp(0), pairs);
+      }
+      default: throw new Error(`interpret: op ${n.op}`);
+    }
+  };
+  return value(output);
+}
