@@ -53,6 +53,8 @@ interface Ref {
   nchw: boolean;
   /** The value, for Consts and anything folded from them. */
   value?: Tensor;
+  /** The length of a 1-D shape vector built from parts (Shape, Pack), for the rank after a Reshape. */
+  length?: number;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -560,7 +562,7 @@ class GraphConverter {
     const x = this.plain(this.input(n, 0));
     const shape = this.input(n, 1);
     const target = shape.value ? this.constant(fromNumbers('int64', shape.value.dims, toNumbers(shape.value)), `${n.name}__shape`) : this.nameOf(shape);
-    const rank = shape.value ? sizeOf(shape.value.dims) : undefined;
+    const rank = shape.value ? sizeOf(shape.value.dims) : shape.length;
     if (x.value) this.fail(n, 'reshaping a constant is not supported');
     return { name: this.emit('Reshape', [x.name, target], {}, n.name), rank, nchw: false };
   }
@@ -645,7 +647,7 @@ class GraphConverter {
   /** Shape, Pack, StridedSlice and Cast: shape arithmetic that specialization folds once the input size is known. */
   private shape(n: TfNode): Ref {
     const x = this.plain(this.input(n, 0));
-    return { name: this.emit('Shape', [this.nameOf(x)], {}, n.name), rank: 1, nchw: false };
+    return { name: this.emit('Shape', [this.nameOf(x)], {}, n.name), rank: 1, nchw: false, length: x.rank };
   }
 
   private pack(n: TfNode): Ref {
@@ -655,7 +657,7 @@ class GraphConverter {
     const a = axis < 0 ? axis + rank : axis;
     const axes = this.constant(int64([1], [a]), `${n.name}__axes`);
     const parts = xs.map((x, i) => this.emit('Unsqueeze', [x.name, axes], {}, this.fresh(`${n.name}__item${i}`)));
-    return { name: this.emit('Concat', parts, { axis: intAttr(a) }, n.name), rank, nchw: false };
+    return { name: this.emit('Concat', parts, { axis: intAttr(a) }, n.name), rank, nchw: false, length: rank === 1 ? xs.length : undefined };
   }
 
   private stridedSlice(n: TfNode): Ref {

@@ -2,7 +2,7 @@
  * References for TF.js graph-model import: nsfwjs's bundled models read from node_modules, weights
  * decoded by tfjs itself, and a GraphDef interpreter on tfjs ops (unfused), through which `tf.grad`
  * differentiates: tfjs has no gradient for a fused conv with Relu6, so `model.execute` cannot be
- * differentiated. The interpreter's forward pass is checked against tfjs's `model.execute` before
+ * differentiated (and its AvgPool gradient is wrong with SAME padding, see below). The interpreter's forward pass is checked against tfjs's `model.execute` before
  * its gradients are used.
  */
 import { createRequire } from 'node:module';
@@ -84,6 +84,20 @@ interface GNode {
   attr?: Record<string, { i?: string; f?: number; s?: string; b?: boolean; list?: { i?: string[]; s?: string[] } }>;
 }
 
+/**
+ * A filter with its taps spread out by the dilation (zeros between): the same convolution without
+ * dilation, which tfjs can differentiate (it has no gradient for dilated conv2d).
+ */
+function dilated(filter: tf.Tensor, [dh, dw]: [number, number]): tf.Tensor4D {
+  const [h, w, i, o] = filter.shape as [number, number, number, number];
+  if (dh === 1 && dw === 1) return filter as tf.Tensor4D;
+  const H = (h - 1) * dh + 1, W = (w - 1) * dw + 1;
+  const mask = tf.buffer([H, W, h, w]);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) mask.set(1, y * dh, x * dw, y, x);
+  // out[Y, X, i, o] = Σ_{y,x} mask[Y, X, y, x] · filter[y, x, i, o]
+  return tf.matMul(mask.toTensor().reshape([H * W, h * w]), filter.reshape([h * w, i * o])).reshape([H, W, i, o]) as tf.Tensor4D;
+}
+
 const str = (s: string | undefined): string => (s === undefined ? '' : Buffer.from(s, 'base64').toString('utf8'));
 const ints = (a: { list?: { i?: string[] } } | undefined): number[] => (a?.list?.i ?? []).map(Number);
 
@@ -147,8 +161,8 @@ export function interpret(f: TfjsFixture, weights: tf.NamedTensorMap, x: tf.Tens
         return w;
       }
       case 'Identity': return inp(0);
-      case 'Conv2D': return tf.conv2d(inp(0) as tf.Tensor4D, inp(1) as tf.Tensor4D, strides(), pad(n) as 'same', 'NHWC', dil());
-      case '_FusedConv2D': return act(n, tf.conv2d(inp(0) as tf.Tensor4D, inp(1) as tf.Tensor4D, strides(), pad(n) as 'same', 'NHWC', dil()), fusedOps, args);
+      case 'Conv2D': return tf.conv2d(inp(0) as tf.Tensor4D, dilated(inp(1), dil()), strides(), pad(n) as 'same', 'NHWC');
+      case '_FusedConv2D': return act(n, tf.conv2d(inp(0) as tf.Tensor4D, dilated(inp(1), dil()), strides(), pad(n) as 'same', 'NHWC'), fusedOps, args);
       case 'DepthwiseConv2dNative': return tf.depthwiseConv2d(inp(0) as tf.Tensor4D, inp(1) as tf.Tensor4D, strides(), pad(n) as 'same', 'NHWC', dil());
       case 'FusedDepthwiseConv2dNative': return act(n, tf.depthwiseConv2d(inp(0) as tf.Tensor4D, inp(1) as tf.Tensor4D, strides(), pad(n) as 'same', 'NHWC', dil()), fusedOps, args);
       case 'MatMul': return tf.matMul(inp(0), inp(1), n.attr?.transpose_a?.b ?? false, n.attr?.transpose_b?.b ?? false);
@@ -165,7 +179,15 @@ export function interpret(f: TfjsFixture, weights: tf.NamedTensorMap, x: tf.Tens
       case 'MaxPool': case 'AvgPool': {
         const k = ints(n.attr?.ksize);
         const p = pad(n) as 'same' | 'valid';
-        return n.op === 'MaxPool' ? tf.maxPool(inp(0) as tf.Tensor4D, [k[1]!, k[2]!], strides(), p) : tf.avgPool(inp(0) as tf.Tensor4D, [k[1]!, k[2]!], strides(), p);
+        if (n.op === 'MaxPool') return tf.maxPool(inp(0) as tf.Tensor4D, [k[1]!, k[2]!], strides(), p);
+        // tfjs's avgPool gradient divides by the whole window even where SAME padding left part of
+        // it out of the mean (tfjs-core 4.22, CPU): the window sum over the count, as depthwise
+        // convolutions with a kernel of ones, has the true gradient.
+        const x4 = inp(0) as tf.Tensor4D;
+        const ones = tf.ones([k[1]!, k[2]!, x4.shape[3], 1]) as tf.Tensor4D;
+        const sum = tf.depthwiseConv2d(x4, ones, strides(), p);
+        const count = tf.depthwiseConv2d(tf.onesLike(x4), ones, strides(), p);
+        return tf.div(sum, count);
       }
       case 'Reshape': return tf.reshape(inp(0), Array.from(inp(1).dataSync()));
       case 'Squeeze': return tf.squeeze(inp(0), ints(n.attr?.squeeze_dims));
