@@ -6,13 +6,14 @@
  * tfjs's forward pass, gradients with `tf.grad` through the same graph rebuilt from tfjs ops.
  */
 import * as tf from '@tensorflow/tfjs';
+import * as nsfwjs from 'nsfwjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Explainer } from '../src/index.js';
 import { encodeModel } from '../src/onnx/encode.js';
-import { graphModelToGraph } from '../src/tfjs/graphModel.js';
+import { importTfjsModel } from '../src/tfjs/import.js';
 import type { Graph } from '../src/ir/graph.js';
 import { BacklightError } from '../src/errors.js';
-import { HAS_NSFWJS, interpret, nsfwjsModel, tfjsGraphModel, tfjsWeights, concatShards, type TfjsFixture } from './helpers/tfjsGraph.js';
+import { HAS_NSFWJS, interpret, nsfwjsModel, tfjsGraphModel, concatShards, type TfjsFixture } from './helpers/tfjsGraph.js';
 
 /** max |a − b| / max |b|: the relative error of the whole tensor. */
 function relMax(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -38,6 +39,11 @@ function seeded(n: number, seed: number, lo = 0, hi = 1): Float32Array {
   return out;
 }
 
+/** The model as Backlight imports a model.json (weights read from the shards by src/tfjs/weights.ts). */
+async function importFixture(f: TfjsFixture, source: string): Promise<Graph> {
+  return importTfjsModel(JSON.stringify(f.json), async (p) => f.shards.get(p)!, source);
+}
+
 async function explainerOf(g: Graph): Promise<Explainer> {
   return (await Explainer.load(encodeModel(g))) as Explainer;
 }
@@ -59,7 +65,7 @@ describe.skipIf(!HAS_NSFWJS)('nsfwjs mobilenet_v2_mid (graph model)', () => {
     model = await tfjsGraphModel(fixture);
     const { specs, data } = concatShards(fixture);
     weights = tf.io.decodeWeights(data, specs);
-    ex = await explainerOf(graphModelToGraph(fixture.json, tfjsWeights(fixture), 'mobilenet_v2_mid/model.json'));
+    ex = await explainerOf(await importFixture(fixture, 'mobilenet_v2_mid/model.json'));
   });
 
   it('logits equal tfjs GraphModel.execute, and softmax(logits) its predict, on seeded inputs', async () => {
@@ -74,13 +80,41 @@ describe.skipIf(!HAS_NSFWJS)('nsfwjs mobilenet_v2_mid (graph model)', () => {
     }
   });
 
+  it("probabilities equal nsfwjs's own classify on seeded 8-bit images; the trailing softmax is stripped", async () => {
+    const nsfw = await nsfwjs.load('MobileNetV2Mid', { type: 'graph' });
+    const classes = ['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy']; // nsfwjs's class order
+    expect(ex.canonical([1, 224, 224, 3]).removedSoftmax).toBe(true);
+    for (const seed of [3]) {
+      const pixels = Int32Array.from(seeded(224 * 224 * 3, seed, 0, 256), Math.floor);
+      const predictions: { className: string; probability: number }[] = await nsfw.classify(tf.tensor3d(pixels, [224, 224, 3], 'int32'), 5);
+      // nsfwjs feeds pixels / 255 (normalizationOffset) to the model.
+      const r = await ex.explain({ data: Float32Array.from(pixels, (v) => v / 255), dims: [1, 224, 224, 3] }, { method: 'gradient', target: 'max' });
+      const probs = tf.softmax(tf.tensor2d(r.logits.data, [1, 5])).dataSync();
+      expect(predictions.map((p) => p.className).sort()).toEqual([...classes].sort());
+      const theirs = classes.map((c) => predictions.find((p) => p.className === c)!.probability);
+      expect(relMax(probs, theirs)).toBeLessThan(1e-4);
+      expect(r.targets[0]![0]).toBe(classes.indexOf(predictions[0]!.className));
+    }
+  });
+
+  it('Guided Backprop and LRP run and are finite', async () => {
+    const x = { data: inputs[1]!, dims: [1, 224, 224, 3] };
+    for (const method of ['guided-backprop', 'lrp'] as const) {
+      // Pixels in [0, 1]: the model scales them to [-1, 1] itself (hub_input/Mul, Sub).
+      const r = await ex.explain(x, { method, target: 'max', params: { box: { low: [0], high: [1] } } });
+      expect(r.attribution.dims).toEqual([1, 1, 224, 224, 3]);
+      expect(r.attribution.data.every(Number.isFinite)).toBe(true);
+      expect(r.attribution.data.some((v) => v !== 0)).toBe(true);
+    }
+  });
+
   it('the gradient of a logit equals tf.grad through the graph rebuilt from tfjs ops', async () => {
     const x = inputs[0]!;
     const xt = tf.tensor4d(x, [1, 224, 224, 3]);
     // The rebuilt graph computes what tfjs's own executor computes.
     const rebuilt = interpret(fixture, weights, xt, LOGITS).dataSync();
     expect(relMax(rebuilt, (model.execute(xt, LOGITS) as tf.Tensor).dataSync())).toBeLessThan(1e-5);
-    for (const target of [0, 3]) {
+    for (const target of [3]) {
       const g = tf.grad((v: tf.Tensor) => interpret(fixture, weights, v, LOGITS).slice([0, target], [1, 1]).sum())(xt).dataSync();
       const r = await ex.explain({ data: x, dims: [1, 224, 224, 3] }, { method: 'gradient', target: [target] });
       expect(r.attribution.dims).toEqual([1, 1, 224, 224, 3]);
@@ -194,11 +228,55 @@ async function flattening(): Promise<TfjsFixture> {
   }, [-1, 6, 7, 2]);
 }
 
+/**
+ * FusedBatchNormV3 → Relu6 → Conv2D (VALID) → Elu → LeakyRelu → Mean (keep_dims) → Squeeze →
+ * Tanh → Sigmoid → MatMul (transpose_a of a transposed input) → Sub: the unfused ops, each with a
+ * gradient in tfjs.
+ */
+async function unfused(): Promise<TfjsFixture> {
+  const nodes: GNode[] = [
+    { name: 'bn', op: 'FusedBatchNormV3', input: ['x', 'gamma', 'beta', 'mean', 'var'], attr: { epsilon: A.f(0.001), data_format: A.s('NHWC'), is_training: A.b(false) } },
+    { name: 'r6', op: 'Relu6', input: ['bn'] },
+    { name: 'c', op: 'Conv2D', input: ['r6', 'w'], attr: conv('VALID', 1) },
+    { name: 'elu', op: 'Elu', input: ['c'] },
+    { name: 'lrelu', op: 'LeakyRelu', input: ['elu'], attr: { alpha: A.f(0.1) } },
+    { name: 'gap', op: 'Mean', input: ['lrelu', 'hw'], attr: { keep_dims: A.b(true) } },
+    { name: 'sq', op: 'Squeeze', input: ['gap'], attr: { squeeze_dims: A.ints([1, 2]) } },
+    { name: 'th', op: 'Tanh', input: ['sq'] },
+    { name: 'sg', op: 'Sigmoid', input: ['th'] },
+    { name: 'tr', op: 'Transpose', input: ['sg', 'perm'] },
+    { name: 'mm', op: 'MatMul', input: ['tr', 'wfc'], attr: { transpose_a: A.b(true), transpose_b: A.b(false) } },
+    { name: 'out', op: 'Sub', input: ['mm', 'shift'] },
+  ];
+  return graphModel(nodes, {
+    gamma: w([3], 31), beta: w([3], 32),
+    mean: w([3], 33), var: { shape: [3], values: Float32Array.of(0.5, 1.5, 2) },
+    w: w([2, 2, 3, 5], 34, 1),
+    hw: ints([1, 2]), perm: ints([1, 0]),
+    wfc: w([5, 3], 35), shift: w([3], 36),
+  }, [-1, 5, 5, 3]);
+}
+
 describe('small graph models against tfjs', () => {
+  it('FusedBatchNormV3, unfused activations, Mean with keep_dims, Squeeze, transpose_a: logits and gradient equal tfjs', async () => {
+    const f = await unfused();
+    const model = await tfjsGraphModel(f);
+    const ex = await explainerOf(await importFixture(f, 'unfused.json'));
+    const x = seeded(2 * 5 * 5 * 3, 4, -3, 9);
+    const xt = tf.tensor4d(x, [2, 5, 5, 3]);
+    const logits = (model.execute(xt) as tf.Tensor).dataSync();
+    for (const target of [0, 2]) {
+      const r = await ex.explain({ data: x, dims: [2, 5, 5, 3] }, { method: 'gradient', target: [target] });
+      expect(relMax(r.logits.data, logits)).toBeLessThan(1e-5);
+      const g = tf.grad((v: tf.Tensor) => (model.execute(v) as tf.Tensor).slice([0, target], [2, 1]).sum())(xt).dataSync();
+      expect(relMax(r.attribution.data, g)).toBeLessThan(1e-5);
+    }
+  });
+
   it('every op of a branchy GraphDef: logits equal tfjs; the gradient equals tf.grad', async () => {
     const f = await branchy();
     const model = await tfjsGraphModel(f);
-    const ex = await explainerOf(graphModelToGraph(f.json, tfjsWeights(f), 'branchy.json'));
+    const ex = await explainerOf(await importFixture(f, 'branchy.json'));
     const { specs, data } = concatShards(f);
     const weights = tf.io.decodeWeights(data, specs);
     for (const seed of [5, 6]) {
@@ -220,7 +298,7 @@ describe('small graph models against tfjs', () => {
   it('EXPLICIT padding and the Keras Flatten pattern: logits and gradient equal tfjs (tf.grad of model.execute)', async () => {
     const f = await flattening();
     const model = await tfjsGraphModel(f);
-    const ex = await explainerOf(graphModelToGraph(f.json, tfjsWeights(f), 'flatten.json'));
+    const ex = await explainerOf(await importFixture(f, 'flatten.json'));
     const x = seeded(3 * 6 * 7 * 2, 9, -1, 1);
     const xt = tf.tensor4d(x, [3, 6, 7, 2]);
     const logits = (model.execute(xt) as tf.Tensor).dataSync();
@@ -230,5 +308,52 @@ describe('small graph models against tfjs', () => {
       const g = tf.grad((v: tf.Tensor) => (model.execute(v) as tf.Tensor).slice([0, target], [3, 1]).sum())(xt).dataSync();
       expect(relMax(r.attribution.data, g)).toBeLessThan(1e-5);
     }
+  });
+});
+
+describe('refusals: one line naming the node and op', () => {
+  const refusal = async (f: Promise<TfjsFixture>): Promise<string> => {
+    const fixture = await f;
+    const e = await importFixture(fixture, 'bad.json').then(() => undefined, (err: unknown) => err);
+    expect(e).toBeInstanceOf(BacklightError);
+    const message = (e as Error).message;
+    expect(message).not.toContain('\n');
+    return message;
+  };
+  const convAttrs = conv('SAME', 1);
+
+  it('unsupported ops: every one, with counts, naming a node of each', async () => {
+    const m = await refusal(graphModel([
+      { name: 'c', op: 'Conv2D', input: ['x', 'w'], attr: convAttrs },
+      { name: 'f1', op: 'Floor', input: ['c'] },
+      { name: 'f2', op: 'Floor', input: ['f1'] },
+      { name: 'e', op: 'Erfc', input: ['f2'] },
+    ], { w: w([1, 1, 3, 2], 1) }, [1, 4, 4, 3]));
+    expect(m).toMatch(/^bad\.json: 3 nodes use TF ops that Backlight does not support: Floor ×2 \(node 'f1', …\), Erfc ×1 \(node 'e'\); supported graph-model ops: Placeholder, /);
+  });
+
+  it('a Const without a weight in the manifest', async () => {
+    const f = graphModel([{ name: 'c', op: 'Conv2D', input: ['x', 'w'], attr: convAttrs }], { other: w([2], 1) }, [1, 4, 4, 3]);
+    const fixture = await f;
+    (fixture.json.modelTopology.node as GNode[]).push({ name: 'w', op: 'Const', attr: { dtype: { type: 'DT_FLOAT' } } });
+    const m = await refusal(Promise.resolve(fixture));
+    expect(m).toBe("bad.json: node 'w' (Const): its value is not in the weights (no weight named 'w' in weightsManifest)");
+  });
+
+  it('bad attributes: padding, strides, fused ops, data of a second output', async () => {
+    const one = (attr: Record<string, AttrValue>, op = 'Conv2D', extra: string[] = []) =>
+      refusal(graphModel([{ name: 'c', op, input: ['x', 'w', ...extra], attr }], { w: w([1, 1, 3, 2], 1), b: w([2], 2) }, [1, 4, 4, 3]));
+    expect(await one({ ...convAttrs, padding: A.s('FULL') })).toBe("bad.json: node 'c' (Conv2D): padding must be SAME, VALID or EXPLICIT (got 'FULL')");
+    expect(await one({ ...convAttrs, strides: A.ints([1, 2, 1]) })).toBe("bad.json: node 'c' (Conv2D): attribute 'strides' must hold 4 integers (got 3)");
+    expect(await one({ ...convAttrs, strides: A.ints([2, 1, 1, 1]) })).toBe("bad.json: node 'c' (Conv2D): strides along the batch and channel axes must be 1 (got [2, 1, 1, 1])");
+    expect(await one({ ...convAttrs, strides: { list: { i: ['one', '1', '1', '1'] } } })).toMatch(/^bad\.json: node 'c' \(Conv2D\): attribute 'strides' must be a list of integers/);
+    expect(await one({ ...convAttrs, fused_ops: A.strs(['BiasAdd', 'Tanh']), num_args: A.i(1) }, '_FusedConv2D', ['b'])).toBe(
+      "bad.json: node 'c' (_FusedConv2D): fused_ops must be [BiasAdd] or [BiasAdd, one of Relu|Relu6|Elu|LeakyRelu|Prelu|Sigmoid] (got [BiasAdd, Tanh])",
+    );
+    const second = await refusal(graphModel([
+      { name: 'bn', op: 'FusedBatchNormV3', input: ['x', 'b3', 'b3', 'b3', 'v3'], attr: { epsilon: A.f(0.001), data_format: A.s('NHWC') } },
+      { name: 'r', op: 'Relu', input: ['bn:1'] },
+    ], { b3: w([3], 3), v3: { shape: [3], values: Float32Array.of(1, 2, 3) } }, [1, 4, 4, 3]));
+    expect(second).toBe("bad.json: node 'r' (Relu) reads output 1 of node 'bn' (FusedBatchNormV3); only the first output of a node is supported");
   });
 });

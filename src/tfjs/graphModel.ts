@@ -13,6 +13,7 @@ import { BacklightError, escapeControl } from '../errors.js';
 import { floatAttr, intAttr, intsAttr, stringAttr, type Attr, type Dim, type Graph, type Node } from '../ir/graph.js';
 import { float32, fromNumbers, int64, sizeOf, toNumbers, type Tensor } from '../ir/tensor.js';
 import { checkGraph } from '../onnx/validate.js';
+import type { TfWeight } from './weights.js';
 import { broadcastConstToNchw, depthwiseToOihw, hwioToOihw, nhwcAxisInNchw, NCHW_TO_NHWC, NHWC_TO_NCHW, permuteTensor } from './layout.js';
 
 /** The parts of a model.json this importer reads. */
@@ -65,7 +66,7 @@ const text = (s: string): string => escapeControl(s);
  * `source` names the file in error messages. Throws a BacklightError naming the node and op for
  * anything it cannot convert (every unsupported op at once, with counts).
  */
-export function graphModelToGraph(model: GraphModelJson, weights: ReadonlyMap<string, Tensor>, source = 'model.json'): Graph {
+export function graphModelToGraph(model: GraphModelJson, weights: ReadonlyMap<string, TfWeight>, source = 'model.json'): Graph {
   const nodes = readNodes(model.modelTopology, source);
   return new GraphConverter(nodes, weights, source, outputNames(model, nodes, source)).convert();
 }
@@ -124,7 +125,7 @@ class GraphConverter {
 
   constructor(
     private readonly nodes: TfNode[],
-    private readonly weights: ReadonlyMap<string, Tensor>,
+    private readonly weights: ReadonlyMap<string, TfWeight>,
     private readonly source: string,
     private readonly outputs: string[],
   ) {
@@ -411,7 +412,7 @@ class GraphConverter {
     const w = this.weights.get(n.name);
     if (!w) this.fail(n, `its value is not in the weights (no weight named '${text(n.name)}' in weightsManifest)`);
     // Integer constants feed shapes and axes, which the IR keeps in int64.
-    const value = w.dtype === 'float32' || w.dtype === 'float64' || w.dtype === 'float16' ? w : w.dtype === 'int64' ? w : fromNumbers('int64', w.dims, toNumbers(w));
+    const value: Tensor = w.data instanceof Float32Array ? { dtype: 'float32', dims: [...w.shape], data: w.data } : fromNumbers('int64', w.shape, Array.from(w.data));
     return { name: n.name, rank: value.dims.length, nchw: false, value };
   }
 

@@ -5,6 +5,7 @@
  */
 import { BacklightError, escapeControl } from '../errors.js';
 import type { Graph } from '../ir/graph.js';
+import { graphModelToGraph } from './graphModel.js';
 import { importLayersModel } from './layersModel.js';
 import { parseModelJson, shardPaths, type TfModelJson } from './modelJson.js';
 import { readWeights } from './weights.js';
@@ -31,13 +32,13 @@ export function modelFormat(model: TfModelJson): string {
 export async function importTfjsModel(jsonText: string, readShard: ShardReader, source = 'model.json'): Promise<Graph> {
   const model = parseModelJson(jsonText, source);
   const format = modelFormat(model);
-  if (format !== 'layers-model') {
-    if (format === 'graph-model') throw new BacklightError(`${source}: TF.js graph models are not supported yet; only layers models ("format": "layers-model")`);
-    throw new BacklightError(`${source}: unknown TF.js model format '${escapeControl(format)}' (expected layers-model)`);
+  if (format !== 'layers-model' && format !== 'graph-model') {
+    throw new BacklightError(`${source}: unknown TF.js model format '${escapeControl(format)}' (expected layers-model or graph-model)`);
   }
   const paths = shardPaths(model);
   const shards: Uint8Array[] = [];
   for (const p of paths) shards.push(await readShard(p));
   const weights = readWeights(model.weightsManifest, shards, source);
+  if (format === 'graph-model') return graphModelToGraph(model, weights, source);
   return importLayersModel(model.modelTopology, weights, source);
 }

@@ -9,7 +9,6 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { Tensor } from '../../src/ir/tensor.js';
 import { REPO } from './paths.js';
 
 const require = createRequire(import.meta.url);
@@ -56,19 +55,6 @@ export function concatShards(f: TfjsFixture): { specs: tf.io.WeightsManifestEntr
     at += p.length;
   }
   return { specs, data: out.buffer };
-}
-
-/** The weights as tfjs decodes them (dequantized), as IR tensors. */
-export function tfjsWeights(f: TfjsFixture): Map<string, Tensor> {
-  const { specs, data } = concatShards(f);
-  const named = tf.io.decodeWeights(data, specs);
-  const out = new Map<string, Tensor>();
-  for (const [name, t] of Object.entries(named)) {
-    const values = t.dataSync();
-    out.set(name, { dtype: t.dtype === 'float32' ? 'float32' : 'int32', dims: [...t.shape], data: values instanceof Float32Array ? Float32Array.from(values) : Int32Array.from(values) });
-    t.dispose();
-  }
-  return out;
 }
 
 /** tfjs's own GraphModel from memory. */
