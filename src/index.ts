@@ -15,13 +15,36 @@
  * ```
  */
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { BacklightError } from './errors.js';
+import { BacklightError, escapeControl } from './errors.js';
 import { Explainer as CoreExplainer, type ExplainerOptions } from './methods/explainer.js';
 import type { OrtModule } from './runtime/runtime.js';
 
+/**
+ * The weight shards of a TF.js model.json at `jsonPath`: files beside it, named as its manifest
+ * names them (a name that leaves the json's folder is refused).
+ */
+export function shardsBeside(jsonPath: string): (name: string) => Promise<Uint8Array> {
+  const dir = path.dirname(path.resolve(jsonPath));
+  return async (name) => {
+    const file = path.resolve(dir, name);
+    if (path.relative(dir, file).startsWith('..') || path.isAbsolute(name)) {
+      throw new BacklightError(`${jsonPath}: weight shard '${escapeControl(name)}' is outside the model's folder; shards are read beside model.json`);
+    }
+    try {
+      return await readFile(file);
+    } catch (e) {
+      throw new BacklightError(`${jsonPath}: cannot read weight shard '${escapeControl(name)}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the shards listed in weightsManifest must lie beside model.json`);
+    }
+  };
+}
+
 export class Explainer extends CoreExplainer {
-  /** Loads an ONNX model from a file path or bytes, running on onnxruntime-node (CPU by default). */
+  /**
+   * Loads an ONNX model, or a TF.js layers model (a model.json path: its weight shards are read
+   * beside it), from a file path or bytes, running on onnxruntime-node (CPU by default).
+   */
   static async load(model: string | Uint8Array, options: ExplainerOptions = {}): Promise<CoreExplainer> {
     let bytes: Uint8Array;
     let source = options.source ?? 'model';
@@ -33,7 +56,8 @@ export class Explainer extends CoreExplainer {
         throw new BacklightError(`cannot read model file '${model}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
     } else bytes = model;
-    return CoreExplainer.create(bytes, ort as unknown as OrtModule, { ...options, source });
+    const shards = options.shards ?? (typeof model === 'string' ? shardsBeside(model) : undefined);
+    return CoreExplainer.create(bytes, ort as unknown as OrtModule, { ...options, source, ...(shards ? { shards } : {}) });
   }
 }
 

@@ -16,14 +16,58 @@
  * script); apps that bundle it set that, and `ort.env.wasm.numThreads`, through `ortEnv`.
  */
 import * as ort from 'onnxruntime-web';
+import { BacklightError, escapeControl } from './errors.js';
 import { Explainer as CoreExplainer, type ExplainerOptions } from './methods/explainer.js';
 import type { OrtModule } from './runtime/runtime.js';
 
+/** A model as dropped files: an ONNX file, or a TF.js model.json with its weight shards (by file name). */
+export type ModelFiles = readonly File[] | ReadonlyMap<string, Blob | Uint8Array | ArrayBuffer>;
+
+const bytesOf = async (v: Blob | Uint8Array | ArrayBuffer): Promise<Uint8Array> =>
+  v instanceof Uint8Array ? v : v instanceof ArrayBuffer ? new Uint8Array(v) : new Uint8Array(await v.arrayBuffer());
+
+/** Shard names in model.json are paths relative to it; dropped files only have their base names. */
+const baseName = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
+
 export class Explainer extends CoreExplainer {
-  /** Loads an ONNX model from its bytes, running on onnxruntime-web. */
-  static async load(model: Uint8Array | ArrayBuffer, options: ExplainerOptions = {}): Promise<CoreExplainer> {
-    const bytes = model instanceof Uint8Array ? model : new Uint8Array(model);
-    return CoreExplainer.create(bytes, ort as unknown as OrtModule, { ...options, source: options.source ?? 'model' });
+  /**
+   * Loads a model, running on onnxruntime-web: ONNX bytes; a URL (an ONNX file or a TF.js
+   * model.json, whose shards are fetched beside it); or dropped files (`File[]` or a name → bytes
+   * `Map`): one .onnx file, or one model.json and its weight shards.
+   *
+   * ```ts
+   * const ex = await Explainer.load([...input.files]); // model.json + group1-shard1of1.bin …
+   * ```
+   */
+  static async load(model: Uint8Array | ArrayBuffer | string | ModelFiles, options: ExplainerOptions = {}): Promise<CoreExplainer> {
+    const create = (bytes: Uint8Array, o: ExplainerOptions): Promise<CoreExplainer> => CoreExplainer.create(bytes, ort as unknown as OrtModule, o);
+    if (model instanceof Uint8Array || model instanceof ArrayBuffer) return create(await bytesOf(model), { ...options, source: options.source ?? 'model' });
+    if (typeof model === 'string') {
+      const get = async (url: string, what: string): Promise<Uint8Array> => {
+        const r = await fetch(url).catch((e: Error) => {
+          throw new BacklightError(`cannot fetch ${what} '${escapeControl(url)}': ${escapeControl(e.message)}`);
+        });
+        if (!r.ok) throw new BacklightError(`cannot fetch ${what} '${escapeControl(url)}': HTTP ${r.status}`);
+        return new Uint8Array(await r.arrayBuffer());
+      };
+      const base = new URL(model, globalThis.location?.href);
+      return create(await get(base.href, 'model'), { shards: (name) => get(new URL(name, base).href, 'weight shard'), ...options, source: options.source ?? model });
+    }
+    const files = model instanceof Map ? [...(model as ReadonlyMap<string, Blob | Uint8Array | ArrayBuffer>)] : (model as readonly File[]).map((f) => [f.name, f] as const);
+    const jsons = files.filter(([name]) => name.toLowerCase().endsWith('.json'));
+    const onnx = files.filter(([name]) => name.toLowerCase().endsWith('.onnx'));
+    const main = jsons.length === 1 ? jsons[0]! : onnx.length === 1 && jsons.length === 0 ? onnx[0]! : files.length === 1 ? files[0]! : undefined;
+    if (!main) {
+      throw new BacklightError(`the dropped files hold ${jsons.length} .json and ${onnx.length} .onnx files; give one .onnx model, or one TF.js model.json with its weight shards`);
+    }
+    const byName = new Map(files.map(([name, v]) => [baseName(name), v]));
+    const source = options.source ?? main[0];
+    const shards = async (name: string): Promise<Uint8Array> => {
+      const f = byName.get(baseName(name));
+      if (!f) throw new BacklightError(`${escapeControl(source)}: weight shard '${escapeControl(name)}' is not among the dropped files; drop model.json together with all its shards`);
+      return bytesOf(f);
+    };
+    return create(await bytesOf(main[1]), { shards, ...options, source });
   }
 }
 

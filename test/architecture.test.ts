@@ -22,13 +22,13 @@ const ALLOWED: Record<string, string[]> = {
   metrics: ['errors'],
   io: ['errors', 'ir', 'render'],
   builder: ['errors', 'ir', 'onnx'],
-  methods: ['errors', 'ir', 'onnx', 'canonicalize', 'rules', 'compile', 'runtime', 'render', 'io'],
+  methods: ['errors', 'ir', 'onnx', 'tfjs', 'canonicalize', 'rules', 'compile', 'runtime', 'render', 'io'],
   core: ['errors', 'methods', 'compile', 'rules', 'metrics', 'render', 'io', 'ir'],
   // The entries add their platform's image loading (io/loadImage.ts: sharp; io/loadImageWeb.ts: canvas).
   index: ['core', 'errors', 'methods', 'runtime', 'io'],
   web: ['core', 'errors', 'methods', 'runtime', 'io'],
   eval: ['core', 'errors', 'io', 'ir', 'methods', 'metrics', 'onnx', 'render', 'builder'],
-  cli: ['core', 'index', 'errors', 'eval', 'io', 'ir', 'metrics', 'onnx', 'render', 'builder'],
+  cli: ['core', 'index', 'errors', 'eval', 'io', 'ir', 'metrics', 'onnx', 'tfjs', 'render', 'builder'],
 };
 
 function sources(dir: string): string[] {

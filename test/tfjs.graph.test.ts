@@ -5,6 +5,9 @@
  * transposed matmuls, reductions, concatenation, padding, pooling). Logits are compared with
  * tfjs's forward pass, gradients with `tf.grad` through the same graph rebuilt from tfjs ops.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as nsfwjs from 'nsfwjs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -307,6 +310,33 @@ describe('small graph models against tfjs', () => {
       expect(relMax(r.logits.data, logits)).toBeLessThan(1e-5);
       const g = tf.grad((v: tf.Tensor) => (model.execute(v) as tf.Tensor).slice([0, target], [3, 1]).sum())(xt).dataSync();
       expect(relMax(r.attribution.data, g)).toBeLessThan(1e-5);
+    }
+  });
+});
+
+describe('graph models everywhere a model is taken', () => {
+  it('Explainer.load(model.json) reads the shards beside it; inputLayout nchw takes the input channel-first', async () => {
+    const f = await branchy();
+    const dir = mkdtempSync(path.join(tmpdir(), 'backlight-graph-'));
+    try {
+      writeFileSync(path.join(dir, 'model.json'), JSON.stringify(f.json));
+      for (const [name, bytes] of f.shards) writeFileSync(path.join(dir, name), bytes);
+      const ex = await Explainer.load(path.join(dir, 'model.json'));
+      expect(ex.inputShape).toEqual(['batch', 9, 9, 3]);
+      const x = seeded(9 * 9 * 3, 8, -1, 1);
+      const logits = ((await tfjsGraphModel(f)).execute(tf.tensor4d(x, [1, 9, 9, 3]), 'fc') as tf.Tensor).dataSync();
+      const r = await ex.explain({ data: x, dims: [1, 9, 9, 3] }, { method: 'gradient', target: 'max' });
+      expect(relMax(r.logits.data, logits)).toBeLessThan(1e-5);
+
+      const nchw = await importTfjsModel(JSON.stringify(f.json), async (p) => f.shards.get(p)!, 'model.json', undefined, { inputLayout: 'nchw' });
+      expect(nchw.inputs[0]!.shape).toEqual(['batch', 3, 9, 9]);
+      const xt = tf.tensor4d(x, [1, 9, 9, 3]).transpose([0, 3, 1, 2]).dataSync();
+      const rn = await (await explainerOf(nchw)).explain({ data: Float32Array.from(xt), dims: [1, 3, 9, 9] }, { method: 'gradient', target: 'max' });
+      expect(relMax(rn.logits.data, logits)).toBeLessThan(1e-5);
+      const g = tf.tensor4d(r.attribution.data, [1, 9, 9, 3]).transpose([0, 3, 1, 2]).dataSync();
+      expect(relMax(rn.attribution.data, g)).toBeLessThan(1e-6);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

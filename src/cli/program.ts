@@ -10,6 +10,7 @@ import { debugRequested, processIO, runCommand, type CliIO } from './errors.js';
 import { registerDemo } from './demoCommand.js';
 import { registerExplain } from './explain/options.js';
 import { registerEval } from './eval/index.js';
+import { registerConvert } from './convert.js';
 import { backlightVersion } from './summary.js';
 
 /**
@@ -19,7 +20,7 @@ import { backlightVersion } from './summary.js';
 export function buildProgram(io: CliIO, argv: readonly string[] = []): Command {
   const program = new Command('backlight');
   program
-    .description('Explain CNN image classifiers (ONNX models) with backpropagation saliency methods.')
+    .description('Explain CNN image classifiers (ONNX or TF.js layers models) with backpropagation saliency methods.')
     .version(backlightVersion(), '-V, --version')
     .option('--debug', 'print stack traces of internal errors (also: BACKLIGHT_DEBUG=1)')
     .configureOutput({
@@ -35,6 +36,7 @@ export function buildProgram(io: CliIO, argv: readonly string[] = []): Command {
   registerExplain(program, io, argv);
   registerDemo(program, io);
   registerEval(program, io);
+  registerConvert(program, io);
   return program;
 }
 

@@ -9,7 +9,8 @@
  * | preset     | size    | resize                                     | channels | mean / std (after x/255)                      |
  * |------------|---------|--------------------------------------------|----------|-----------------------------------------------|
  * | `imagenet` | 224×224 | whole image, PIL bilinear, aspect not kept | RGB      | [0.485, 0.456, 0.406] / [0.229, 0.224, 0.225] |
- * | `cifar10`  | 32×32   | same                                       | RGB      | the ImageNet values (as the shared ResNets)   |
+ * | `imagenet-tf` | 224×224 | same                                    | RGB      | 0.5 / 0.5, i.e. x/127.5 − 1 (Keras/TF.js MobileNet) |
+| `cifar10`  | 32×32   | same                                       | RGB      | the ImageNet values (as the shared ResNets)   |
  * | `mnist`    | 28×28   | same                                       | gray     | 0 / 1 (x/255 only: 0 = background, 1 = ink)   |
  * | `none`     | model's | same                                       | model's  | 0 / 1 (x/255 only)                            |
  *
@@ -27,7 +28,7 @@ import { CIFAR10_CLASSES, MNIST_CLASSES } from './classNames.js';
 import { IMAGENET_CLASSES } from './imagenetClasses.js';
 import { resizeCropPlan } from './resize.js';
 
-export const PRESET_NAMES = ['imagenet', 'cifar10', 'mnist', 'none'] as const;
+export const PRESET_NAMES = ['imagenet', 'imagenet-tf', 'cifar10', 'mnist', 'none'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 export type TensorLayout = 'nchw' | 'nhwc';
 export type ChannelOrder = 'rgb' | 'bgr' | 'gray';
@@ -87,6 +88,8 @@ export interface Preset {
  */
 export const presets: Readonly<Record<PresetName, Preset>> = Object.freeze({
   imagenet: { name: 'imagenet', size: [224, 224], channels: 'rgb', mean: IMAGENET_MEAN, std: IMAGENET_STD, classes: IMAGENET_CLASSES },
+  // Keras's 'tf' mode (MobileNet, Inception, and their TF.js conversions): x/127.5 − 1, in [−1, 1].
+  'imagenet-tf': { name: 'imagenet-tf', size: [224, 224], channels: 'rgb', mean: [0.5], std: [0.5], classes: IMAGENET_CLASSES },
   cifar10: { name: 'cifar10', size: [32, 32], channels: 'rgb', mean: IMAGENET_MEAN, std: IMAGENET_STD, classes: CIFAR10_CLASSES },
   mnist: { name: 'mnist', size: [28, 28], channels: 'gray', mean: [0], std: [1], classes: MNIST_CLASSES },
   none: { name: 'none', size: null, channels: 'rgb', mean: [0], std: [1], classes: null },

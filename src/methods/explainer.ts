@@ -13,6 +13,7 @@ import { decodeModel } from '../onnx/decode.js';
 import { encodeModel } from '../onnx/encode.js';
 import { checkInputSize, DEFAULT_BUDGET, firstNonFinite, type ResourceBudget } from '../onnx/validate.js';
 import { Runtime, type OrtModule, type RuntimeOptions } from '../runtime/runtime.js';
+import { importTfjsModel, looksLikeJson, type ShardReader } from '../tfjs/import.js';
 import { methodByName, type MethodName, type MethodParams } from './methods.js';
 import { methodSpec } from './registry.js';
 import { withSlots, type SlotAccessors } from './slots.js';
@@ -125,6 +126,12 @@ export interface ExplainerOptions extends RuntimeOptions {
    * models or inputs; a model or input over the budget is refused with a BacklightError.
    */
   budget?: Partial<ResourceBudget>;
+  /**
+   * TF.js models (the model bytes are a model.json): reads a weight shard named in its
+   * `weightsManifest`. `Explainer.load` sets it (Node: the files beside the json; browser: the
+   * dropped files or the json's URL).
+   */
+  shards?: ShardReader;
 }
 
 interface CompiledSession {
@@ -162,10 +169,14 @@ export class Explainer {
     this.budget = { ...DEFAULT_BUDGET, ...options.budget };
   }
 
-  /** Imports an ONNX model; throws a BacklightError for unreadable or unsupported models. */
+  /**
+   * Imports an ONNX model, or a TF.js model.json (told apart by content) whose shards `options.shards`
+   * reads; throws a BacklightError for unreadable or unsupported models.
+   */
   static async create(bytes: Uint8Array, ort: OrtModule, options: ExplainerOptions = {}): Promise<Explainer> {
     const source = options.source ?? 'model';
-    const { graph } = decodeModel(bytes, source, { ...DEFAULT_BUDGET, ...options.budget });
+    const budget = { ...DEFAULT_BUDGET, ...options.budget };
+    const graph = looksLikeJson(bytes) ? await importTfjsModel(new TextDecoder().decode(bytes), options.shards ?? noShards(source), source, budget) : decodeModel(bytes, source, budget).graph;
     await yieldToEventLoop();
     checkSupported(graph, source);
     return new Explainer(graph, ort, options);
@@ -529,3 +540,7 @@ function reorderSlots(t: TensorLike, order: readonly number[]): TensorLike {
 function checkMethod(name: string): void {
   methodSpec(name);
 }
+
+const noShards = (source: string): ShardReader => async (path) => {
+  throw new BacklightError(`${source}: a TF.js model.json needs its weight shard '${path}'; load the model by its path (Node) or with its files (browser)`);
+};

@@ -13,6 +13,7 @@ import { BacklightError, escapeControl } from '../errors.js';
 import { floatAttr, intAttr, intsAttr, stringAttr, type Attr, type Dim, type Graph, type Node } from '../ir/graph.js';
 import { float32, fromNumbers, int64, sizeOf, toNumbers, type Tensor } from '../ir/tensor.js';
 import { checkGraph } from '../onnx/validate.js';
+import type { LayersImportOptions } from './layersModel.js';
 import type { TfWeight } from './weights.js';
 import { broadcastConstToNchw, depthwiseToOihw, hwioToOihw, nhwcAxisInNchw, NCHW_TO_NHWC, NHWC_TO_NCHW, permuteTensor } from './layout.js';
 
@@ -63,12 +64,13 @@ const text = (s: string): string => escapeControl(s);
 
 /**
  * Converts a graph model. `weights` maps each Const node's name to its value (dequantized);
- * `source` names the file in error messages. Throws a BacklightError naming the node and op for
+ * `source` names the file in error messages; `options.inputLayout` 'nchw' takes a 4-D input
+ * channel-first. Throws a BacklightError naming the node and op for
  * anything it cannot convert (every unsupported op at once, with counts).
  */
-export function graphModelToGraph(model: GraphModelJson, weights: ReadonlyMap<string, TfWeight>, source = 'model.json'): Graph {
+export function graphModelToGraph(model: GraphModelJson, weights: ReadonlyMap<string, TfWeight>, source = 'model.json', options: LayersImportOptions = {}): Graph {
   const nodes = readNodes(model.modelTopology, source);
-  return new GraphConverter(nodes, weights, source, outputNames(model, nodes, source)).convert();
+  return new GraphConverter(nodes, weights, source, outputNames(model, nodes, source), options.inputLayout ?? 'nhwc').convert();
 }
 
 function readNodes(topology: Record<string, unknown>, source: string): TfNode[] {
@@ -128,6 +130,7 @@ class GraphConverter {
     private readonly weights: ReadonlyMap<string, TfWeight>,
     private readonly source: string,
     private readonly outputs: string[],
+    private readonly inputLayout: 'nhwc' | 'nchw',
   ) {
     for (const n of nodes) this.byName.set(n.name, n);
   }
@@ -404,8 +407,10 @@ class GraphConverter {
       if (!Number.isSafeInteger(size) || size < -1) this.fail(n, `input dimension ${i} must be an integer ≥ -1 (got ${text(JSON.stringify(d))})`);
       return size >= 1 ? size : i === 0 ? 'batch' : `dim${i}`;
     });
-    this.out.inputs.push({ name: n.name, dtype: 'float32', shape });
-    return { name: n.name, rank: shape.length, nchw: false };
+    // An NCHW input (for tools that feed channel-first tensors) is the NCHW twin of TF's input.
+    const nchw = this.inputLayout === 'nchw' && shape.length === 4;
+    this.out.inputs.push({ name: n.name, dtype: 'float32', shape: nchw ? NHWC_TO_NCHW.map((a) => shape[a]!) : shape });
+    return { name: n.name, rank: shape.length, nchw };
   }
 
   private constNode(n: TfNode): Ref {

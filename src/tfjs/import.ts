@@ -5,8 +5,9 @@
  */
 import { BacklightError, escapeControl } from '../errors.js';
 import type { Graph } from '../ir/graph.js';
+import { DEFAULT_BUDGET, type ResourceBudget } from '../onnx/validate.js';
 import { graphModelToGraph } from './graphModel.js';
-import { importLayersModel } from './layersModel.js';
+import { importLayersModel, type LayersImportOptions } from './layersModel.js';
 import { parseModelJson, shardPaths, type TfModelJson } from './modelJson.js';
 import { readWeights } from './weights.js';
 
@@ -29,16 +30,30 @@ export function modelFormat(model: TfModelJson): string {
   return 'model_config' in t || 'class_name' in t ? 'layers-model' : 'unknown';
 }
 
-export async function importTfjsModel(jsonText: string, readShard: ShardReader, source = 'model.json'): Promise<Graph> {
+/**
+ * Imports a model.json and its shards. The weights' size (as float32) is checked against
+ * `budget.maxInitializerBytes` before any shard is read.
+ */
+export async function importTfjsModel(
+  jsonText: string,
+  readShard: ShardReader,
+  source = 'model.json',
+  budget: ResourceBudget = DEFAULT_BUDGET,
+  options: LayersImportOptions = {},
+): Promise<Graph> {
   const model = parseModelJson(jsonText, source);
   const format = modelFormat(model);
   if (format !== 'layers-model' && format !== 'graph-model') {
     throw new BacklightError(`${source}: unknown TF.js model format '${escapeControl(format)}' (expected layers-model or graph-model)`);
   }
+  const bytes = model.weightsManifest.reduce((n, g) => n + g.weights.reduce((m, w) => m + 4 * w.shape.reduce((a, d) => a * d, 1), 0), 0);
+  if (bytes > budget.maxInitializerBytes) {
+    throw new BacklightError(`${source}: the weights hold ${bytes} bytes, more than the budget of ${budget.maxInitializerBytes} (ExplainerOptions.budget.maxInitializerBytes)`);
+  }
   const paths = shardPaths(model);
   const shards: Uint8Array[] = [];
   for (const p of paths) shards.push(await readShard(p));
   const weights = readWeights(model.weightsManifest, shards, source);
-  if (format === 'graph-model') return graphModelToGraph(model, weights, source);
-  return importLayersModel(model.modelTopology, weights, source);
+  if (format === 'graph-model') return graphModelToGraph(model, weights, source, options);
+  return importLayersModel(model.modelTopology, weights, source, options);
 }

@@ -55,8 +55,17 @@ interface Value {
 
 const isObject = (v: unknown): v is Config => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+export interface LayersImportOptions {
+  /**
+   * The layout of a 4-D model input: 'nhwc' (default) keeps Keras's, as the model's users feed it;
+   * 'nchw' takes the input channel-first (the Transpose after the input is left out), for tools
+   * that feed NCHW (backlight eval).
+   */
+  inputLayout?: 'nhwc' | 'nchw';
+}
+
 /** Imports a layers model; `weights` come from readWeights. */
-export function importLayersModel(topology: Config, weights: Map<string, TfWeight>, source = 'model.json'): Graph {
+export function importLayersModel(topology: Config, weights: Map<string, TfWeight>, source = 'model.json', options: LayersImportOptions = {}): Graph {
   const { layers, inputs, outputs, name } = readTopology(topology, source);
   checkClasses(layers, source);
   const b = new LayersBuilder(weights, source);
@@ -73,7 +82,8 @@ export function importLayersModel(topology: Config, weights: Map<string, TfWeigh
   const inputName = inputLayer.name;
   const values = new Map<string, Value>();
   const key = (r: Ref): string => `${r[0]}\u0000${r[1]}\u0000${r[2]}`;
-  values.set(key([inputName, 0, 0]), { name: inputName, shape: inputShape, nchw: false });
+  const nchwInput = options.inputLayout === 'nchw' && inputShape.length === 4;
+  values.set(key([inputName, 0, 0]), { name: inputName, shape: inputShape, nchw: nchwInput });
 
   const moved = softmaxBeforeReshape(layers, outputs[0]!, byName);
   let deferred = moved?.layer;
@@ -105,7 +115,7 @@ export function importLayersModel(topology: Config, weights: Map<string, TfWeigh
   const symbolic = (s: Shape): Dim[] => s.map((d, i) => (d === null ? (i === 0 ? 'N' : `dim${i}`) : d));
   const graph: Graph = {
     name,
-    inputs: [{ name: inputName, dtype: 'float32', shape: symbolic(inputShape) }],
+    inputs: [{ name: inputName, dtype: 'float32', shape: symbolic(nchwInput ? PERM_TO_NCHW.map((a) => inputShape[a]!) : inputShape) }],
     outputs: [{ name: out.name, dtype: 'float32', shape: symbolic(out.shape) }],
     nodes: b.nodes,
     initializers: b.initializers,

@@ -115,7 +115,7 @@ subset), figures (PNG) and index.html.`;
 
 export function commonOptions(cmd: Command, defaults: readonly EvalMethodName[] = GRADIENT_FAMILY): Command {
   return cmd
-    .requiredOption('-m, --model <file.onnx>', 'the ONNX classifier')
+    .requiredOption('-m, --model <file>', 'the classifier: an ONNX file, or a TF.js layers model.json (its weight shards beside it)')
     .requiredOption('--data <dir>', 'folder of images')
     .option('--annotations <file>', 'JSON list of {file, label, boxes?} (default: <data>/annotations.json, else <data>/labels.json)')
     .option('--preset <name>', `preprocessing: ${PRESET_NAMES.join(', ')} (default: none = the model's input size, x/255)`)

@@ -16,7 +16,8 @@
  */
 import { resolve } from 'node:path';
 import { Explainer } from '../../index.js';
-import { checkWritableFolder, readHashed } from '../../io/files.js';
+import { checkWritableFolder } from '../../io/files.js';
+import { readModelAsOnnx } from '../convertModel.js';
 import { loadImage } from '../../io/image.js';
 import { resolvePreprocess, type Preprocess } from '../../io/preprocess.js';
 import type { CoreExplainer } from '../../core.js';
@@ -67,7 +68,8 @@ export async function evalCommand(plan: EvalPlan, io?: CliIO): Promise<EvalRepor
   await checkWritableFolder(plan.out);
   const dataset = await loadDataset({ data: plan.data, annotations: plan.annotations, limit: plan.limit });
   const model = resolve(plan.model);
-  const { bytes, hash } = await readHashed(model);
+  // A TF.js model.json is imported with an NCHW input: eval's patches and maps are [C, H, W].
+  const { bytes, hash } = await readModelAsOnnx(model, 'nchw');
   // A compiled session per method (and the FGSM gradient), kept across batches.
   const explainer: CoreExplainer = await Explainer.load(bytes, { source: plan.model, threads: plan.threads, maxSessions: plan.methods.length + 2 });
   const preprocess = resolvePreprocess(plan.preprocess.preset, plan.preprocess.overrides, explainer.inputShape);

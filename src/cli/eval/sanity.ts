@@ -13,7 +13,8 @@ import type { Command } from 'commander';
 import { learnableLayers, type LearnableLayer, type ReinitKind } from '../../builder/randomize.js';
 import { BacklightError } from '../../errors.js';
 import { Explainer } from '../../index.js';
-import { checkWritableFolder, readHashed } from '../../io/files.js';
+import { checkWritableFolder } from '../../io/files.js';
+import { readModelAsOnnx } from '../convertModel.js';
 import { nonFiniteAsNull } from '../../eval/report.js';
 import { resolvePreprocess } from '../../io/preprocess.js';
 import { decodeModel } from '../../onnx/decode.js';
@@ -114,7 +115,7 @@ export function selectLayers(layers: readonly LearnableLayer[], given: readonly 
 }
 
 async function modelLayers(file: string): Promise<{ bytes: Uint8Array; hash: string; graph: ReturnType<typeof decodeModel>['graph']; layers: LearnableLayer[] }> {
-  const { bytes, hash } = await readHashed(file);
+  const { bytes, hash } = await readModelAsOnnx(file, 'nchw'); // a TF.js model.json: imported NCHW, as eval feeds it
   const { graph } = decodeModel(bytes, file);
   const layers = learnableLayers(graph);
   if (layers.length === 0) throw new BacklightError(`${file}: the model has no Conv, Gemm or MatMul layer with float32 weights to randomize`);

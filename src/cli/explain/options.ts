@@ -169,7 +169,7 @@ export function registerExplain(program: Command, io: CliIO, argv: readonly stri
   cmd
     .summary('explain predictions on images or NumPy inputs: .npy attributions, heatmaps, grids')
     .description("Explain a classifier's predictions: one attribution per input, method and target, written as .npy files and drawn as heatmaps, overlays and a grid.")
-    .requiredOption('-m, --model <file.onnx>', 'the ONNX classifier (output: logits or probabilities [N, classes])')
+    .requiredOption('-m, --model <file>', 'the classifier, an ONNX file or a TF.js layers model.json with its weight shards beside it (output: logits or probabilities [N, classes])')
     .option('--image <files...>', 'input image files (PNG, JPEG, WebP, …), preprocessed by --preset')
     .option('-i, --input-npy <files...>', 'input batches as .npy files, [N, ...] or one image without the batch axis')
     .option('--preset <name>', `preprocessing of images: ${PRESET_NAMES.join(', ')} (default: none = the model's input size, x/255)`)
