@@ -63,12 +63,6 @@ export async function tfjsGraphModel(f: TfjsFixture): Promise<tf.GraphModel> {
   return tf.loadGraphModel(tf.io.fromMemory({ modelTopology: f.json.modelTopology, weightSpecs: specs, weightData: data, format: 'graph-model' }));
 }
 
-interface GNode {
-  name: string;
-  op: string;
-  input?: string[];
-  attr?: Record<string, { i?: string; f?: number; s?: string; b?: boolean; list?: { i?: string[]; s?: string[] } }>;
-}
 
 /**
  * A filter with its taps spread out by the dilation (zeros between): the same convolution without
@@ -85,7 +79,7 @@ function dilated(filter: tf.Tensor, [dh, dw]: [number, number]): tf.Tensor4D {
 }
 
 const str = (s: string | undefined): string => (s === undefined ? '' : Buffer.from(s, 'base64').toString('utf8'));
-const ints = (a: { list?: { i?: string[] } } | undefined): number[] => (a?.list?.i ?? []).map(Number);
+const listInts = (a: { list?: { i?: string[] } } | undefined): number[] => (a?.list?.i ?? []).map(Number);
 
 /**
  * Runs a GraphDef with plain tfjs ops up to `output`, for tf.grad. Only the ops of the test
@@ -109,7 +103,7 @@ export function interpret(f: TfjsFixture, weights: tf.NamedTensorMap, x: tf.Tens
     const p = str(n.attr?.padding?.s);
     if (p === 'SAME') return 'same';
     if (p === 'VALID') return 'valid';
-    const e = ints(n.attr?.explicit_paddings);
+    const e = listInts(n.attr?.explicit_paddings);
     return [[e[0]!, e[1]!], [e[2]!, e[3]!], [e[4]!, e[5]!], [e[6]!, e[7]!]];
   };
   const act = (n: GNode, y: tf.Tensor, ops: string[], args: tf.Tensor[]): tf.Tensor => {
@@ -130,11 +124,11 @@ export function interpret(f: TfjsFixture, weights: tf.NamedTensorMap, x: tf.Tens
     const ins = (n.input ?? []).filter((i) => !i.startsWith('^'));
     const inp = (i: number): tf.Tensor => value(ins[i]!);
     const strides = (): [number, number] => {
-      const s = ints(n.attr?.strides);
+      const s = listInts(n.attr?.strides);
       return [s[1] ?? 1, s[2] ?? 1];
     };
     const dil = (): [number, number] => {
-      const d = ints(n.attr?.dilations);
+      const d = listInts(n.attr?.dilations);
       return [d[1] ?? 1, d[2] ?? 1];
     };
     const fusedOps = (n.attr?.fused_ops?.list?.s ?? []).map(str);
@@ -163,7 +157,7 @@ export function interpret(f: TfjsFixture, weights: tf.NamedTensorMap, x: tf.Tens
       case 'Tanh': return tf.tanh(inp(0));
       case 'Mean': return tf.mean(inp(0), Array.from(inp(1).dataSync()), n.attr?.keep_dims?.b ?? false);
       case 'MaxPool': case 'AvgPool': {
-        const k = ints(n.attr?.ksize);
+        const k = listInts(n.attr?.ksize);
         const p = pad(n) as 'same' | 'valid';
         if (n.op === 'MaxPool') return tf.maxPool(inp(0) as tf.Tensor4D, [k[1]!, k[2]!], strides(), p);
         // tfjs's avgPool gradient divides by the whole window even where SAME padding left part of
@@ -176,7 +170,7 @@ export function interpret(f: TfjsFixture, weights: tf.NamedTensorMap, x: tf.Tens
         return tf.div(sum, count);
       }
       case 'Reshape': return tf.reshape(inp(0), Array.from(inp(1).dataSync()));
-      case 'Squeeze': return tf.squeeze(inp(0), ints(n.attr?.squeeze_dims));
+      case 'Squeeze': return tf.squeeze(inp(0), listInts(n.attr?.squeeze_dims));
       case 'Softmax': return tf.softmax(inp(0));
       case 'ConcatV2': return tf.concat(ins.slice(0, -1).map(value), inp(ins.length - 1).dataSync()[0]!);
       case 'Pad': {
@@ -189,4 +183,95 @@ export function interpret(f: TfjsFixture, weights: tf.NamedTensorMap, x: tf.Tens
     }
   };
   return value(output);
+}
+
+// ── GraphDefs written by hand (tests build small graph models with them) ─────────────────────────
+
+/** Seeded uniform values in [lo, hi). */
+export function seeded(n: number, seed: number, lo = 0, hi = 1): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = lo + ((s >>> 8) / 2 ** 24) * (hi - lo);
+  }
+  return out;
+}
+
+export type AttrValue = { i?: string; f?: number; s?: string; b?: boolean; list?: { i?: string[]; s?: string[] }; type?: string; shape?: unknown };
+export interface GNode { name: string; op: string; input?: string[]; attr?: Record<string, AttrValue> }
+
+const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
+export const A = {
+  s: (s: string): AttrValue => ({ s: b64(s) }),
+  ints: (v: number[]): AttrValue => ({ list: { i: v.map(String) } }),
+  strs: (v: string[]): AttrValue => ({ list: { s: v.map(b64) } }),
+  b: (b: boolean): AttrValue => ({ b }),
+  i: (i: number): AttrValue => ({ i: String(i) }),
+  f: (f: number): AttrValue => ({ f }),
+};
+export const conv = (padding: string, s: number, extra: Record<string, AttrValue> = {}): Record<string, AttrValue> => ({
+  strides: A.ints([1, s, s, 1]), padding: A.s(padding), data_format: A.s('NHWC'), dilations: A.ints([1, 1, 1, 1]), T: { type: 'DT_FLOAT' }, ...extra,
+});
+
+/** A graph model from nodes and named constant values (float32, or int32 where given as Int32Array). */
+export async function graphModel(nodes: GNode[], consts: Record<string, { shape: number[]; values: Float32Array | Int32Array }>, inputShape: number[]): Promise<TfjsFixture> {
+  const named: tf.NamedTensorMap = {};
+  const constNodes: GNode[] = [];
+  for (const [name, c] of Object.entries(consts)) {
+    const int = c.values instanceof Int32Array;
+    named[name] = int ? tf.tensor(c.values, c.shape, 'int32') : tf.tensor(c.values, c.shape, 'float32');
+    constNodes.push({ name, op: 'Const', attr: { dtype: { type: int ? 'DT_INT32' : 'DT_FLOAT' } } });
+  }
+  const { data, specs } = await tf.io.encodeWeights(named);
+  const placeholder: GNode = { name: 'x', op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: { dim: inputShape.map((d) => ({ size: String(d) })) } } as AttrValue } };
+  return {
+    json: { format: 'graph-model', modelTopology: { node: [placeholder, ...constNodes, ...nodes], versions: { producer: 175 } }, weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: specs }] },
+    shards: new Map([['group1-shard1of1.bin', new Uint8Array(data as ArrayBuffer)]]),
+  };
+}
+
+export const w = (shape: number[], seed: number, scale = 0.5): { shape: number[]; values: Float32Array } => ({ shape, values: seeded(shape.reduce((a, b) => a * b, 1), seed, -scale, scale) });
+export const ints = (values: number[], shape = [values.length]): { shape: number[]; values: Int32Array } => ({ shape, values: Int32Array.from(values) });
+
+/**
+ * Pad → Conv2D (SAME, stride 2, on 11×12) → _FusedConv2D [BiasAdd, Relu6] (SAME, dilation 2) → two branches:
+ * DepthwiseConv2dNative (SAME, stride 2, multiplier 2) → FusedDepthwiseConv2dNative [BiasAdd, Relu];
+ * MaxPool (SAME 2×2, stride 1) → AvgPool (SAME 3×3, stride 2: padding left out of the count) →
+ * ConcatV2 (axis −1) → AddV2 and Mul with constants → Mean over H, W → _FusedMatMul (transpose_b)
+ * [BiasAdd] → Softmax.
+ */
+export async function branchy(): Promise<TfjsFixture> {
+  const nodes: GNode[] = [
+    { name: 'pad', op: 'Pad', input: ['x', 'pads'] },
+    { name: 'c1', op: 'Conv2D', input: ['pad', 'w1'], attr: conv('SAME', 2) },
+    { name: 'c2', op: '_FusedConv2D', input: ['c1', 'w2', 'b2'], attr: conv('SAME', 1, { dilations: A.ints([1, 2, 2, 1]), fused_ops: A.strs(['BiasAdd', 'Relu6']), num_args: A.i(1), epsilon: A.f(0) }) },
+    { name: 'dw1', op: 'DepthwiseConv2dNative', input: ['c2', 'wd1'], attr: conv('SAME', 2) },
+    { name: 'dw2', op: 'FusedDepthwiseConv2dNative', input: ['dw1', 'wd2', 'bd2'], attr: conv('VALID', 1, { fused_ops: A.strs(['BiasAdd', 'Relu']), num_args: A.i(1) }) },
+    { name: 'mp', op: 'MaxPool', input: ['c2'], attr: { ksize: A.ints([1, 2, 2, 1]), strides: A.ints([1, 1, 1, 1]), padding: A.s('SAME'), data_format: A.s('NHWC') } },
+    { name: 'ap', op: 'AvgPool', input: ['mp'], attr: { ksize: A.ints([1, 3, 3, 1]), strides: A.ints([1, 2, 2, 1]), padding: A.s('SAME'), data_format: A.s('NHWC') } },
+    { name: 'dwpad', op: 'Pad', input: ['dw2', 'pads2'] },
+    { name: 'cat', op: 'ConcatV2', input: ['dwpad', 'ap', 'axis'], attr: { N: A.i(2) } },
+    { name: 'add', op: 'AddV2', input: ['cat', 'shift'] },
+    { name: 'mul', op: 'Mul', input: ['scale', 'add'] },
+    { name: 'mean', op: 'Mean', input: ['mul', 'hw'], attr: { keep_dims: A.b(false) } },
+    { name: 'fc', op: '_FusedMatMul', input: ['mean', 'wfc', 'bfc'], attr: { transpose_a: A.b(false), transpose_b: A.b(true), fused_ops: A.strs(['BiasAdd']), num_args: A.i(1) } },
+    { name: 'prob', op: 'Softmax', input: ['fc'] },
+  ];
+  return graphModel(nodes, {
+    pads: ints([0, 0, 1, 1, 2, 1, 0, 0], [4, 2]),
+    w1: w([3, 3, 3, 4], 11),
+    w2: w([3, 3, 4, 6], 12),
+    b2: w([6], 13, 0.2),
+    wd1: w([3, 3, 6, 2], 14),
+    wd2: w([2, 2, 12, 1], 15),
+    bd2: w([12], 16, 0.2),
+    pads2: ints([0, 0, 0, 1, 1, 0, 0, 0], [4, 2]),
+    axis: ints([-1], []),
+    shift: w([18], 17, 0.3),
+    scale: { shape: [], values: Float32Array.of(1.5) },
+    hw: ints([1, 2]),
+    wfc: w([5, 18], 18),
+    bfc: w([5], 19, 0.1),
+  }, [-1, 9, 9, 3]);
 }

@@ -31,7 +31,7 @@ import { CancelledError, Engine } from './engine.js';
 import { fetchWithProgress, kindOf, readWithProgress } from './files.js';
 import { decodeImage, npyImage, readNpy, type PreparedInput } from './image.js';
 import type { PageHook, Status } from './hook.js';
-import type { BackendChoice, BackendInfo, MethodResult, ModelInfo } from './protocol.js';
+import type { BackendChoice, BackendInfo, MethodResult, ModelInfo, NamedBytes } from './protocol.js';
 import { backendText, canvasOf, methodSummary, renderGrid, renderPredictions, saveBlob, tileSize, type FigureModel } from './view.js';
 import { checkLabelCount, parseLabels, presetClassNames } from './classNames.js';
 import { drawFigure } from './figure.js';
@@ -39,7 +39,7 @@ import { guessPreset } from './guessPreset.js';
 import { setupLightbox } from './lightbox.js';
 import { decodePhoto, type Photo } from './photo.js';
 
-const hook: PageHook = (window.__backlight = { status: 'starting', error: null, backend: null, model: null, input: null, targets: [], results: [] });
+const hook: PageHook = (window.__backlight = { status: 'starting', error: null, backend: null, model: null, input: null, logits: null, targets: [], results: [] });
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
 const ui = {
@@ -81,8 +81,9 @@ const enlarge = setupLightbox($<HTMLDialogElement>('lightbox'));
 
 interface LoadedModel {
   info: ModelInfo;
-  /** Kept to load the model again into a fresh worker after a cancel. */
+  /** Kept to load the model again into a fresh worker after a cancel (with a model.json's shards). */
   blob: Blob;
+  shards: File[];
   /** The model's own class names (the demo's), if any. */
   labels: string[] | null;
   /** Number of classes, once a prediction has shown it. */
@@ -198,17 +199,33 @@ function dropUnfitInput(shape: readonly (number | string)[]): void {
   ui.thumbs.replaceChildren();
 }
 
-async function loadModel(blob: Blob, name: string, options: { demo: boolean; labels?: string[] }): Promise<boolean> {
+/** The bytes of a model file and its shards, the progress bar showing the fraction read of all of them. */
+async function readModelFiles(blob: Blob, shards: readonly File[], onProgress: (f: number) => void): Promise<{ bytes: ArrayBuffer; shards: NamedBytes[] }> {
+  const total = blob.size + shards.reduce((s, f) => s + f.size, 0);
+  let done = 0;
+  const read = async (b: Blob): Promise<ArrayBuffer> => {
+    const bytes = await readWithProgress(b, (f) => onProgress(total > 0 ? (done + f * b.size) / total : 1));
+    done += b.size;
+    return bytes;
+  };
+  const bytes = await read(blob);
+  const named: NamedBytes[] = [];
+  for (const f of shards) named.push({ name: f.name, bytes: await read(f) });
+  return { bytes, shards: named };
+}
+
+async function loadModel(blob: Blob, name: string, options: { demo: boolean; labels?: string[]; shards?: File[] }): Promise<boolean> {
   setBusy(true);
   clearError();
   setStatus('loading', `reading ${name}…`);
   try {
-    const bytes = await readWithProgress(blob, (f) => progressBar(ui.modelProgress, f));
+    const shardFiles = options.shards ?? [];
+    const { bytes, shards } = await readModelFiles(blob, shardFiles, (f) => progressBar(ui.modelProgress, f));
     setStatus('loading', `importing ${name}…`);
     progressBar(ui.modelProgress, null);
     await engine.ready;
-    const info = await engine.call('load', { bytes, name }, undefined, [bytes]);
-    state.model = { info, blob, labels: usefulLabels(options.labels), classes: null };
+    const info = await engine.call('load', { bytes, name, shards }, undefined, [bytes, ...shards.map((s) => s.bytes)]);
+    state.model = { info, blob, shards: shardFiles, labels: usefulLabels(options.labels), classes: null };
     hook.model = name;
     ui.modelName.textContent = name;
     ui.modelShape.textContent = `input '${info.inputName}' [${info.inputShape.join(', ')}]`;
@@ -232,8 +249,8 @@ async function loadModel(blob: Blob, name: string, options: { demo: boolean; lab
   }
 }
 
-async function loadModelFile(file: File): Promise<void> {
-  if (await loadModel(file, file.name, { demo: false })) await prepare({ autoRun: false });
+async function loadModelFile(file: File, shards: File[] = []): Promise<void> {
+  if (await loadModel(file, file.name, { demo: false, shards })) await prepare({ autoRun: false });
 }
 
 async function loadDemo(): Promise<void> {
@@ -276,6 +293,7 @@ async function prepare({ autoRun, source }: { autoRun: boolean; source?: InputSo
   state.prepared = null;
   hook.results = [];
   hook.input = null;
+  hook.logits = null;
   ui.grid.replaceChildren();
   ui.predictions.replaceChildren();
   state.figure = null;
@@ -300,6 +318,7 @@ async function prepare({ autoRun, source }: { autoRun: boolean; source?: InputSo
     setStatus('running', 'predicting…');
     const [{ logits, backend }] = await Promise.all([engine.call('predict', { input: state.prepared.tensor }), refreshLayers(state.prepared.tensor.dims)]);
     showBackend(backend);
+    hook.logits = logits;
     state.probabilities = softmaxRow(logits, 0);
     state.targets = [topPredictions(logits, 0, null, 1)[0]!.index];
     model.classes = logits.dims[1]!;
@@ -491,8 +510,8 @@ async function cancel(backend?: BackendChoice): Promise<void> {
     showBackend(await engine.ready);
     const model = state.model;
     if (model) {
-      const bytes = await readWithProgress(model.blob, () => undefined);
-      await engine.call('load', { bytes, name: model.info.name }, undefined, [bytes]);
+      const { bytes, shards } = await readModelFiles(model.blob, model.shards, () => undefined);
+      await engine.call('load', { bytes, name: model.info.name, shards }, undefined, [bytes, ...shards.map((s) => s.bytes)]);
     }
     if (restarted === restarts) setStatus('cancelled', 'cancelled');
   } catch (e) {
@@ -554,10 +573,28 @@ function openFile(file: File, target: 'model' | 'input' | 'auto'): void {
   else void openInput(file);
 }
 
+/**
+ * Several files at once: a TF.js model.json with its weight shards (the one .json is the model,
+ * the others its shards, matched to the manifest by file name). Anywhere but the model's box,
+ * files without a .json or .onnx among them are taken one: the first as an input.
+ */
+function openFiles(files: File[], target: 'model' | 'input' | 'auto'): void {
+  if (state.busy || files.length === 0) return;
+  if (files.length === 1) return openFile(files[0]!, target);
+  const models = files.filter((f) => /\.(json|onnx)$/i.test(f.name));
+  if (target === 'input' || (target === 'auto' && models.length === 0)) return openFile(files[0]!, target);
+  const jsons = files.filter((f) => /\.json$/i.test(f.name));
+  if (jsons.length !== 1) {
+    showError(new BacklightError(`${files.length} files hold ${jsons.length} .json files; drop one TF.js model.json together with its weight shards`, 'usage'));
+    return;
+  }
+  void loadModelFile(jsons[0]!, files.filter((f) => f !== jsons[0]));
+}
+
 ui.modelFile.addEventListener('change', () => {
-  const f = ui.modelFile.files?.[0];
+  const files = [...(ui.modelFile.files ?? [])];
   ui.modelFile.value = '';
-  if (f) openFile(f, 'model');
+  openFiles(files, 'model');
 });
 ui.inputFile.addEventListener('change', () => {
   const f = ui.inputFile.files?.[0];
@@ -583,7 +620,8 @@ ui.run.addEventListener('click', () => void explain());
 ui.cancel.addEventListener('click', () => void cancel());
 ui.backendChoice.addEventListener('change', () => void cancel(ui.backendChoice.value as BackendChoice));
 
-// Drops: on a zone it goes there; anywhere else by file name (.onnx is a model, else an input).
+// Drops: on a zone it goes there; anywhere else by file name (.onnx, or a .json with other files,
+// is a model; else an input).
 for (const zone of document.querySelectorAll<HTMLElement>('[data-drop]')) {
   zone.addEventListener('dragover', (e) => {
     e.preventDefault();
@@ -594,15 +632,13 @@ for (const zone of document.querySelectorAll<HTMLElement>('[data-drop]')) {
     e.preventDefault();
     e.stopPropagation();
     zone.classList.remove('over');
-    const f = e.dataTransfer?.files[0];
-    if (f) openFile(f, zone.dataset.drop === 'model' ? 'model' : 'input');
+    openFiles([...(e.dataTransfer?.files ?? [])], zone.dataset.drop === 'model' ? 'model' : 'input');
   });
 }
 window.addEventListener('dragover', (e) => e.preventDefault());
 window.addEventListener('drop', (e) => {
   e.preventDefault();
-  const f = e.dataTransfer?.files[0];
-  if (f) openFile(f, 'auto');
+  openFiles([...(e.dataTransfer?.files ?? [])], 'auto');
 });
 
 buildMethodList();
