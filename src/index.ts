@@ -15,7 +15,6 @@
  * ```
  */
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { BacklightError, escapeControl } from './errors.js';
 import { Explainer as CoreExplainer, type ExplainerOptions } from './methods/explainer.js';
@@ -26,14 +25,14 @@ import type { OrtModule } from './runtime/runtime.js';
  * names them (a name that leaves the json's folder is refused).
  */
 export function shardsBeside(jsonPath: string): (name: string) => Promise<Uint8Array> {
-  const dir = path.dirname(path.resolve(jsonPath));
+  const dir = jsonPath.slice(0, Math.max(jsonPath.lastIndexOf('/'), jsonPath.lastIndexOf('\\')) + 1);
   return async (name) => {
-    const file = path.resolve(dir, name);
-    if (path.relative(dir, file).startsWith('..') || path.isAbsolute(name)) {
+    // Names are relative to the json, as tfjs resolves them; one that climbs out or is absolute is refused.
+    if (/^([a-zA-Z]:)?[\\/]/.test(name) || name.split(/[\\/]/).includes('..')) {
       throw new BacklightError(`${jsonPath}: weight shard '${escapeControl(name)}' is outside the model's folder; shards are read beside model.json`);
     }
     try {
-      return await readFile(file);
+      return await readFile(dir + name);
     } catch (e) {
       throw new BacklightError(`${jsonPath}: cannot read weight shard '${escapeControl(name)}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the shards listed in weightsManifest must lie beside model.json`);
     }

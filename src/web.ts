@@ -19,15 +19,10 @@ import * as ort from 'onnxruntime-web';
 import { BacklightError, escapeControl } from './errors.js';
 import { Explainer as CoreExplainer, type ExplainerOptions } from './methods/explainer.js';
 import type { OrtModule } from './runtime/runtime.js';
+import { modelFromFiles, type FileData } from './tfjs/import.js';
 
 /** A model as dropped files: an ONNX file, or a TF.js model.json with its weight shards (by file name). */
-export type ModelFiles = readonly File[] | ReadonlyMap<string, Blob | Uint8Array | ArrayBuffer>;
-
-const bytesOf = async (v: Blob | Uint8Array | ArrayBuffer): Promise<Uint8Array> =>
-  v instanceof Uint8Array ? v : v instanceof ArrayBuffer ? new Uint8Array(v) : new Uint8Array(await v.arrayBuffer());
-
-/** Shard names in model.json are paths relative to it; dropped files only have their base names. */
-const baseName = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
+export type ModelFiles = readonly File[] | ReadonlyMap<string, FileData>;
 
 export class Explainer extends CoreExplainer {
   /**
@@ -41,7 +36,7 @@ export class Explainer extends CoreExplainer {
    */
   static async load(model: Uint8Array | ArrayBuffer | string | ModelFiles, options: ExplainerOptions = {}): Promise<CoreExplainer> {
     const create = (bytes: Uint8Array, o: ExplainerOptions): Promise<CoreExplainer> => CoreExplainer.create(bytes, ort as unknown as OrtModule, o);
-    if (model instanceof Uint8Array || model instanceof ArrayBuffer) return create(await bytesOf(model), { ...options, source: options.source ?? 'model' });
+    if (model instanceof Uint8Array || model instanceof ArrayBuffer) return create(model instanceof Uint8Array ? model : new Uint8Array(model), { ...options, source: options.source ?? 'model' });
     if (typeof model === 'string') {
       const get = async (url: string, what: string): Promise<Uint8Array> => {
         const r = await fetch(url).catch((e: Error) => {
@@ -53,21 +48,9 @@ export class Explainer extends CoreExplainer {
       const base = new URL(model, globalThis.location?.href);
       return create(await get(base.href, 'model'), { shards: (name) => get(new URL(name, base).href, 'weight shard'), ...options, source: options.source ?? model });
     }
-    const files = model instanceof Map ? [...(model as ReadonlyMap<string, Blob | Uint8Array | ArrayBuffer>)] : (model as readonly File[]).map((f) => [f.name, f] as const);
-    const jsons = files.filter(([name]) => name.toLowerCase().endsWith('.json'));
-    const onnx = files.filter(([name]) => name.toLowerCase().endsWith('.onnx'));
-    const main = jsons.length === 1 ? jsons[0]! : onnx.length === 1 && jsons.length === 0 ? onnx[0]! : files.length === 1 ? files[0]! : undefined;
-    if (!main) {
-      throw new BacklightError(`the dropped files hold ${jsons.length} .json and ${onnx.length} .onnx files; give one .onnx model, or one TF.js model.json with its weight shards`);
-    }
-    const byName = new Map(files.map(([name, v]) => [baseName(name), v]));
-    const source = options.source ?? main[0];
-    const shards = async (name: string): Promise<Uint8Array> => {
-      const f = byName.get(baseName(name));
-      if (!f) throw new BacklightError(`${escapeControl(source)}: weight shard '${escapeControl(name)}' is not among the dropped files; drop model.json together with all its shards`);
-      return bytesOf(f);
-    };
-    return create(await bytesOf(main[1]), { shards, ...options, source });
+    const files = model instanceof Map ? [...(model as ReadonlyMap<string, FileData>)] : (model as readonly File[]).map((f) => [f.name, f] as const);
+    const m = await modelFromFiles(files);
+    return create(m.bytes, { ...(m.shards ? { shards: m.shards } : {}), ...options, source: options.source ?? m.name });
   }
 }
 

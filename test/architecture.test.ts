@@ -26,7 +26,7 @@ const ALLOWED: Record<string, string[]> = {
   core: ['errors', 'methods', 'compile', 'rules', 'metrics', 'render', 'io', 'ir'],
   // The entries add their platform's image loading (io/loadImage.ts: sharp; io/loadImageWeb.ts: canvas).
   index: ['core', 'errors', 'methods', 'runtime', 'io'],
-  web: ['core', 'errors', 'methods', 'runtime', 'io'],
+  web: ['core', 'errors', 'methods', 'runtime', 'io', 'tfjs'],
   eval: ['core', 'errors', 'io', 'ir', 'methods', 'metrics', 'onnx', 'render', 'builder'],
   cli: ['core', 'index', 'errors', 'eval', 'io', 'ir', 'metrics', 'onnx', 'tfjs', 'render', 'builder'],
 };

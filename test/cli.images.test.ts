@@ -535,7 +535,7 @@ describe('explain --image errors', () => {
   it('usage errors of the new options (exit 2)', async () => {
     const m = ['--model', model];
     writeFileSync(join(work, 'short.txt'), 'a\nb\nc\n');
-    await fails(2, /^backlight: unknown preprocessing preset 'imagenette': use one of imagenet, cifar10, mnist, none\n$/, [...m, '--image', pngFile, '--preset', 'imagenette']);
+    await fails(2, /^backlight: unknown preprocessing preset 'imagenette': use one of imagenet, imagenet-tf, cifar10, mnist, none\n$/, [...m, '--image', pngFile, '--preset', 'imagenette']);
     for (const size of ['0', 'abc', '3,4,5', '-2', '8,']) {
       await fails(2, new RegExp(`^backlight: --size '${size}' must be W or W,H in pixels`), [...m, '--image', pngFile, '--size', size]);
     }

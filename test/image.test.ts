@@ -83,7 +83,7 @@ describe('resolvePreprocess', () => {
       expect((err as BacklightError).kind).toBe('usage');
       expect((err as Error).message).toMatch(pattern);
     };
-    bad(() => resolvePreprocess('imagenet21k'), /unknown preprocessing preset 'imagenet21k': use one of imagenet, cifar10, mnist, none/);
+    bad(() => resolvePreprocess('imagenet21k'), /unknown preprocessing preset 'imagenet21k': use one of imagenet, imagenet-tf, cifar10, mnist, none/);
     bad(() => resolvePreprocess('mnist', { mean: [0.1, 0.2, 0.3] }), /mean has 3 values, but a gray input has 1 channel/);
     bad(() => resolvePreprocess('imagenet', { std: [1, 2] }), /std has 2 values, but a RGB input has 3 channels/);
     bad(() => resolvePreprocess('imagenet', { channels: 'gray' }), /'imagenet' preset has 3 mean values .* gray input has 1 channel: give mean and std/);

@@ -145,7 +145,7 @@ describe('preprocess', () => {
       expect((err as BacklightError).kind).toBe('usage');
       expect((err as Error).message).toMatch(pattern);
     };
-    usage(() => preprocess(image, 'imagenet21k' as 'imagenet'), /^unknown preprocessing preset 'imagenet21k': use one of imagenet, cifar10, mnist, none$/);
+    usage(() => preprocess(image, 'imagenet21k' as 'imagenet'), /^unknown preprocessing preset 'imagenet21k': use one of imagenet, imagenet-tf, cifar10, mnist, none$/);
     usage(() => preprocess(image, { preset: 'imagenet', modelShape: [1, 3, 32, 32] }), /model input is \[1, 3, 32, 32\] but the 'imagenet' preprocessing makes \[1, 3, 224, 224\]/);
     usage(() => preprocess(image, {}), /'none' preset takes its size from the model/);
     usage(() => preprocess(image, { ...presets.imagenet, mean: [0.5, 0.5, 0.5] }), /a preset must be one of `presets` as it is; to change one, pass options: \{ preset: 'imagenet', mean, std, size, … \}/);

@@ -1,14 +1,14 @@
 /**
- * TF.js models in the explorer page (web/), in Chromium: a model.json dropped together with its
- * weight shards (the page matches the manifest's paths by file name) is imported in the browser,
- * and the page's attributions equal Node's for the same input to 1e-4. The shared MobileNet v1 0.25
- * (a layers model, 55 shards) explains a photo; a small graph model explains a seeded input with
- * every default method; nsfwjs's mobilenet_v2_mid (a graph model, its shards written out from the
- * npm package; BACKLIGHT_WEB_FULL=1) predicts the photo as Node does. Also: a missing shard and two
- * model.json files are refused in one line. Skipped without Chromium (and the first without
- * ../shared). Builds and serves the page as test/web.e2e.test.ts does.
+ * TF.js graph models in the explorer page (web/), in Chromium, dropped as users drop them: a
+ * model.json together with its weight shards (matched to the manifest by file name), on the
+ * model's box or anywhere on the page. A small graph model explains a seeded input with every
+ * default method as Node does (≤ 1e-4); nsfwjs's mobilenet_v2_mid (its shards written out from the
+ * npm package; BACKLIGHT_WEB_FULL=1) predicts a photo as Node does. A missing shard and two
+ * model.json files are refused in one line. (The shared TF.js MobileNet, a layers model:
+ * test/tfjs.web.e2e.test.ts.) Skipped without Chromium. Builds and serves the page as
+ * test/web.e2e.test.ts does.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -23,7 +23,6 @@ import type {} from '../web/src/hook.js';
 const CHROMIUM = process.env.BACKLIGHT_CHROMIUM ?? '/usr/bin/chromium';
 const HAS_CHROMIUM = existsSync(CHROMIUM);
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const MOBILENET = shared('models', 'mobilenet-v1-0.25-imagenet-tfjs');
 /** nsfwjs's model in the page takes 40 s: with BACKLIGHT_WEB_FULL=1 only. */
 const FULL = process.env.BACKLIGHT_WEB_FULL === '1';
 
@@ -61,8 +60,6 @@ async function dropFiles(page: Page, selector: string, files: [string, Uint8Arra
   await page.dispatchEvent(selector, 'drop', { dataTransfer: transfer });
 }
 
-const filesOf = (dir: string): [string, Uint8Array][] => readdirSync(dir).map((f) => [f, new Uint8Array(readFileSync(path.join(dir, f)))]);
-
 /** max |a − b| / max |b|. */
 function relMax(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let d = 0;
@@ -94,7 +91,7 @@ async function expectNodeResults(s: { input: { data: number[]; dims: number[] } 
   }
 }
 
-describe.skipIf(!HAS_CHROMIUM)(`TF.js models dropped on the page${HAS_CHROMIUM ? '' : ` (skipped: no ${CHROMIUM})`}`, () => {
+describe.skipIf(!HAS_CHROMIUM)(`TF.js graph models dropped on the page${HAS_CHROMIUM ? '' : ` (skipped: no ${CHROMIUM})`}`, () => {
   let outDir: string;
   let work: string;
   let server: PreviewServer;
@@ -123,25 +120,6 @@ describe.skipIf(!HAS_CHROMIUM)(`TF.js models dropped on the page${HAS_CHROMIUM ?
     if (outDir) rmSync(outDir, { recursive: true, force: true });
     if (work) rmSync(work, { recursive: true, force: true });
   });
-
-  it.skipIf(!HAS_SHARED)('the shared MobileNet v1 0.25 (layers model, json + 55 shards dropped together) explains a photo as Node does (≤ 1e-4)', async () => {
-    await dropFiles(page, '#model-zone', filesOf(MOBILENET));
-    await page.waitForFunction(() => window.__backlight.model === 'mobilenet_model.json' && ['ready', 'error'].includes(window.__backlight.status), null, { timeout: 90_000 });
-    expect((await readState(page)).error).toBeNull();
-    expect(await page.locator('#model-shape').textContent()).toMatch(/^input 'input_1' \[\w+, 224, 224, 3\]$/);
-    // The model takes x/127.5 − 1 (shared/README.md).
-    await page.locator('#preset').selectOption('imagenet-tf');
-    await page.locator('#input-file').setInputFiles(shared('images', 'chelsea.png'));
-    await page.waitForFunction(() => window.__backlight.input !== null && window.__backlight.status === 'ready', null, { timeout: 60_000 });
-    expect((await readState(page)).input!.dims).toEqual([1, 224, 224, 3]);
-    await page.locator('#run').click();
-    await page.waitForFunction(() => ['done', 'error'].includes(window.__backlight.status), null, { timeout: 180_000 });
-    const s = await readState(page);
-    expect(s.error).toBeNull();
-    expect(s.results.map((r) => r.method)).toEqual(['gradient']);
-    await expectNodeResults(s, path.join(MOBILENET, 'mobilenet_model.json'));
-    expect(pageErrors).toEqual([]);
-  }, 300_000);
 
   it('a graph model (GraphDef written here: SAME convs, fused ops, depthwise, pools, concat) dropped anywhere: gradient, Guided Backprop and LRP as Node computes them (≤ 1e-4)', async () => {
     const f = await branchy();
@@ -201,7 +179,7 @@ describe.skipIf(!HAS_CHROMIUM)(`TF.js models dropped on the page${HAS_CHROMIUM ?
     await page.waitForFunction(() => window.__backlight.status === 'error', null, { timeout: 30_000 });
     expect((await readState(page)).error).toBe("model.json: weight shard 'b.bin' is not among the dropped files; drop model.json together with all its shards");
     await dropFiles(page, '#model-zone', [['model.json', json], ['other.json', json], ['a.bin', new Uint8Array(4)]]);
-    await page.waitForFunction(() => window.__backlight.error?.startsWith('3 files'), null, { timeout: 30_000 });
-    expect((await readState(page)).error).toBe('3 files hold 2 .json files; drop one TF.js model.json together with its weight shards');
+    await page.waitForFunction(() => window.__backlight.error?.startsWith('the dropped files hold 2'), null, { timeout: 30_000 });
+    expect((await readState(page)).error).toBe('the dropped files hold 2 .json and 0 .onnx files; give one .onnx model, or one TF.js model.json with its weight shards');
   }, 60_000);
 });

@@ -18,6 +18,7 @@ import { methodByName, type MethodName, type MethodParams } from './methods.js';
 import { methodSpec } from './registry.js';
 import { withSlots, type SlotAccessors } from './slots.js';
 import { checkClass, checkTargetSpec, topKOf, type TargetSpec } from './targets.js';
+import { isFrameworkMethod } from './registry.js';
 import type { Aggregation, AggregationOutputs } from '../compile/aggregate.js';
 import { CPU_LOWERING, WEBGPU_LOWERING, type Lowering } from '../rules/types.js';
 import {
@@ -158,6 +159,12 @@ export class Explainer {
   private readonly canonicals = new Map<string, CanonicalModel>();
   private readonly sessions = new Map<string, Promise<CompiledSession>>();
   private readonly budget: ResourceBudget;
+  /**
+   * The input's channels are its last axis ([N, H, W, C], TF.js models): the maps reduce the
+   * attribution's last axis (computed here, not in the graph, whose reductions take axis 2), and
+   * the layer-map methods, which read the input's spatial axes as 2 and 3, are refused.
+   */
+  private channelsLast = false;
 
   protected constructor(
     /** The imported model (before specialization to an input shape). */
@@ -179,7 +186,10 @@ export class Explainer {
     const graph = looksLikeJson(bytes) ? await importTfjsModel(new TextDecoder().decode(bytes), options.shards ?? noShards(source), source, budget) : decodeModel(bytes, source, budget).graph;
     await yieldToEventLoop();
     checkSupported(graph, source);
-    return new Explainer(graph, ort, options);
+    const explainer = new Explainer(graph, ort, options);
+    // TF.js models keep their NHWC input (Keras's layout, which their users feed).
+    explainer.channelsLast = looksLikeJson(bytes);
+    return explainer;
   }
 
   /** The model's input shape; symbolic dimensions (a dynamic batch) are names. */
@@ -310,8 +320,15 @@ export class Explainer {
     const classes = this.classesFor(input.dims);
     const plan = this.planSeeds(options.target ?? 'max', n, classes);
     const reductions = options.reductions ?? REDUCTIONS;
+    if (this.channelsLast && isFrameworkMethod(options.method)) {
+      throw new BacklightError(
+        `method '${options.method}': the layer-map methods take an NCHW input and this TF.js model's input is NHWC [${this.inputShape.join(', ')}]; convert it with \`backlight convert model.json --out model.onnx --input-layout nchw\` and explain that`,
+        'usage',
+      );
+    }
+    const graphReductions = this.channelsLast ? [] : reductions;
     const framework = [options.layer, options.layers, options.aggregation, options.extraction, options.combine, options.upsample];
-    const key = JSON.stringify([options.method, options.params ?? {}, input.dims, plan.top, plan.given, reductions, options.taps ?? [], framework]);
+    const key = JSON.stringify([options.method, options.params ?? {}, input.dims, plan.top, plan.given, graphReductions, options.taps ?? [], framework]);
     let entry = this.sessions.get(key);
     let fresh = false;
     if (entry) {
@@ -324,7 +341,7 @@ export class Explainer {
         const t0 = performance.now();
         // Between phases the event loop turns, so a SIGINT/SIGTERM handler runs within one phase.
         await yieldToEventLoop();
-        const { compiled, aggregation } = this.compileGraph(input.dims, { ...options, reductions }, plan);
+        const { compiled, aggregation } = this.compileGraph(input.dims, { ...options, reductions: graphReductions }, plan);
         await yieldToEventLoop();
         const bytes = encodeModel(compiled.graph);
         await yieldToEventLoop();
@@ -354,7 +371,8 @@ export class Explainer {
     const targets = slots.map((s) => plan.order.map((j) => s[j]!));
     const ordered = (name: string): TensorLike => reorderSlots(get(name), plan.order);
     const maps: Partial<Record<Reduction, TensorLike>> = {};
-    for (const r of reductions) maps[r] = ordered(`map_${r}`);
+    const attribution = ordered('attribution');
+    for (const r of reductions) maps[r] = this.channelsLast ? reduceLastAxis(attribution, r) : ordered(`map_${r}`);
     const taps: Explanation['taps'] = {};
     for (const tap of options.taps ?? []) taps[tap] = { activation: get(`act:${tap}`), signal: ordered(`grad:${tap}`) };
     const layerMaps: Explanation['layerMaps'] = {};
@@ -369,7 +387,7 @@ export class Explainer {
       method: options.method,
       logits: get('logits'),
       targets,
-      attribution: ordered('attribution'),
+      attribution,
       maps,
       taps,
       layerMaps,
@@ -544,3 +562,18 @@ function checkMethod(name: string): void {
 const noShards = (source: string): ShardReader => async (path) => {
   throw new BacklightError(`${source}: a TF.js model.json needs its weight shard '${path}'; load the model by its path (Node) or with its files (browser)`);
 };
+
+/** A map of an [N, K, …, C] attribution over its last (channel) axis: max |·|, sum or l2. */
+function reduceLastAxis(t: TensorLike, r: Reduction): TensorLike {
+  const c = t.dims.at(-1)!;
+  const out = new Float32Array(t.data.length / c);
+  for (let i = 0; i < out.length; i++) {
+    let acc = 0;
+    for (let k = 0; k < c; k++) {
+      const v = t.data[i * c + k]!;
+      acc = r === 'maxabs' ? Math.max(acc, Math.abs(v)) : r === 'sum' ? acc + v : acc + v * v;
+    }
+    out[i] = r === 'l2' ? Math.sqrt(acc) : acc;
+  }
+  return { data: out, dims: t.dims.slice(0, -1) };
+}

@@ -5,6 +5,7 @@
  */
 import { BacklightError, escapeControl } from '../errors.js';
 import type { Graph } from '../ir/graph.js';
+import { encodeModel } from '../onnx/encode.js';
 import { DEFAULT_BUDGET, type ResourceBudget } from '../onnx/validate.js';
 import { graphModelToGraph } from './graphModel.js';
 import { importLayersModel, type LayersImportOptions } from './layersModel.js';
@@ -56,4 +57,54 @@ export async function importTfjsModel(
   const weights = readWeights(model.weightsManifest, shards, source);
   if (format === 'graph-model') return graphModelToGraph(model, weights, source, options);
   return importLayersModel(model.modelTopology, weights, source, options);
+}
+
+/** A file's contents as a browser or Node holds them. */
+export type FileData = Blob | Uint8Array | ArrayBuffer;
+
+/** A model picked from dropped files: its main file, and for a model.json the reader of its shards. */
+export interface DroppedModel {
+  name: string;
+  bytes: Uint8Array;
+  shards?: ShardReader;
+}
+
+const bytesOf = async (v: FileData): Promise<Uint8Array> =>
+  v instanceof Uint8Array ? v : v instanceof ArrayBuffer ? new Uint8Array(v) : new Uint8Array(await v.arrayBuffer());
+
+/** Shard names in model.json are paths relative to it; dropped files only have their base names. */
+const baseName = (p: string): string => p.slice(Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\')) + 1);
+
+/**
+ * The model among dropped files (name, contents): one .onnx file, or one model.json whose shards
+ * are found among the others by base name; a single file of any name is taken as it is.
+ */
+export async function modelFromFiles(files: readonly (readonly [string, FileData])[]): Promise<DroppedModel> {
+  const jsons = files.filter(([name]) => name.toLowerCase().endsWith('.json'));
+  const onnx = files.filter(([name]) => name.toLowerCase().endsWith('.onnx'));
+  const main = jsons.length === 1 ? jsons[0]! : onnx.length === 1 && jsons.length === 0 ? onnx[0]! : files.length === 1 ? files[0]! : undefined;
+  if (!main) {
+    throw new BacklightError(`the dropped files hold ${jsons.length} .json and ${onnx.length} .onnx files; give one .onnx model, or one TF.js model.json with its weight shards`);
+  }
+  const name = main[0];
+  const bytes = await bytesOf(main[1]);
+  if (!looksLikeJson(bytes)) return { name, bytes };
+  const byName = new Map(files.map(([n, v]) => [baseName(n), v]));
+  const shards: ShardReader = async (shard) => {
+    const f = byName.get(baseName(shard));
+    if (!f) throw new BacklightError(`${escapeControl(name)}: weight shard '${escapeControl(shard)}' is not among the dropped files; drop model.json together with all its shards`);
+    return bytesOf(f);
+  };
+  return { name, bytes, shards };
+}
+
+/**
+ * Dropped files as an ONNX model: an ONNX file as it is, a TF.js model.json imported and written
+ * as ONNX (what `backlight convert` writes), for tools that keep and pass ONNX bytes (the page).
+ */
+export async function onnxFromFiles(files: readonly (readonly [string, FileData])[], budget: ResourceBudget = DEFAULT_BUDGET): Promise<{ name: string; bytes: Uint8Array }> {
+  const m = await modelFromFiles(files);
+  if (!m.shards) return m;
+  const graph = await importTfjsModel(new TextDecoder().decode(m.bytes), m.shards, m.name, budget);
+  return { name: m.name, bytes: encodeModel(graph, 'backlight convert') };
 }

@@ -17,6 +17,7 @@ export const MNIST_CLASSES: readonly string[] = ['0', '1', '2', '3', '4', '5', '
 export function presetClassNames(preset: PresetName): readonly string[] | null {
   switch (preset) {
     case 'imagenet':
+    case 'imagenet-tf':
       return IMAGENET_CLASSES;
     case 'cifar10':
       return CIFAR10_CLASSES;

@@ -13,6 +13,7 @@ import demoDigitsUrl from '../../assets/demo/digits.npy?url';
 import demoModelMeta from '../../assets/models/digits-cnn.json';
 import { BacklightError, oneLine } from '../../src/errors.js';
 import type { NpyArray } from '../../src/io/npy.js';
+import { onnxFromFiles } from '../../src/tfjs/import.js';
 import { describePreprocess, inputDims, isPresetName, pixelBounds, resolvePreprocess, type Preprocess, type PreprocessOverrides } from '../../src/io/preprocess.js';
 import {
   isFrameworkMethod,
@@ -31,7 +32,7 @@ import { CancelledError, Engine } from './engine.js';
 import { fetchWithProgress, kindOf, readWithProgress } from './files.js';
 import { decodeImage, npyImage, readNpy, type PreparedInput } from './image.js';
 import type { PageHook, Status } from './hook.js';
-import type { BackendChoice, BackendInfo, MethodResult, ModelInfo, NamedBytes } from './protocol.js';
+import type { BackendChoice, BackendInfo, MethodResult, ModelInfo } from './protocol.js';
 import { backendText, canvasOf, methodSummary, renderGrid, renderPredictions, saveBlob, tileSize, type FigureModel } from './view.js';
 import { checkLabelCount, parseLabels, presetClassNames } from './classNames.js';
 import { drawFigure } from './figure.js';
@@ -81,9 +82,8 @@ const enlarge = setupLightbox($<HTMLDialogElement>('lightbox'));
 
 interface LoadedModel {
   info: ModelInfo;
-  /** Kept to load the model again into a fresh worker after a cancel (with a model.json's shards). */
+  /** Kept to load the model again into a fresh worker after a cancel. */
   blob: Blob;
-  shards: File[];
   /** The model's own class names (the demo's), if any. */
   labels: string[] | null;
   /** Number of classes, once a prediction has shown it. */
@@ -199,37 +199,23 @@ function dropUnfitInput(shape: readonly (number | string)[]): void {
   ui.thumbs.replaceChildren();
 }
 
-/** The bytes of a model file and its shards, the progress bar showing the fraction read of all of them. */
-async function readModelFiles(blob: Blob, shards: readonly File[], onProgress: (f: number) => void): Promise<{ bytes: ArrayBuffer; shards: NamedBytes[] }> {
-  const total = blob.size + shards.reduce((s, f) => s + f.size, 0);
-  let done = 0;
-  const read = async (b: Blob): Promise<ArrayBuffer> => {
-    const bytes = await readWithProgress(b, (f) => onProgress(total > 0 ? (done + f * b.size) / total : 1));
-    done += b.size;
-    return bytes;
-  };
-  const bytes = await read(blob);
-  const named: NamedBytes[] = [];
-  for (const f of shards) named.push({ name: f.name, bytes: await read(f) });
-  return { bytes, shards: named };
-}
-
-async function loadModel(blob: Blob, name: string, options: { demo: boolean; labels?: string[]; shards?: File[] }): Promise<boolean> {
+async function loadModel(blob: Blob, name: string, options: { demo: boolean; labels?: string[]; tfjs?: boolean }): Promise<boolean> {
   setBusy(true);
   clearError();
   setStatus('loading', `reading ${name}…`);
   try {
-    const shardFiles = options.shards ?? [];
-    const { bytes, shards } = await readModelFiles(blob, shardFiles, (f) => progressBar(ui.modelProgress, f));
+    const bytes = await readWithProgress(blob, (f) => progressBar(ui.modelProgress, f));
     setStatus('loading', `importing ${name}…`);
     progressBar(ui.modelProgress, null);
     await engine.ready;
-    const info = await engine.call('load', { bytes, name, shards }, undefined, [bytes, ...shards.map((s) => s.bytes)]);
-    state.model = { info, blob, shards: shardFiles, labels: usefulLabels(options.labels), classes: null };
+    const info = await engine.call('load', { bytes, name }, undefined, [bytes]);
+    state.model = { info, blob, labels: usefulLabels(options.labels), classes: null };
     hook.model = name;
     ui.modelName.textContent = name;
     ui.modelShape.textContent = `input '${info.inputName}' [${info.inputShape.join(', ')}]`;
-    const guess = guessPreset(info.inputShape);
+    let guess = guessPreset(info.inputShape);
+    // TF.js ImageNet models are Keras's, trained on x/127.5 − 1.
+    if (options.tfjs && guess.preset === 'imagenet') guess = { preset: 'imagenet-tf', reason: `${guess.reason}, a TF.js model (Keras's x/127.5 − 1)` };
     ui.preset.value = guess.preset;
     ui.presetGuess.textContent = guess.preset === 'none' ? `preset: ${guess.reason}` : `preset guessed from the model's input (${guess.reason}); change it if the model was trained otherwise`;
     ui.size.value = '';
@@ -249,8 +235,26 @@ async function loadModel(blob: Blob, name: string, options: { demo: boolean; lab
   }
 }
 
-async function loadModelFile(file: File, shards: File[] = []): Promise<void> {
-  if (await loadModel(file, file.name, { demo: false, shards })) await prepare({ autoRun: false });
+async function loadModelFile(file: File): Promise<void> {
+  if (await loadModel(file, file.name, { demo: false })) await prepare({ autoRun: false });
+}
+
+/**
+ * A TF.js model.json with its shards (or any set of files holding one model): imported and written
+ * as ONNX here, so the worker, its reloads and the WebGPU fallback keep handling ONNX bytes.
+ */
+async function loadModelFiles(files: File[]): Promise<void> {
+  if (files.length === 1 && !/\.json$/i.test(files[0]!.name)) return loadModelFile(files[0]!);
+  clearError();
+  setStatus('loading', 'importing the TF.js model…');
+  let model: { name: string; bytes: Uint8Array };
+  try {
+    model = await onnxFromFiles(files.map((f) => [f.name, f] as const));
+  } catch (e) {
+    showError(e);
+    return;
+  }
+  if (await loadModel(new Blob([model.bytes as Uint8Array<ArrayBuffer>]), model.name, { demo: false, tfjs: true })) await prepare({ autoRun: false });
 }
 
 async function loadDemo(): Promise<void> {
@@ -510,8 +514,8 @@ async function cancel(backend?: BackendChoice): Promise<void> {
     showBackend(await engine.ready);
     const model = state.model;
     if (model) {
-      const { bytes, shards } = await readModelFiles(model.blob, model.shards, () => undefined);
-      await engine.call('load', { bytes, name: model.info.name, shards }, undefined, [bytes, ...shards.map((s) => s.bytes)]);
+      const bytes = await readWithProgress(model.blob, () => undefined);
+      await engine.call('load', { bytes, name: model.info.name }, undefined, [bytes]);
     }
     if (restarted === restarts) setStatus('cancelled', 'cancelled');
   } catch (e) {
@@ -563,6 +567,14 @@ async function openInput(file: File): Promise<void> {
   }
 }
 
+/** Several files, or a .json on the model's box: a TF.js model with its shards; else one file as `openFile` takes it. */
+function openFiles(files: File[], target: 'model' | 'input' | 'auto'): void {
+  if (state.busy || files.length === 0) return;
+  const tfjs = files.some((f) => /\.json$/i.test(f.name)) && (files.length > 1 || target === 'model');
+  if (tfjs) void loadModelFiles(files);
+  else openFile(files[0]!, target);
+}
+
 function openFile(file: File, target: 'model' | 'input' | 'auto'): void {
   if (state.busy) return;
   // A .txt or .json file dropped outside the model and input boxes names the classes (on the
@@ -571,24 +583,6 @@ function openFile(file: File, target: 'model' | 'input' | 'auto'): void {
   const kind = target === 'auto' ? (kindOf(file.name) === 'model' ? 'model' : 'input') : target;
   if (kind === 'model') void loadModelFile(file);
   else void openInput(file);
-}
-
-/**
- * Several files at once: a TF.js model.json with its weight shards (the one .json is the model,
- * the others its shards, matched to the manifest by file name). Anywhere but the model's box,
- * files without a .json or .onnx among them are taken one: the first as an input.
- */
-function openFiles(files: File[], target: 'model' | 'input' | 'auto'): void {
-  if (state.busy || files.length === 0) return;
-  if (files.length === 1) return openFile(files[0]!, target);
-  const models = files.filter((f) => /\.(json|onnx)$/i.test(f.name));
-  if (target === 'input' || (target === 'auto' && models.length === 0)) return openFile(files[0]!, target);
-  const jsons = files.filter((f) => /\.json$/i.test(f.name));
-  if (jsons.length !== 1) {
-    showError(new BacklightError(`${files.length} files hold ${jsons.length} .json files; drop one TF.js model.json together with its weight shards`, 'usage'));
-    return;
-  }
-  void loadModelFile(jsons[0]!, files.filter((f) => f !== jsons[0]));
 }
 
 ui.modelFile.addEventListener('change', () => {
@@ -620,8 +614,7 @@ ui.run.addEventListener('click', () => void explain());
 ui.cancel.addEventListener('click', () => void cancel());
 ui.backendChoice.addEventListener('change', () => void cancel(ui.backendChoice.value as BackendChoice));
 
-// Drops: on a zone it goes there; anywhere else by file name (.onnx, or a .json with other files,
-// is a model; else an input).
+// Drops: on a zone it goes there; anywhere else by file name (.onnx is a model, else an input).
 for (const zone of document.querySelectorAll<HTMLElement>('[data-drop]')) {
   zone.addEventListener('dragover', (e) => {
     e.preventDefault();

@@ -45,19 +45,13 @@ export interface MethodResult {
 
 export interface Calls {
   init: { args: { wasmPaths: string; backend: BackendChoice }; result: BackendInfo };
-  /** A model file; a TF.js model.json comes with its weight shards (by file name). */
-  load: { args: { bytes: ArrayBuffer; name: string; shards?: NamedBytes[] }; result: ModelInfo };
+  load: { args: { bytes: ArrayBuffer; name: string }; result: ModelInfo };
   layers: { args: { dims: number[] }; result: { layers: LayerInfo[]; defaultLayer: string | null } };
   predict: { args: { input: TensorLike }; result: { logits: TensorLike; backend: BackendInfo } };
   /** Results come one method at a time, in progress messages; the call returns how many. */
   explain: { args: { input: TensorLike; targets: number[]; jobs: ExplainJob[] }; result: { count: number; backend: BackendInfo } };
 }
 export type CallName = keyof Calls;
-
-export interface NamedBytes {
-  name: string;
-  bytes: ArrayBuffer;
-}
 
 export interface Progress {
   done: number;

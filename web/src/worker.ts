@@ -5,7 +5,7 @@
  */
 import { Explainer, isFrameworkMethod, ortEnv, type TensorLike } from '../../src/web.js';
 import { oneLine } from '../../src/errors.js';
-import type { BackendInfo, CallMessage, CallName, Calls, ErrorInfo, MethodResult, NamedBytes, Progress, WorkerMessage } from './protocol.js';
+import type { BackendInfo, CallMessage, CallName, Calls, ErrorInfo, MethodResult, Progress, WorkerMessage } from './protocol.js';
 
 interface WorkerScope {
   postMessage(message: WorkerMessage): void;
@@ -16,8 +16,8 @@ const scope = self as unknown as WorkerScope;
 
 type Model = Awaited<ReturnType<typeof Explainer.load>>;
 let model: Model | null = null;
-/** The model's files, kept to load it again on wasm when WebGPU cannot run its graphs. */
-let file: { bytes: Uint8Array; name: string; shards: NamedBytes[] } | null = null;
+/** The model file, kept to load it again on wasm when WebGPU cannot run its graphs. */
+let file: { bytes: Uint8Array; name: string } | null = null;
 let backend: BackendInfo = { providers: ['wasm'], webgpu: false, threads: 1, simd: false, crossOriginIsolated: false };
 
 /** A module with one function returning a v128 constant: valid only where wasm SIMD is. */
@@ -48,16 +48,9 @@ async function onModel<T>(f: (m: Model) => Promise<T>): Promise<T> {
     const old = model;
     model = null;
     await old?.release();
-    model = await loadFiles(file);
+    model = await Explainer.load(file.bytes, { source: file.name, executionProviders: backend.providers });
     return f(model);
   }
-}
-
-/** A model file alone, or a TF.js model.json with its shards (matched to the manifest by file name). */
-function loadFiles(f: { bytes: Uint8Array; name: string; shards: NamedBytes[] }): Promise<Model> {
-  const options = { source: f.name, executionProviders: backend.providers };
-  if (f.shards.length === 0) return Explainer.load(f.bytes, options);
-  return Explainer.load(new Map<string, Uint8Array | ArrayBuffer>([[f.name, f.bytes], ...f.shards.map((s) => [s.name, s.bytes] as const)]), options);
 }
 
 /** A copy that owns its buffer (onnxruntime's outputs may be views). */
@@ -89,17 +82,16 @@ const handlers: { [K in CallName]: Handler<K> } = {
     return backend;
   },
 
-  async load({ bytes, name, shards = [] }) {
+  async load({ bytes, name }) {
     const old = model;
     model = null;
     file = null;
     await old?.release();
     // Each model gets WebGPU again (when chosen), whatever the previous one could not run.
     if (backend.fallback) backend = { ...backend, providers: ['webgpu', 'wasm'], fallback: undefined };
-    const loaded = { bytes: new Uint8Array(bytes), name, shards };
-    const m = await loadFiles(loaded);
+    const m = await Explainer.load(new Uint8Array(bytes), { source: name, executionProviders: backend.providers });
     model = m;
-    file = loaded;
+    file = { bytes: new Uint8Array(bytes), name };
     return { name, inputName: m.inputName, inputShape: m.inputShape };
   },
 

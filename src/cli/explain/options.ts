@@ -162,6 +162,7 @@ Examples:
   backlight explain --model mobilenetv2.onnx --image cat.jpg --preset imagenet --method lrp,clrp2 --target top2 --out results
   backlight explain --model model.onnx --input-npy x.npy --method lrp-alphabeta --alpha 2 --beta 1 --out results
   backlight explain --model model.onnx --input-npy x.npy --preset imagenet --method lrp --composite epsilon-gamma-box --out results
+  backlight explain --model mobilenet/model.json --image cat.jpg --preset imagenet-tf --method gradient,lrp --out results   (TF.js, shards beside the json)
 `;
 
 export function registerExplain(program: Command, io: CliIO, argv: readonly string[] = []): void {
