@@ -5,7 +5,7 @@
  * transposed matmuls, reductions, concatenation, padding, pooling). Logits are compared with
  * tfjs's forward pass, gradients with `tf.grad` through the same graph rebuilt from tfjs ops.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -13,7 +13,9 @@ import * as nsfwjs from 'nsfwjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Explainer } from '../src/index.js';
 import { encodeModel } from '../src/onnx/encode.js';
+import { GRAPH_MODEL_OPS } from '../src/tfjs/graphModel.js';
 import { importTfjsModel } from '../src/tfjs/import.js';
+import { REPO } from './helpers/paths.js';
 import type { Graph } from '../src/ir/graph.js';
 import { BacklightError } from '../src/errors.js';
 import { A, branchy, concatShards, conv, graphModel, HAS_NSFWJS, ints, interpret, nsfwjsModel, seeded, tfjsGraphModel, w, type AttrValue, type GNode, type TfjsFixture } from './helpers/tfjsGraph.js';
@@ -294,5 +296,18 @@ describe('refusals: one line naming the node and op', () => {
       { name: 'r', op: 'Relu', input: ['bn:1'] },
     ], { b3: w([3], 3), v3: { shape: [3], values: Float32Array.of(1, 2, 3) } }, [1, 4, 4, 3]));
     expect(second).toBe("bad.json: node 'r' (Relu) reads output 1 of node 'bn' (FusedBatchNormV3); only the first output of a node is supported");
+  });
+});
+
+describe('README', () => {
+  it('the "Graph models" paragraph names exactly the supported graph-model ops', () => {
+    const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
+    const start = readme.indexOf('- **Graph models**');
+    const paragraph = readme.slice(start, readme.indexOf('\n- **', start + 1));
+    const named = new Set([...paragraph.matchAll(/`(_?[A-Z][A-Za-z0-9]*)`/g)].map((m) => m[1]!));
+    named.add('FusedBatchNormV2').add('FusedBatchNormV3'); // written `FusedBatchNorm`/`V2`/`V3`
+    const fused = new Set(['BiasAdd', 'Relu', 'Relu6', 'Elu', 'LeakyRelu', 'Prelu', 'Sigmoid']);
+    expect([...GRAPH_MODEL_OPS].filter((op) => !named.has(op))).toEqual([]);
+    expect([...named].filter((op) => !GRAPH_MODEL_OPS.includes(op) && !fused.has(op) && !['EXPLICIT', 'SAME', 'VALID', 'NHWC', 'NCHW', 'V2', 'V3'].includes(op))).toEqual([]);
   });
 });

@@ -168,7 +168,7 @@ describe.skipIf(!HAS_CHROMIUM)(`TF.js graph models dropped on the page${HAS_CHRO
     expect(s.targets).toEqual(ref.targets[0]);
     // The gradient is not compared to 1e-4 here: among this model's 8.7 million ReLU6 units a few
     // lie within float32 rounding of a kink, and onnxruntime-web and -node, each equal to tfjs on
-    // some inputs, put them on different sides (docs/design/tfjs-import.md). The small graph
+    // some inputs, put them on different sides (docs/design/tfjs.md). The small graph
     // model above compares every method.
     expect(s.results[0]!.data.every(Number.isFinite)).toBe(true);
   }, 300_000);

@@ -7,7 +7,7 @@
  * only where an op needs the other one (a Reshape, a Softmax on a 4-D tensor). TF "SAME" padding is
  * ONNX's SAME_UPPER (the extra row and column at the end), resolved to explicit pads from the
  * static input size at specialization. The semantics followed are those of tfjs-converter's
- * executors (e.g. fused ops: BiasAdd then one activation). Design: docs/design/tfjs-import.md.
+ * executors (e.g. fused ops: BiasAdd then one activation). Design: docs/design/tfjs.md.
  */
 import { BacklightError, escapeControl } from '../errors.js';
 import { floatAttr, intAttr, intsAttr, stringAttr, type Attr, type Dim, type Graph, type Node } from '../ir/graph.js';
@@ -34,7 +34,7 @@ interface TfNode {
 
 /** The ops this importer converts (tfjs-converter names). */
 export const GRAPH_MODEL_OPS: readonly string[] = [
-  'Placeholder', 'Const', 'Identity', 'StopGradient', 'NoOp',
+  'Placeholder', 'Const', 'Identity', 'StopGradient',
   'Conv2D', '_FusedConv2D', 'DepthwiseConv2dNative', 'DepthwiseConv2d', 'FusedDepthwiseConv2dNative',
   'MatMul', '_FusedMatMul', 'BiasAdd',
   'Relu', 'Relu6', 'Elu', 'LeakyRelu', 'Prelu', 'Sigmoid', 'Tanh', 'Rsqrt', 'Sqrt', 'Square',

@@ -1,7 +1,7 @@
 /**
  * TensorFlow's NHWC layout and the IR's NCHW (ONNX) layout: the axis maps and weight permutations
  * the TF.js importers share. A TF model keeps its NHWC input; inside, 4-D activations are computed
- * NCHW so that Conv, pooling and BatchNormalization are the IR's own ops (docs/design/tfjs-import.md).
+ * NCHW so that Conv, pooling and BatchNormalization are the IR's own ops (docs/design/tfjs.md).
  */
 import { fromNumbers, sizeOf, toNumbers, type Tensor } from '../ir/tensor.js';
 
