@@ -171,6 +171,40 @@ async function unfused(): Promise<TfjsFixture> {
   }, [-1, 5, 5, 3]);
 }
 
+/**
+ * nsfwjs's layers model MobileNetV2 (three minutes here, tf.grad through tfjs's layers on the CPU):
+ * with BACKLIGHT_NSFWJS_ALL=1. (InceptionV3 imports, but this comparison is not in place for it.)
+ */
+const ALL_NSFWJS = process.env.BACKLIGHT_NSFWJS_ALL === '1';
+
+describe.skipIf(!HAS_NSFWJS || !ALL_NSFWJS)(`nsfwjs's layers model MobileNetV2 (src/tfjs/layersModel.ts)${ALL_NSFWJS ? '' : ' (BACKLIGHT_NSFWJS_ALL=1)'}`, () => {
+  const cases = [
+    { name: 'mobilenet_v2', nsfw: 'MobileNetV2', size: 224 },
+  ] as const;
+  for (const c of cases) {
+    it(`${c.name}: probabilities equal nsfwjs's classify; the gradient of a logit equals tf.grad`, async () => {
+      const f = nsfwjsModel(c.name);
+      const ex = await explainerOf(await importFixture(f, `${c.name}/model.json`));
+      const nsfw = await nsfwjs.load(c.nsfw, { size: c.size });
+      const classes = ['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy']; // nsfwjs's class order
+      const n = c.size * c.size * 3;
+      const pixels = Int32Array.from(seeded(n, 11, 0, 256), Math.floor);
+      const x = Float32Array.from(pixels, (v) => v / 255);
+      const predictions: { className: string; probability: number }[] = await nsfw.classify(tf.tensor3d(pixels, [c.size, c.size, 3], 'int32'), 5);
+      const r = await ex.explain({ data: x, dims: [1, c.size, c.size, 3] }, { method: 'gradient', target: [2] });
+      const probs = tf.softmax(tf.tensor2d(r.logits.data, [1, 5])).dataSync();
+      expect(relMax(probs, classes.map((k) => predictions.find((p) => p.className === k)!.probability))).toBeLessThan(1e-4);
+      // tfjs's logits: the last Dense (softmax) layer's kernel and bias applied to the layer before it.
+      const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: f.json.modelTopology, ...(() => { const { specs, data } = concatShards(f); return { weightSpecs: specs, weightData: data }; })() }));
+      const body = tf.model({ inputs: model.inputs, outputs: model.layers.at(-2)!.output as tf.SymbolicTensor });
+      const [kernel, bias] = model.layers.at(-1)!.getWeights();
+      const logit = (v: tf.Tensor): tf.Tensor => tf.add(tf.matMul(body.apply(v) as tf.Tensor, kernel!), bias!).slice([0, 2], [1, 1]).sum();
+      const g = tf.grad(logit)(tf.tensor4d(x, [1, c.size, c.size, 3])).dataSync();
+      expect(relMax(r.attribution.data, g)).toBeLessThan(1e-4);
+    }, 300_000);
+  }
+});
+
 describe('small graph models against tfjs', () => {
   it('FusedBatchNormV3, unfused activations, Mean with keep_dims, Squeeze, transpose_a: logits and gradient equal tfjs', async () => {
     const f = await unfused();
