@@ -9,7 +9,9 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BacklightError } from '../src/errors.js';
-import { Explainer } from '../src/index.js';
+import { Explainer, shardsBeside } from '../src/index.js';
+import { encodeModel } from '../src/onnx/encode.js';
+import { importTfjsModel } from '../src/tfjs/import.js';
 import type { TensorLike } from '../src/ir/tensor.js';
 import { SUPPORTED_ACTIVATIONS, SUPPORTED_LAYERS } from '../src/tfjs/layersModel.js';
 import { relL2 } from './helpers/compare.js';
@@ -151,7 +153,7 @@ describe('a functional layers model built with tfjs', async () => {
     }
   });
 
-  it("the maps reduce the NHWC attribution's channel (last) axis; layer-map methods are refused in one line", async () => {
+  it("the maps reduce the NHWC attribution's channel (last) axis", async () => {
     const r = await ex.explain(x, { method: 'guided-backprop', target: ['max', 1] });
     expect(r.maps.maxabs!.dims).toEqual([2, 2, 23, 23]);
     const a = r.attribution.data;
@@ -161,9 +163,28 @@ describe('a functional layers model built with tfjs', async () => {
       expect(r.maps.sum!.data[i]).toBeCloseTo(c[0]! + c[1]! + c[2]!, 6);
       expect(r.maps.l2!.data[i]).toBeCloseTo(Math.hypot(...c), 6);
     }
-    await expect(ex.explain(x, { method: 'gradcam', target: 'max' })).rejects.toThrow(
-      "method 'gradcam': the layer-map methods take an NCHW input and this TF.js model's input is NHWC [N, 23, 23, 3]; convert it with `backlight convert model.json --out model.onnx --input-layout nchw` and explain that",
-    );
+  });
+
+  it('layer-map methods (Grad-CAM, Guided Grad-CAM) equal those of the model imported with an NCHW input, transposed', async () => {
+    const graph = await importTfjsModel(readFileSync(saved.json, 'utf8'), shardsBeside(saved.json), 'm.json', undefined, { inputLayout: 'nchw' });
+    const nchw = await Explainer.load(encodeModel(graph));
+    const [n, h, w, c] = x.dims as [number, number, number, number];
+    const xc = new Float32Array(x.data.length);
+    for (let i = 0; i < n; i++) for (let y = 0; y < h; y++) for (let z = 0; z < w; z++) for (let k = 0; k < c; k++) xc[((i * c + k) * h + y) * w + z] = x.data[((i * h + y) * w + z) * c + k]!;
+    expect(ex.layers([n, h, w, c]).map((l) => l.name)).toEqual(nchw.layers([n, c, h, w]).map((l) => l.name));
+    expect(ex.defaultLayer([n, h, w, c])).toBe(nchw.defaultLayer([n, c, h, w]));
+    for (const method of ['gradcam', 'guided-gradcam'] as const) {
+      const a = await ex.explain(x, { method, target: [2, 'max'] });
+      const b = await nchw.explain({ data: xc, dims: [n, c, h, w] }, { method, target: [2, 'max'] });
+      expect(a.targets).toEqual(b.targets);
+      const [, kk, cc] = b.attribution.dims as [number, number, number];
+      expect(a.attribution.dims).toEqual([n, kk, h, w, cc]);
+      for (let i = 0; i < n * kk; i++)
+        for (let k = 0; k < cc; k++)
+          for (let p = 0; p < h * w; p++) expect(a.attribution.data[(i * h * w + p) * cc + k]).toBe(b.attribution.data[(i * cc + k) * h * w + p]);
+      expect(a.maps.maxabs!.data).toEqual(b.maps.maxabs!.data);
+      expect(b.maps.maxabs!.data.some((v) => v > 0)).toBe(true);
+    }
   });
 
   it('an even input size takes the other SAME pads (the size is the model input, so a 24×24 model)', async () => {
@@ -220,6 +241,52 @@ describe('Keras 3 topologies and shared layers', async () => {
     const x = input([2, 9, 9, 2], 5);
     expect(relL2((await e.predict(x)).data, tfLogits(m, 'd', x))).toBeLessThan(1e-4);
     expect(relL2((await e.explain(x, { method: 'gradient', target: 2 })).attribution.data, tfGrad(m, 'd', x, 2))).toBeLessThan(1e-4);
+  });
+});
+
+describe('the other layers and activations', async () => {
+  // Rescaling, Cropping2D, hard_sigmoid, ELU and Softmax layers, softplus, Multiply, Average,
+  // GlobalMaxPooling2D; a swish renamed silu (Keras 3's name) in the json.
+  const inp = tf.input({ shape: [11, 11, 3] });
+  const scaled = tf.layers.rescaling({ scale: 1 / 127.5, offset: -1, name: 'scale' }).apply(inp) as tf.SymbolicTensor;
+  const c = tf.layers.conv2d({ filters: 4, kernelSize: 3, activation: 'hardSigmoid', name: 'c' }).apply(scaled) as tf.SymbolicTensor; // 9×9
+  const cropped = tf.layers.cropping2D({ cropping: [[1, 0], [0, 2]], name: 'crop' }).apply(c) as tf.SymbolicTensor; // 8×7
+  const a = tf.layers.elu({ name: 'elu' }).apply(tf.layers.conv2d({ filters: 4, kernelSize: 1, name: 'a' }).apply(cropped) as tf.SymbolicTensor) as tf.SymbolicTensor;
+  const b = tf.layers.conv2d({ filters: 4, kernelSize: 1, activation: 'softplus', name: 'b' }).apply(cropped) as tf.SymbolicTensor;
+  const sw = tf.layers.activation({ activation: 'swish', name: 'sw' }).apply(cropped) as tf.SymbolicTensor;
+  const prod = tf.layers.multiply({ name: 'prod' }).apply([a, b]) as tf.SymbolicTensor;
+  const avg = tf.layers.average({ name: 'avg' }).apply([prod, sw, a]) as tf.SymbolicTensor;
+  const soft = tf.layers.softmax({ axis: -1, name: 'soft' }).apply(avg) as tf.SymbolicTensor;
+  const pooled = tf.layers.globalMaxPooling2d({ name: 'gmp' }).apply(soft) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 3, name: 'd' }).apply(pooled) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: inp, outputs: out });
+  randomize(model, 41);
+  const saved = await save(model, 'others');
+  const j = JSON.parse(readFileSync(saved.json, 'utf8'));
+  const sw2 = j.modelTopology.config.layers.find((l: { name: string }) => l.name === 'sw');
+  sw2.config.activation = 'silu';
+  writeFileSync(saved.json, JSON.stringify(j));
+  const ex = await Explainer.load(saved.json);
+  const x = { data: random(2 * 11 * 11 * 3, 77, 127.5).map((v) => v + 127.5), dims: [2, 11, 11, 3] };
+
+  it('logits and gradient equal tfjs (relative l2 < 1e-4)', async () => {
+    expect(relL2((await ex.predict(x)).data, tfLogits(model, 'd', x))).toBeLessThan(1e-4);
+    expect(relL2((await ex.explain(x, { method: 'gradient', target: 1 })).attribution.data, tfGrad(model, 'd', x, 1))).toBeLessThan(1e-4);
+  });
+});
+
+describe('Dense on a 4-D tensor (its last axis)', async () => {
+  it('logits and gradient equal tfjs (relative l2 < 1e-4)', async () => {
+    const inp = tf.input({ shape: [5, 6, 3] });
+    const c = tf.layers.conv2d({ filters: 4, kernelSize: 2, name: 'c' }).apply(inp) as tf.SymbolicTensor; // NCHW inside
+    const d = tf.layers.dense({ units: 5, activation: 'relu', name: 'd4' }).apply(c) as tf.SymbolicTensor; // on [N, 4, 5, 4]
+    const f = tf.layers.flatten({ name: 'f' }).apply(d) as tf.SymbolicTensor;
+    const m = tf.model({ inputs: inp, outputs: tf.layers.dense({ units: 3, name: 'out' }).apply(f) as tf.SymbolicTensor });
+    randomize(m, 51);
+    const e = await Explainer.load((await save(m, 'dense4d')).json);
+    const x = input([2, 5, 6, 3], 13);
+    expect(relL2((await e.predict(x)).data, tfLogits(m, 'out', x))).toBeLessThan(1e-4);
+    expect(relL2((await e.explain(x, { method: 'gradient', target: 0 })).attribution.data, tfGrad(m, 'out', x, 0))).toBeLessThan(1e-4);
   });
 });
 
@@ -357,7 +424,7 @@ describe('refusals, in one line', () => {
     );
   });
 
-  it('channels_first, a ReLU threshold and a graph model are refused naming what', async () => {
+  it('channels_first, a ReLU threshold, a hostile class name (escaped) and a graph model are refused naming what', async () => {
     const saved = await save(sequentialModel(), 'edited');
     const j = JSON.parse(readFileSync(saved.json, 'utf8'));
     j.modelTopology.config.layers[0].config.data_format = 'channels_first';
@@ -367,6 +434,9 @@ describe('refusals, in one line', () => {
     j.modelTopology.config.layers[1] = { class_name: 'ReLU', config: { name: 'leaky', threshold: 0.5 } };
     writeFileSync(saved.json, JSON.stringify(j));
     expect(await message(() => Explainer.load(saved.json))).toMatch(/: layer 'leaky' \(ReLU\): threshold 0\.5 is not supported/);
+    j.modelTopology.config.layers[1] = { class_name: 'Evil\u001b[2J', config: { name: 'x\u202ey' } };
+    writeFileSync(saved.json, JSON.stringify(j));
+    expect(await message(() => Explainer.load(saved.json))).toMatch(/: layer class Evil\\x1b\[2J \(layer 'x\\u202ey'\) is not supported; supported: /);
     writeFileSync(saved.json, JSON.stringify({ ...j, format: 'graph-model' }));
     expect(await message(() => Explainer.load(saved.json))).toMatch(/: TF\.js graph models are not supported yet/);
   });

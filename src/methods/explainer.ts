@@ -7,7 +7,7 @@ import { canonicalize, type CanonicalModel } from '../canonicalize/index.js';
 import { checkSupported, compile, REDUCTIONS, SEED, INPUT, type CompiledGraph, type Reduction } from '../compile/compile.js';
 import { yieldToEventLoop } from '../compile/yield.js';
 import { BacklightError } from '../errors.js';
-import type { Dim, Graph } from '../ir/graph.js';
+import { cloneGraph, intsAttr, renameUses, type Dim, type Graph, type Node } from '../ir/graph.js';
 import { sizeOf, type TensorLike } from '../ir/tensor.js';
 import { decodeModel } from '../onnx/decode.js';
 import { encodeModel } from '../onnx/encode.js';
@@ -162,9 +162,11 @@ export class Explainer {
   /**
    * The input's channels are its last axis ([N, H, W, C], TF.js models): the maps reduce the
    * attribution's last axis (computed here, not in the graph, whose reductions take axis 2), and
-   * the layer-map methods, which read the input's spatial axes as 2 and 3, are refused.
+   * the layer-map methods, which read the input's spatial axes as 2 and 3, run on `nchwTwin`.
    */
   private channelsLast = false;
+  private twin?: Explainer;
+  private readonly ortModule: OrtModule;
 
   protected constructor(
     /** The imported model (before specialization to an input shape). */
@@ -173,6 +175,7 @@ export class Explainer {
     readonly options: ExplainerOptions,
   ) {
     this.runtime = new Runtime(ort, options);
+    this.ortModule = ort;
     this.budget = { ...DEFAULT_BUDGET, ...options.budget };
   }
 
@@ -223,12 +226,40 @@ export class Explainer {
    * its shape for `dims` (default: the model's input shape with a batch of 1).
    */
   layers(dims?: readonly number[]): LayerInfo[] {
+    if (this.channelsLast) return this.nchwTwin().layers(toNchwDims(dims ?? this.defaultDims()));
     return layerCandidates(this.canonical(dims ?? this.defaultDims()).graph);
   }
 
   /** The default layer of Grad-CAM and NormGrad (see `defaultLayer` in src/methods/framework.ts). */
   defaultLayer(dims?: readonly number[]): string {
+    if (this.channelsLast) return this.nchwTwin().defaultLayer(toNchwDims(dims ?? this.defaultDims()));
     return defaultLayer(this.canonical(dims ?? this.defaultDims()).graph);
+  }
+
+  /**
+   * An NHWC model as an NCHW one, for the layer-map methods (their layers and upsampling read the
+   * input's spatial axes as 2 and 3): the same graph behind a Transpose from an NCHW input.
+   */
+  private nchwTwin(): Explainer {
+    if (this.twin) return this.twin;
+    const g = cloneGraph(this.model);
+    const input = g.inputs[0]!;
+    if (input.shape.length !== 4) throw new BacklightError(`the layer-map methods need an image input [N, H, W, C]; this model's is [${input.shape.join(', ')}]`, 'usage');
+    const readers = g.nodes.filter((node) => node.inputs.includes(input.name));
+    const perm = (node: Node): string => JSON.stringify(node.attrs.perm?.value);
+    if (readers.every((node) => node.op === 'Transpose' && perm(node) === '[0,3,1,2]')) {
+      // The importer's own Transpose to NCHW: the twin reads the input where it did.
+      g.nodes = g.nodes.filter((node) => !readers.includes(node));
+      for (const t of readers) renameUses(g, t.outputs[0]!, input.name);
+    } else {
+      let inner = `${input.name}/nhwc`;
+      while (g.nodes.some((node) => node.outputs.includes(inner)) || g.initializers.has(inner)) inner += '_';
+      renameUses(g, input.name, inner);
+      g.nodes.unshift({ name: inner, op: 'Transpose', domain: '', inputs: [input.name], outputs: [inner], attrs: { perm: intsAttr([0, 2, 3, 1]) } });
+    }
+    const [n, h, w, c] = input.shape as [Dim, Dim, Dim, Dim];
+    input.shape = [n, c, h, w];
+    return (this.twin = new Explainer(g, this.ortModule, this.options));
   }
 
   private defaultDims(): number[] {
@@ -321,10 +352,9 @@ export class Explainer {
     const plan = this.planSeeds(options.target ?? 'max', n, classes);
     const reductions = options.reductions ?? REDUCTIONS;
     if (this.channelsLast && isFrameworkMethod(options.method)) {
-      throw new BacklightError(
-        `method '${options.method}': the layer-map methods take an NCHW input and this TF.js model's input is NHWC [${this.inputShape.join(', ')}]; convert it with \`backlight convert model.json --out model.onnx --input-layout nchw\` and explain that`,
-        'usage',
-      );
+      // On the NCHW twin; its attribution [N, K, C, H, W] comes back as the input's [N, K, H, W, C].
+      const r = await this.nchwTwin().explainUnchecked(nchwInput(input), options);
+      return withSlots({ ...r, attribution: channelsLastAttribution(r.attribution) }) as Explanation<M>;
     }
     const graphReductions = this.channelsLast ? [] : reductions;
     const framework = [options.layer, options.layers, options.aggregation, options.extraction, options.combine, options.upsample];
@@ -398,6 +428,7 @@ export class Explainer {
 
   /** Releases every compiled session and forward session (they are recreated on demand). */
   async release(): Promise<void> {
+    await this.twin?.release();
     await this.evict(0);
     await this.runtime.release();
   }
@@ -576,4 +607,28 @@ function reduceLastAxis(t: TensorLike, r: Reduction): TensorLike {
     out[i] = r === 'l2' ? Math.sqrt(acc) : acc;
   }
   return { data: out, dims: t.dims.slice(0, -1) };
+}
+
+const toNchwDims = (d: readonly number[]): number[] => (d.length === 4 ? [d[0]!, d[3]!, d[1]!, d[2]!] : [...d]);
+
+/** An [N, H, W, C] input as [N, C, H, W]. */
+function nchwInput(x: TensorLike): TensorLike {
+  const [n, h, w, c] = x.dims as [number, number, number, number];
+  const out = new Float32Array(x.data.length);
+  for (let i = 0; i < n; i++)
+    for (let y = 0; y < h; y++)
+      for (let z = 0; z < w; z++)
+        for (let k = 0; k < c; k++) out[((i * c + k) * h + y) * w + z] = x.data[((i * h + y) * w + z) * c + k]!;
+  return { data: out, dims: [n, c, h, w] };
+}
+
+/** An attribution [N, K, C, H, W] as [N, K, H, W, C]. */
+function channelsLastAttribution(a: TensorLike): TensorLike {
+  const [n, kk, c, h, w] = a.dims as [number, number, number, number, number];
+  const out = new Float32Array(a.data.length);
+  for (let i = 0; i < n * kk; i++)
+    for (let k = 0; k < c; k++)
+      for (let y = 0; y < h; y++)
+        for (let z = 0; z < w; z++) out[((i * h + y) * w + z) * c + k] = a.data[((i * c + k) * h + y) * w + z]!;
+  return { data: out, dims: [n, kk, h, w, c] };
 }
