@@ -7,6 +7,7 @@ import { BacklightError, escapeControl } from '../errors.js';
 import type { Graph } from '../ir/graph.js';
 import { encodeModel } from '../onnx/encode.js';
 import { DEFAULT_BUDGET, type ResourceBudget } from '../onnx/validate.js';
+import { graphModelToGraph } from './graphModel.js';
 import { importLayersModel, type LayersImportOptions } from './layersModel.js';
 import { parseModelJson, shardPaths, type TfModelJson } from './modelJson.js';
 import { readWeights } from './weights.js';
@@ -43,9 +44,8 @@ export async function importTfjsModel(
 ): Promise<Graph> {
   const model = parseModelJson(jsonText, source);
   const format = modelFormat(model);
-  if (format !== 'layers-model') {
-    if (format === 'graph-model') throw new BacklightError(`${source}: TF.js graph models are not supported yet; only layers models ("format": "layers-model")`);
-    throw new BacklightError(`${source}: unknown TF.js model format '${escapeControl(format)}' (expected layers-model)`);
+  if (format !== 'layers-model' && format !== 'graph-model') {
+    throw new BacklightError(`${source}: unknown TF.js model format '${escapeControl(format)}' (expected layers-model or graph-model)`);
   }
   const bytes = model.weightsManifest.reduce((n, g) => n + g.weights.reduce((m, w) => m + 4 * w.shape.reduce((a, d) => a * d, 1), 0), 0);
   if (bytes > budget.maxInitializerBytes) {
@@ -55,6 +55,7 @@ export async function importTfjsModel(
   const shards: Uint8Array[] = [];
   for (const p of paths) shards.push(await readShard(p));
   const weights = readWeights(model.weightsManifest, shards, source);
+  if (format === 'graph-model') return graphModelToGraph(model, weights, source, options);
   return importLayersModel(model.modelTopology, weights, source, options);
 }
 

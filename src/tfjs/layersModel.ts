@@ -306,17 +306,24 @@ class LayersBuilder {
     return n;
   }
 
+  /** Each tensor transposed once, however many layers read it in the other layout. */
+  private readonly transposed = new Map<string, Value>();
+
   /** The value as Keras holds it (NHWC for 4-D tensors). */
   keras(v: Value): Value {
     if (!v.nchw) return v;
-    return { name: this.op('Transpose', [v.name], { perm: intsAttr(PERM_TO_NHWC) }, `${v.name}/nhwc`), shape: v.shape, nchw: false };
+    let t = this.transposed.get(v.name);
+    if (!t) this.transposed.set(v.name, (t = { name: this.op('Transpose', [v.name], { perm: intsAttr(PERM_TO_NHWC) }, `${v.name}/nhwc`), shape: v.shape, nchw: false }));
+    return t;
   }
 
   /** A 4-D value channel-first. */
   nchw(v: Value, layer: Layer): Value {
     if (v.nchw) return v;
     if (v.shape.length !== 4) this.fail(layer, `expected a 4-D input [batch, height, width, channels], got rank ${v.shape.length}`);
-    return { name: this.op('Transpose', [v.name], { perm: intsAttr(PERM_TO_NCHW) }, `${v.name}/nchw`), shape: v.shape, nchw: true };
+    let t = this.transposed.get(v.name);
+    if (!t) this.transposed.set(v.name, (t = { name: this.op('Transpose', [v.name], { perm: intsAttr(PERM_TO_NCHW) }, `${v.name}/nchw`), shape: v.shape, nchw: true }));
+    return t;
   }
 
   /** The IR axis of Keras axis `axis` of `v`. */

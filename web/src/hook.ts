@@ -16,6 +16,8 @@ export interface PageHook {
   model: string | null;
   /** The model input of the current image, [1, …]. */
   input: TensorLike | null;
+  /** The model's scores for that input (before a softmax the explanations leave out). */
+  logits: TensorLike | null;
   /** The classes of the last run, in column order. */
   targets: number[];
   /** The last run's methods, in row order, with the parameters they ran with. */

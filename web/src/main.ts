@@ -40,7 +40,7 @@ import { guessPreset } from './guessPreset.js';
 import { setupLightbox } from './lightbox.js';
 import { decodePhoto, type Photo } from './photo.js';
 
-const hook: PageHook = (window.__backlight = { status: 'starting', error: null, backend: null, model: null, input: null, targets: [], results: [] });
+const hook: PageHook = (window.__backlight = { status: 'starting', error: null, backend: null, model: null, input: null, logits: null, targets: [], results: [] });
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
 const ui = {
@@ -297,6 +297,7 @@ async function prepare({ autoRun, source }: { autoRun: boolean; source?: InputSo
   state.prepared = null;
   hook.results = [];
   hook.input = null;
+  hook.logits = null;
   ui.grid.replaceChildren();
   ui.predictions.replaceChildren();
   state.figure = null;
@@ -321,6 +322,7 @@ async function prepare({ autoRun, source }: { autoRun: boolean; source?: InputSo
     setStatus('running', 'predicting…');
     const [{ logits, backend }] = await Promise.all([engine.call('predict', { input: state.prepared.tensor }), refreshLayers(state.prepared.tensor.dims)]);
     showBackend(backend);
+    hook.logits = logits;
     state.probabilities = softmaxRow(logits, 0);
     state.targets = [topPredictions(logits, 0, null, 1)[0]!.index];
     model.classes = logits.dims[1]!;
