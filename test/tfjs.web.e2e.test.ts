@@ -50,7 +50,8 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_SHARED)('explorer page with a TF.js model 
     await page.locator('#model-file').setInputFiles(files);
     await page.waitForFunction(() => window.__backlight.model === 'mobilenet_model.json' && ['ready', 'error'].includes(window.__backlight.status), null, { timeout: 90_000 });
     expect(await page.evaluate(() => window.__backlight.error)).toBeNull();
-    expect(await page.locator('#model-shape').textContent()).toBe("input 'input_1' [N, 224, 224, 3]");
+    // Imported with an NCHW input, so that every method (the layer-map ones too) runs in the page.
+    expect(await page.locator('#model-shape').textContent()).toBe("input 'input_1' [N, 3, 224, 224]");
     expect(await page.locator('#preset').inputValue()).toBe('imagenet-tf');
 
     for (const m of ['guided-backprop', 'lrp']) await page.locator(`#methods input[value="${m}"]`).uncheck();
@@ -71,13 +72,20 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_SHARED)('explorer page with a TF.js model 
     expect(s.error).toBeNull();
     expect(s.targets).toEqual([967]);
     expect(s.results.map((r) => r.method)).toEqual(['gradient']);
+    // Node: the model.json by its path, NHWC as TF.js feeds it; the page's NCHW input and attribution transposed.
     const ex = await Explainer.load(JSON_PATH);
-    const ref = await ex.explain({ data: Float32Array.from(s.input!.data), dims: s.input!.dims }, { method: 'gradient', target: 967 });
-    expect(s.results[0]!.dims).toEqual(ref.attribution.dims);
+    expect(s.input!.dims).toEqual([1, 3, 224, 224]);
+    const hw = 224 * 224;
+    const nhwc = new Float32Array(3 * hw);
+    for (let c = 0; c < 3; c++) for (let p = 0; p < hw; p++) nhwc[p * 3 + c] = s.input!.data[c * hw + p]!;
+    const ref = await ex.explain({ data: nhwc, dims: [1, 224, 224, 3] }, { method: 'gradient', target: 967 });
+    expect(s.results[0]!.dims).toEqual([1, 1, 3, 224, 224]);
+    expect(ref.attribution.dims).toEqual([1, 1, 224, 224, 3]);
     let worst = 0;
     let scale = 0;
     ref.attribution.data.forEach((v, i) => {
-      worst = Math.max(worst, Math.abs(v - s.results[0]!.data[i]!));
+      const page = s.results[0]!.data[(i % 3) * hw + Math.floor(i / 3)]!;
+      worst = Math.max(worst, Math.abs(v - page));
       scale = Math.max(scale, Math.abs(v));
     });
     expect(scale).toBeGreaterThan(0);

@@ -102,9 +102,13 @@ export async function modelFromFiles(files: readonly (readonly [string, FileData
  * Dropped files as an ONNX model: an ONNX file as it is, a TF.js model.json imported and written
  * as ONNX (what `backlight convert` writes), for tools that keep and pass ONNX bytes (the page).
  */
-export async function onnxFromFiles(files: readonly (readonly [string, FileData])[], budget: ResourceBudget = DEFAULT_BUDGET): Promise<{ name: string; bytes: Uint8Array }> {
+export async function onnxFromFiles(
+  files: readonly (readonly [string, FileData])[],
+  budget: ResourceBudget = DEFAULT_BUDGET,
+  options: LayersImportOptions = {},
+): Promise<{ name: string; bytes: Uint8Array }> {
   const m = await modelFromFiles(files);
   if (!m.shards) return m;
-  const graph = await importTfjsModel(new TextDecoder().decode(m.bytes), m.shards, m.name, budget);
+  const graph = await importTfjsModel(new TextDecoder().decode(m.bytes), m.shards, m.name, budget, options);
   return { name: m.name, bytes: encodeModel(graph, 'backlight convert') };
 }

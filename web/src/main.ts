@@ -240,8 +240,9 @@ async function loadModelFile(file: File): Promise<void> {
 }
 
 /**
- * A TF.js model.json with its shards (or any set of files holding one model): imported and written
- * as ONNX here, so the worker, its reloads and the WebGPU fallback keep handling ONNX bytes.
+ * A TF.js model.json with its shards (or any set of files holding one model): imported (with an
+ * NCHW input) and written as ONNX here, so the worker, its reloads and the WebGPU fallback keep
+ * handling ONNX bytes.
  */
 async function loadModelFiles(files: File[]): Promise<void> {
   if (files.length === 1 && !/\.json$/i.test(files[0]!.name)) return loadModelFile(files[0]!);
@@ -249,7 +250,8 @@ async function loadModelFiles(files: File[]): Promise<void> {
   setStatus('loading', 'importing the TF.js model…');
   let model: { name: string; bytes: Uint8Array };
   try {
-    model = await onnxFromFiles(files.map((f) => [f.name, f] as const));
+    // NCHW input: the layer-map methods read the input's spatial axes as 2 and 3, and ONNX bytes do not say a model is NHWC.
+    model = await onnxFromFiles(files.map((f) => [f.name, f] as const), undefined, { inputLayout: 'nchw' });
   } catch (e) {
     showError(e);
     return;
