@@ -272,6 +272,10 @@ describe('graph models everywhere a model is taken', () => {
       const logits = ((await tfjsGraphModel(f)).execute(tf.tensor4d(x, [1, 9, 9, 3]), 'fc') as tf.Tensor).dataSync();
       const r = await ex.explain({ data: x, dims: [1, 9, 9, 3] }, { method: 'gradient', target: 'max' });
       expect(relMax(r.logits.data, logits)).toBeLessThan(1e-5);
+      // The layer-map methods run on the graph behind an NCHW input (src/methods/explainer.ts).
+      const cam = await ex.explain({ data: x, dims: [1, 9, 9, 3] }, { method: 'gradcam', target: 'max' });
+      expect(cam.attribution.dims).toEqual([1, 1, 9, 9, 1]);
+      expect(cam.attribution.data.every(Number.isFinite)).toBe(true);
 
       const nchw = await importTfjsModel(JSON.stringify(f.json), async (p) => f.shards.get(p)!, 'model.json', undefined, { inputLayout: 'nchw' });
       expect(nchw.inputs[0]!.shape).toEqual(['batch', 3, 9, 9]);
