@@ -15,6 +15,7 @@ import { BacklightError, escapeControl } from '../errors.js';
 import { floatAttr, intAttr, intsAttr, stringAttr, type Attr, type Dim, type Graph, type Node } from '../ir/graph.js';
 import { float32, int64, type Tensor } from '../ir/tensor.js';
 import { checkGraph } from '../onnx/validate.js';
+import { depthwiseToOihw, hwioToOihw, NCHW_TO_NHWC, NHWC_TO_NCHW } from './layout.js';
 import type { TfWeight } from './weights.js';
 
 /** Layer classes the importer translates (README "TF.js models" lists them). */
@@ -115,7 +116,7 @@ export function importLayersModel(topology: Config, weights: Map<string, TfWeigh
   const symbolic = (s: Shape): Dim[] => s.map((d, i) => (d === null ? (i === 0 ? 'N' : `dim${i}`) : d));
   const graph: Graph = {
     name,
-    inputs: [{ name: inputName, dtype: 'float32', shape: symbolic(nchwInput ? PERM_TO_NCHW.map((a) => inputShape[a]!) : inputShape) }],
+    inputs: [{ name: inputName, dtype: 'float32', shape: symbolic(nchwInput ? NHWC_TO_NCHW.map((a) => inputShape[a]!) : inputShape) }],
     outputs: [{ name: out.name, dtype: 'float32', shape: symbolic(out.shape) }],
     nodes: b.nodes,
     initializers: b.initializers,
@@ -270,8 +271,6 @@ function commutes(shape: Shape, lastDim: number | 'flatten'): boolean {
 
 // ───────────────────────────── emission ─────────────────────────────
 
-const PERM_TO_NCHW = [0, 3, 1, 2];
-const PERM_TO_NHWC = [0, 2, 3, 1];
 
 class LayersBuilder {
   readonly nodes: Node[] = [];
@@ -313,7 +312,7 @@ class LayersBuilder {
   keras(v: Value): Value {
     if (!v.nchw) return v;
     let t = this.transposed.get(v.name);
-    if (!t) this.transposed.set(v.name, (t = { name: this.op('Transpose', [v.name], { perm: intsAttr(PERM_TO_NHWC) }, `${v.name}/nhwc`), shape: v.shape, nchw: false }));
+    if (!t) this.transposed.set(v.name, (t = { name: this.op('Transpose', [v.name], { perm: intsAttr([...NCHW_TO_NHWC]) }, `${v.name}/nhwc`), shape: v.shape, nchw: false }));
     return t;
   }
 
@@ -322,7 +321,7 @@ class LayersBuilder {
     if (v.nchw) return v;
     if (v.shape.length !== 4) this.fail(layer, `expected a 4-D input [batch, height, width, channels], got rank ${v.shape.length}`);
     let t = this.transposed.get(v.name);
-    if (!t) this.transposed.set(v.name, (t = { name: this.op('Transpose', [v.name], { perm: intsAttr(PERM_TO_NCHW) }, `${v.name}/nchw`), shape: v.shape, nchw: true }));
+    if (!t) this.transposed.set(v.name, (t = { name: this.op('Transpose', [v.name], { perm: intsAttr([...NHWC_TO_NCHW]) }, `${v.name}/nchw`), shape: v.shape, nchw: true }));
     return t;
   }
 
@@ -331,7 +330,7 @@ class LayersBuilder {
     const rank = v.shape.length;
     const a = axis < 0 ? axis + rank : axis;
     if (a <= 0 || a >= rank) this.fail(layer, `axis ${axis} is out of range for a rank-${rank} input (the batch axis cannot be used)`);
-    return v.nchw ? PERM_TO_NCHW.indexOf(a) : a;
+    return v.nchw ? (NHWC_TO_NCHW as readonly number[]).indexOf(a) : a;
   }
 
   private weight(layer: Layer, w: string, shape?: number[]): TfWeight {
@@ -493,7 +492,7 @@ class LayersBuilder {
     if (typeof filters !== 'number' || cin === null || cin === undefined) this.fail(layer, "needs 'filters' and a known number of input channels");
     if (cin % groups !== 0 || filters % groups !== 0) this.fail(layer, `groups ${groups} does not divide ${cin} input channels and ${filters} filters`);
     const k = this.weight(layer, 'kernel', [g.kernel[0], g.kernel[1], cin / groups, filters]);
-    const w = hwioToOihw(k.data as Float32Array, k.shape);
+    const w = hwioToOihw(float32(k.shape, k.data as Float32Array));
     const name = this.convNode(layer, x, w, this.bias(layer, filters), { ...g, group: groups }, tag);
     return { name, shape: [...this.outSize(layer, x, g.kernel, g.strides, g.dilations), filters], nchw: true };
   }
@@ -502,14 +501,7 @@ class LayersBuilder {
   private depthwiseWeight(layer: Layer, cin: number, kernel: [number, number]): { w: Tensor; mult: number } {
     const mult = typeof layer.config.depth_multiplier === 'number' ? layer.config.depth_multiplier : 1;
     const k = this.weight(layer, 'depthwise_kernel', [kernel[0], kernel[1], cin, mult]);
-    const [kh, kw] = kernel;
-    const src = k.data as Float32Array;
-    const out = new Float32Array(src.length);
-    for (let h = 0; h < kh; h++)
-      for (let w = 0; w < kw; w++)
-        for (let c = 0; c < cin; c++)
-          for (let m = 0; m < mult; m++) out[((c * mult + m) * kh + h) * kw + w] = src[((h * kw + w) * cin + c) * mult + m]!;
-    return { w: float32([cin * mult, 1, kh, kw], out), mult };
+    return { w: depthwiseToOihw(float32(k.shape, k.data as Float32Array)), mult };
   }
 
   private depthwise(layer: Layer, input: Value, tag: string): Value {
@@ -531,7 +523,7 @@ class LayersBuilder {
     const { w, mult } = this.depthwiseWeight(layer, cin, g.kernel);
     const dw = this.convNode(layer, x, w, undefined, { ...g, group: cin }, `${tag}/depthwise`);
     const pk = this.weight(layer, 'pointwise_kernel', [1, 1, cin * mult, filters]);
-    const pw = hwioToOihw(pk.data as Float32Array, pk.shape);
+    const pw = hwioToOihw(float32(pk.shape, pk.data as Float32Array));
     const ones: [number, number] = [1, 1];
     const name = this.convNode(layer, { ...x, name: dw }, pw, this.bias(layer, filters), { kernel: ones, strides: ones, dilations: ones, group: 1, pads: {} }, tag);
     return { name, shape: [...this.outSize(layer, x, g.kernel, g.strides, g.dilations), filters], nchw: true };
@@ -720,17 +712,6 @@ class LayersBuilder {
     const name = this.op('Reshape', [x.name, this.init(`${tag}/shape`, int64([t.length + 1], [0, ...t]))], {}, tag);
     return { name, shape, nchw: false };
   }
-}
-
-/** HWIO [kh, kw, I, O] → OIHW [O, I, kh, kw]. */
-function hwioToOihw(src: Float32Array, shape: number[]): Tensor {
-  const [kh, kw, ci, co] = shape as [number, number, number, number];
-  const out = new Float32Array(src.length);
-  for (let h = 0; h < kh; h++)
-    for (let w = 0; w < kw; w++)
-      for (let i = 0; i < ci; i++)
-        for (let o = 0; o < co; o++) out[((o * ci + i) * kh + h) * kw + w] = src[((h * kw + w) * ci + i) * co + o]!;
-  return float32([co, ci, kh, kw], out);
 }
 
 function broadcastShape(shapes: Shape[]): Shape {
