@@ -9,6 +9,7 @@
  * from that file rather than from our bundle (docs/design/packaging.md). It is left out of the
  * dev server's dependency pre-bundling, which would move its files away from the ones it names.
  */
+import { realpathSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
@@ -24,7 +25,9 @@ export default defineConfig({
   base: './',
   optimizeDeps: { exclude: ['onnxruntime-web'], include: ['onnx-proto'] },
   worker: { format: 'es' },
-  server: { headers: isolation, fs: { allow: [repo] } },
+  // node_modules by its real path too: a linked node_modules lies outside the repository, and the
+  // dev server serves onnxruntime-web's runtime file from there.
+  server: { headers: isolation, fs: { allow: [repo, realpathSync(resolve(repo, 'node_modules'))] } },
   preview: { headers: isolation },
   build: { outDir: resolve(here, 'dist'), emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 2000 },
 });
