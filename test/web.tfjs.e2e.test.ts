@@ -14,6 +14,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readModelAsOnnx } from '../src/cli/convertModel.js';
 import { Explainer, type ExplainMethodName, type MethodParams } from '../src/index.js';
 import { HAS_SHARED, REPO, shared } from './helpers/paths.js';
 import { branchy, HAS_NSFWJS, nsfwjsModel, seeded } from './helpers/tfjsGraph.js';
@@ -73,7 +74,8 @@ function relMax(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /** The page's attributions equal Node's for the same model, input, targets and parameters, to 1e-4 of the largest value. */
 async function expectNodeResults(s: { input: { data: number[]; dims: number[] } | null; targets: number[]; results: PageResult[] }, model: string): Promise<void> {
-  const ex = await Explainer.load(model);
+  // The page imports a TF.js model with an NCHW input (every method runs there); Node the same way.
+  const ex = await Explainer.load((await readModelAsOnnx(model, 'nchw')).bytes);
   const x = { data: Float32Array.from(s.input!.data), dims: s.input!.dims };
   expect(s.results.length).toBeGreaterThan(0);
   for (const r of s.results) {
@@ -132,7 +134,7 @@ describe.skipIf(!HAS_CHROMIUM)(`TF.js graph models dropped on the page${HAS_CHRO
     await page.waitForFunction(() => window.__backlight.model === 'branchy.json' && ['ready', 'error'].includes(window.__backlight.status), null, { timeout: 60_000 });
     expect((await readState(page)).error).toBeNull();
     for (const m of ['guided-backprop', 'lrp']) await page.locator(`#methods input[value="${m}"]`).check();
-    await page.locator('#input-file').setInputFiles({ name: 'x.npy', mimeType: 'application/octet-stream', buffer: Buffer.from(encodeNpy(seeded(9 * 9 * 3, 3), [1, 9, 9, 3])) });
+    await page.locator('#input-file').setInputFiles({ name: 'x.npy', mimeType: 'application/octet-stream', buffer: Buffer.from(encodeNpy(seeded(9 * 9 * 3, 3), [1, 3, 9, 9])) });
     await page.waitForFunction(() => window.__backlight.input !== null && window.__backlight.status === 'ready', null, { timeout: 60_000 });
     await page.locator('#run').click();
     await page.waitForFunction(() => ['done', 'error'].includes(window.__backlight.status), null, { timeout: 120_000 });
@@ -160,10 +162,10 @@ describe.skipIf(!HAS_CHROMIUM)(`TF.js graph models dropped on the page${HAS_CHRO
     await page.waitForFunction(() => ['done', 'error'].includes(window.__backlight.status), null, { timeout: 180_000 });
     const s = await readState(page);
     expect(s.error).toBeNull();
-    expect(s.input!.dims).toEqual([1, 224, 224, 3]);
+    expect(s.input!.dims).toEqual([1, 3, 224, 224]);
     const logits = await page.evaluate(() => Array.from(window.__backlight.logits!.data));
-    const ex = await Explainer.load(path.join(dir, 'model.json'));
-    const ref = await ex.explain({ data: Float32Array.from(s.input!.data), dims: [1, 224, 224, 3] }, { method: 'gradient', target: 'max' });
+    const ex = await Explainer.load((await readModelAsOnnx(path.join(dir, 'model.json'), 'nchw')).bytes);
+    const ref = await ex.explain({ data: Float32Array.from(s.input!.data), dims: [1, 3, 224, 224] }, { method: 'gradient', target: 'max' });
     expect(relMax(logits, ref.logits.data)).toBeLessThanOrEqual(1e-4);
     expect(s.targets).toEqual(ref.targets[0]);
     // The gradient is not compared to 1e-4 here: among this model's 8.7 million ReLU6 units a few

@@ -6,10 +6,11 @@ import { cifarInput, flipCases, handMadeModelCases, hugeInputCase } from './mode
 import { optionCases } from './options.js';
 import { Rng } from './rng.js';
 import type { FuzzCase } from './types.js';
+import { shared } from '../helpers/paths.js';
 
 export const DEFAULT_SEED = 14;
 
-const SHARED_RESNET = '/work/shared/models/resnet20-cifar10-dynbatch.onnx';
+const SHARED_RESNET = shared('models', 'resnet20-cifar10-dynbatch.onnx');
 
 /** The full set (about 650 cases): every hand-made case and the seeded random ones. */
 export function allCases(seed = DEFAULT_SEED): FuzzCase[] {

@@ -206,7 +206,7 @@ function mutate(bytes: Uint8Array, rng: Rng): Uint8Array {
 
 /**
  * `count` seeded mutations of a model (default: the demo model, explained on two demo digits; the
- * full run adds a shared CIFAR ResNet when /work/shared is there).
+ * full run adds a shared CIFAR ResNet when ../shared is there).
  */
 export function flipCases(seed: number, count: number, model = DIGITS_MODEL, input = digitsInput, label = 'digits'): FuzzCase[] {
   const cases: FuzzCase[] = [];

@@ -71,7 +71,7 @@ if (write) {
 
 The full run of the fuzz suite (test/fuzz/, issue 14): ${cases.length} cases — hand-made broken ONNX
 graphs, seeded byte flips and truncations of assets/models/digits-cnn.onnx (and of the shared
-/work/shared/models/resnet20-cifar10-dynbatch.onnx when present), hostile images and .npy
+../shared/models/resnet20-cifar10-dynbatch.onnx when present), hostile images and .npy
 files, option values and \`eval pointing\` datasets — each run through the command line as a
 subprocess with a limit of ${60} s of CPU time (prlimit; the shared 2-core machine's load stretches
 wall time several-fold). A case passes when it is a clean refusal (exit 1 for a bad file, 2
