@@ -74,10 +74,8 @@ function evalCase(c: EvalCase): FuzzCase {
   return {
     id: `eval/${c.name}`,
     group: 'eval',
-    // A refused eval run leaves run.json and results.jsonl behind: making a refused run write
-    // nothing is the output-discipline work of issue 14 (item 4), not this suite's; counted and listed.
-    expect: [...(c.expect ?? GOOD), 'partial-output'],
-    knownIssue: 'a refused eval leaves run.json / results.jsonl under --out (output discipline, issue 14 item 4)',
+    // A refused eval run writes nothing (src/cli/outputDir.ts undoes what it added).
+    expect: c.expect ?? GOOD,
     prepare: async (dir): Promise<Prepared> => {
       const data = join(dir, 'data');
       mkdirSync(data);

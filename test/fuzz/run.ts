@@ -95,7 +95,7 @@ ${partial.length === 0 ? '' : `Partial outputs (${partial.length}), all from ref
 
 ${partial.map(([c, o]) => `- \`${escapeControl(c.id)}\`: ${o.detail ?? ''}`).join('\n')}
 `}
-${unexpected.length === 0 ? 'Every other case ended as it must.' : `Cases outside their expectation (${unexpected.length}):\n\n${unexpected.map(([c, o]) => `- \`${escapeControl(c.id)}\`: ${o.category}${o.detail ? ` (${o.detail})` : ''}${c.knownIssue ? ` — ${c.knownIssue}` : ''}`).join('\n')}`}
+${unexpected.length === 0 ? (partial.length === 0 ? 'Every case ended as it must.' : 'Every other case ended as it must.') : `Cases outside their expectation (${unexpected.length}):\n\n${unexpected.map(([c, o]) => `- \`${escapeControl(c.id)}\`: ${o.category}${o.detail ? ` (${o.detail})` : ''}${c.knownIssue ? ` — ${c.knownIssue}` : ''}`).join('\n')}`}
 `;
   writeFileSync(join(ROOT, 'docs/eval/fuzz.md'), md);
   console.log('wrote docs/eval/fuzz.md');
