@@ -6,7 +6,8 @@
 import { BacklightError, escapeControl } from '../errors.js';
 import type { Graph } from '../ir/graph.js';
 import { encodeModel } from '../onnx/encode.js';
-import { DEFAULT_BUDGET, type ResourceBudget } from '../onnx/validate.js';
+import type { ResourceBudget } from '../onnx/budget.js';
+import { DEFAULT_BUDGET } from '../onnx/validate.js';
 import { graphModelToGraph } from './graphModel.js';
 import { importLayersModel, type LayersImportOptions } from './layersModel.js';
 import { parseModelJson, shardPaths, type TfModelJson } from './modelJson.js';
