@@ -18,7 +18,7 @@
  * Skipped when Chromium is absent (`apt-get install -y chromium`; BACKLIGHT_CHROMIUM names another
  * binary).
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -26,17 +26,13 @@ import { build, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGraph } from '../src/builder/index.js';
 import sharp from 'sharp';
-import { Explainer, type ExplainMethodName, type MethodParams } from '../src/index.js';
 import { decodeNpy } from '../src/io/npy.js';
 import { encodeModel } from '../src/onnx/encode.js';
 import { cli } from './helpers/cli.js';
+import { CHROMIUM, expectNodeResults, FLAGS, HAS_CHROMIUM, QUIET, type PageResult } from './helpers/page.js';
 import { HAS_SHARED, REPO, shared } from './helpers/paths.js';
 import type {} from '../web/src/hook.js';
 
-const CHROMIUM = process.env.BACKLIGHT_CHROMIUM ?? '/usr/bin/chromium';
-const HAS_CHROMIUM = existsSync(CHROMIUM);
-const QUIET = ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', ...QUIET];
 const WEBGPU_FLAGS = ['--headless', '--no-sandbox', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan', ...QUIET];
 const SCREENSHOT = path.resolve(REPO, process.env.BACKLIGHT_WEB_SCREENSHOT ?? 'out/web/explorer.png');
 /** Where the MobileNetV2 screenshots go (web-explorer-1440.png, web-explorer-800.png); docs/images for the README. */
@@ -55,7 +51,7 @@ interface PageState {
   backend: { providers: string[]; threads: number; simd: boolean; crossOriginIsolated: boolean; fallback?: string } | null;
   input: { data: number[]; dims: number[] } | null;
   targets: number[];
-  results: { method: ExplainMethodName; targets: number[]; params: MethodParams; dims: number[]; data: number[] }[];
+  results: PageResult[];
 }
 
 const readState = (page: Page): Promise<PageState> =>
@@ -93,26 +89,6 @@ async function expectPageError(page: Page, expected: string): Promise<void> {
   const shown = await page.evaluate(() => ({ hook: window.__backlight.error, text: document.getElementById('error')!.textContent }));
   expect(shown.hook).toBe(expected);
   expect(shown.text).toBe(expected);
-}
-
-/** The page's attributions equal Node's (onnxruntime-node) for the same model, input, targets and parameters, to 1e-4 of the map's largest value. */
-async function expectNodeResults(s: PageState, model: string | Uint8Array): Promise<void> {
-  const ex = await Explainer.load(model);
-  const x = { data: Float32Array.from(s.input!.data), dims: s.input!.dims };
-  expect(s.results.length).toBeGreaterThan(0);
-  for (const r of s.results) {
-    const ref = await ex.explain(x, { method: r.method, target: r.targets, params: r.params });
-    expect(ref.targets[0]).toEqual(s.targets);
-    expect(r.dims).toEqual(ref.attribution.dims);
-    let worst = 0;
-    let scale = 0;
-    ref.attribution.data.forEach((v, i) => {
-      worst = Math.max(worst, Math.abs(v - r.data[i]!));
-      scale = Math.max(scale, Math.abs(v));
-    });
-    expect(scale).toBeGreaterThan(0);
-    expect(worst / scale, `${r.method}: max |browser − node| / max |node|`).toBeLessThanOrEqual(1e-4);
-  }
 }
 
 /** A model whose input takes the demo digits ([1, 1, 28, 28], 10 classes), with or without max-pooling. */

@@ -4,36 +4,28 @@
  * model's box or anywhere on the page. A small graph model explains a seeded input with every
  * default method as Node does (≤ 1e-4); nsfwjs's mobilenet_v2_mid (its shards written out from the
  * npm package; BACKLIGHT_WEB_FULL=1) predicts a photo as Node does. A missing shard and two
- * model.json files are refused in one line. (The shared TF.js MobileNet, a layers model:
- * test/tfjs.web.e2e.test.ts.) Skipped without Chromium. Builds and serves the page as
+ * model.json files are refused in one line. The shared TF.js MobileNet (a layers model, its 55
+ * shards picked together with model.json) gives Node's gradient (model.json loaded by path) to 1e-4.
+ * Skipped without Chromium (and ../shared for the MobileNet). Builds and serves the page once, as
  * test/web.e2e.test.ts does.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readModelAsOnnx } from '../src/cli/convertModel.js';
-import { Explainer, type ExplainMethodName, type MethodParams } from '../src/index.js';
+import { Explainer } from '../src/index.js';
+import { CHROMIUM, expectNodeResults, FLAGS, HAS_CHROMIUM } from './helpers/page.js';
 import { HAS_SHARED, REPO, shared } from './helpers/paths.js';
 import { branchy, HAS_NSFWJS, nsfwjsModel, seeded } from './helpers/tfjsGraph.js';
 import { encodeNpy } from '../src/io/npy.js';
 import type {} from '../web/src/hook.js';
 
-const CHROMIUM = process.env.BACKLIGHT_CHROMIUM ?? '/usr/bin/chromium';
-const HAS_CHROMIUM = existsSync(CHROMIUM);
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 /** nsfwjs's model in the page takes 40 s: with BACKLIGHT_WEB_FULL=1 only. */
 const FULL = process.env.BACKLIGHT_WEB_FULL === '1';
-
-interface PageResult {
-  method: ExplainMethodName;
-  targets: number[];
-  params: MethodParams;
-  dims: number[];
-  data: number[];
-}
+const JSON_PATH = shared('models', 'mobilenet-v1-0.25-imagenet-tfjs', 'mobilenet_model.json');
 
 const readState = (page: Page) =>
   page.evaluate(() => {
@@ -70,27 +62,6 @@ function relMax(a: ArrayLike<number>, b: ArrayLike<number>): number {
     m = Math.max(m, Math.abs(b[i]!));
   }
   return d / m;
-}
-
-/** The page's attributions equal Node's for the same model, input, targets and parameters, to 1e-4 of the largest value. */
-async function expectNodeResults(s: { input: { data: number[]; dims: number[] } | null; targets: number[]; results: PageResult[] }, model: string): Promise<void> {
-  // The page imports a TF.js model with an NCHW input (every method runs there); Node the same way.
-  const ex = await Explainer.load((await readModelAsOnnx(model, 'nchw')).bytes);
-  const x = { data: Float32Array.from(s.input!.data), dims: s.input!.dims };
-  expect(s.results.length).toBeGreaterThan(0);
-  for (const r of s.results) {
-    const ref = await ex.explain(x, { method: r.method, target: r.targets, params: r.params });
-    expect(ref.targets[0]).toEqual(s.targets);
-    expect(r.dims).toEqual(ref.attribution.dims);
-    let worst = 0;
-    let scale = 0;
-    ref.attribution.data.forEach((v, i) => {
-      worst = Math.max(worst, Math.abs(v - r.data[i]!));
-      scale = Math.max(scale, Math.abs(v));
-    });
-    expect(scale).toBeGreaterThan(0);
-    expect(worst / scale, `${r.method}: max |browser − node| / max |node|`).toBeLessThanOrEqual(1e-4);
-  }
 }
 
 describe.skipIf(!HAS_CHROMIUM)(`TF.js graph models dropped on the page${HAS_CHROMIUM ? '' : ` (skipped: no ${CHROMIUM})`}`, () => {
@@ -141,7 +112,8 @@ describe.skipIf(!HAS_CHROMIUM)(`TF.js graph models dropped on the page${HAS_CHRO
     const s = await readState(page);
     expect(s.error).toBeNull();
     expect(s.results.map((r) => r.method)).toEqual(['gradient', 'guided-backprop', 'lrp']);
-    await expectNodeResults(s, path.join(dir, 'branchy.json'));
+    // The page imports a TF.js model with an NCHW input (every method runs there); Node the same way.
+    await expectNodeResults(s, (await readModelAsOnnx(path.join(dir, 'branchy.json'), 'nchw')).bytes);
     for (const m of ['guided-backprop', 'lrp']) await page.locator(`#methods input[value="${m}"]`).uncheck();
   }, 180_000);
 
@@ -184,4 +156,53 @@ describe.skipIf(!HAS_CHROMIUM)(`TF.js graph models dropped on the page${HAS_CHRO
     await page.waitForFunction(() => window.__backlight.error?.startsWith('the dropped files hold 2'), null, { timeout: 30_000 });
     expect((await readState(page)).error).toBe('the dropped files hold 2 .json and 0 .onnx files; give one .onnx model, or one TF.js model.json with its weight shards');
   }, 60_000);
+
+  it.skipIf(!HAS_SHARED)('the shared TF.js MobileNet (layers model), model.json with its shards picked together: imported, preset imagenet-tf guessed, the gradient equals Node (≤ 1e-4)', async () => {
+    const j = JSON.parse(readFileSync(JSON_PATH, 'utf8')) as { weightsManifest: { paths: string[] }[] };
+    const files = [JSON_PATH, ...j.weightsManifest.flatMap((g) => g.paths).map((p) => path.join(path.dirname(JSON_PATH), p))];
+    await page.locator('#model-file').setInputFiles(files);
+    await page.waitForFunction(() => window.__backlight.model === 'mobilenet_model.json' && ['ready', 'error'].includes(window.__backlight.status), null, { timeout: 90_000 });
+    expect(await page.evaluate(() => window.__backlight.error)).toBeNull();
+    // Imported with an NCHW input, so that every method (the layer-map ones too) runs in the page.
+    expect(await page.locator('#model-shape').textContent()).toBe("input 'input_1' [N, 3, 224, 224]");
+    expect(await page.locator('#preset').inputValue()).toBe('imagenet-tf');
+
+    for (const m of ['guided-backprop', 'lrp']) await page.locator(`#methods input[value="${m}"]`).uncheck();
+    await page.locator('#input-file').setInputFiles(shared('images', 'coffee.png'));
+    await page.waitForFunction(() => window.__backlight.input !== null && window.__backlight.status === 'ready', null, { timeout: 60_000 });
+    expect(await page.locator('#predictions li:first-child .label').textContent()).toBe('967 espresso');
+    await page.locator('#run').click();
+    await page.waitForFunction(() => ['done', 'error'].includes(window.__backlight.status), null, { timeout: 180_000 });
+    const s = await page.evaluate(() => {
+      const h = window.__backlight;
+      return {
+        error: h.error,
+        targets: h.targets,
+        input: h.input && { data: Array.from(h.input.data), dims: h.input.dims },
+        results: h.results.map((r) => ({ method: r.method, targets: r.targets, dims: r.attribution.dims, data: Array.from(r.attribution.data) })),
+      };
+    });
+    expect(s.error).toBeNull();
+    expect(s.targets).toEqual([967]);
+    expect(s.results.map((r) => r.method)).toEqual(['gradient']);
+    // Node: the model.json by its path, NHWC as TF.js feeds it; the page's NCHW input and attribution transposed.
+    const ex = await Explainer.load(JSON_PATH);
+    expect(s.input!.dims).toEqual([1, 3, 224, 224]);
+    const hw = 224 * 224;
+    const nhwc = new Float32Array(3 * hw);
+    for (let c = 0; c < 3; c++) for (let p = 0; p < hw; p++) nhwc[p * 3 + c] = s.input!.data[c * hw + p]!;
+    const ref = await ex.explain({ data: nhwc, dims: [1, 224, 224, 3] }, { method: 'gradient', target: 967 });
+    expect(s.results[0]!.dims).toEqual([1, 1, 3, 224, 224]);
+    expect(ref.attribution.dims).toEqual([1, 1, 224, 224, 3]);
+    let worst = 0;
+    let scale = 0;
+    ref.attribution.data.forEach((v, i) => {
+      const page = s.results[0]!.data[(i % 3) * hw + Math.floor(i / 3)]!;
+      worst = Math.max(worst, Math.abs(v - page));
+      scale = Math.max(scale, Math.abs(v));
+    });
+    expect(scale).toBeGreaterThan(0);
+    expect(worst / scale).toBeLessThanOrEqual(1e-4);
+    expect(pageErrors).toEqual([]);
+  }, 360_000);
 });
