@@ -22,7 +22,7 @@ import { link, mkdir, readdir, readFile, rename, rm, rmdir, stat, truncate, unli
 import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { BacklightError } from '../errors.js';
-import { fsReason, removePendingSync } from '../io/files.js';
+import { fsReason, removePendingSync, writeFileAtomic } from '../io/files.js';
 
 export const LOCK_FILE = '.backlight.lock';
 export const TMP_PREFIX = '.backlight-tmp-';
@@ -213,21 +213,11 @@ export class OutputDir {
     return moved ? old : null;
   }
 
-  /** Writes one file of the output folder atomically (a temporary file renamed over it). */
+  /** Writes one file of the output folder atomically (a temporary file renamed over it; swept as any other). */
   async writeFile(name: string, data: Uint8Array | string): Promise<void> {
-    const target = join(this.root, name);
-    const tmp = join(this.root, `${TMP_PREFIX}${tag()}.part`);
-    this.temps.add(tmp);
-    try {
-      await writeFile(tmp, data, { flag: 'wx' });
-      await rename(tmp, target);
-    } catch (e) {
-      await rm(tmp, { force: true }).catch(() => undefined);
-      throw new BacklightError(`cannot write '${target}': ${fsReason(e)}`);
-    } finally {
-      this.temps.delete(tmp);
-    }
+    await writeFileAtomic(join(this.root, name), data);
   }
+
 
   /**
    * Moves every file of a staged folder into the output folder (sub-folders created as needed), each

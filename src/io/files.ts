@@ -145,14 +145,3 @@ export function removePendingSync(): void {
   }
   pending.clear();
 }
-
-/** On SIGINT/SIGTERM: remove temporary files, then exit with 128 + the signal number. */
-export function installSignalCleanup(): void {
-  const signals: Array<[NodeJS.Signals, number]> = [['SIGINT', 2], ['SIGTERM', 15]];
-  for (const [sig, num] of signals) {
-    process.once(sig, () => {
-      removePendingSync();
-      process.exit(128 + num);
-    });
-  }
-}

@@ -5,7 +5,7 @@
  * result in exactly one category (types.ts).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -13,6 +13,7 @@ import type { CliIO } from '../../src/cli/errors.js';
 import { run } from '../../src/cli/program.js';
 import { escapeControl } from '../../src/errors.js';
 import { decodeNpy } from '../../src/io/npy.js';
+import { listFiles } from '../helpers/files.js';
 import type { Category, FuzzCase, Prepared } from './types.js';
 
 export const CASE_TIMEOUT_MS = 60_000;
@@ -86,20 +87,6 @@ async function inProcess(args: string[], cwd: string, timeoutMs: number): Promis
   }
 }
 
-/** Every file under `dir` (relative paths). */
-function files(dir: string): string[] {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
-  const out: string[] = [];
-  const walk = (d: string, prefix: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(join(d, e.name), `${prefix}${e.name}/`);
-      else out.push(`${prefix}${e.name}`);
-    }
-  };
-  walk(dir, '');
-  return out;
-}
-
 // Raw control characters (C0 but \n, DEL, C1, bidi overrides): what escapeControl must have removed.
 const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 const STACK = /^\s+at .+(:\d+:\d+\)?|\(native\))$/m;
@@ -128,7 +115,7 @@ function classify(raw: Raw, p: Prepared, dir: string, before: Set<string>): Prom
   }
   if (RAW_CONTROL.test(raw.stderr) || RAW_CONTROL.test(raw.stdout)) return { category: 'raw-control-char', detail: JSON.stringify(raw.stderr.slice(0, 200)) };
   // With --out '' (or any relative path) output lands in the working folder: look there too.
-  const written = p.out === '' ? files(dir).filter((f) => !before.has(f)) : files(p.out);
+  const written = p.out === '' ? listFiles(dir).filter((f) => !before.has(f)) : listFiles(p.out);
   if (raw.code !== 0) {
     const lines = raw.stderr.split('\n').filter((l) => l.length > 0);
     if (written.length > 0) return { category: 'partial-output', detail: `left ${written.slice(0, 4).join(', ')}${written.length > 4 ? ', …' : ''}` };
@@ -164,7 +151,7 @@ export async function runCase(c: FuzzCase, runner: Runner, timeoutMs = CASE_TIME
   const dir = mkdtempSync(join(tmpdir(), 'backlight-fuzz-'));
   try {
     const p = await c.prepare(dir);
-    const before = new Set(files(dir));
+    const before = new Set(listFiles(dir));
     const t0 = performance.now();
     const raw = runner.kind === 'spawn' ? await spawnCli(runner.command, p.args, dir, timeoutMs) : await inProcess(p.args, dir, timeoutMs);
     const seconds = (performance.now() - t0) / 1000;

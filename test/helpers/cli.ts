@@ -1,6 +1,5 @@
 /** Shared helpers of the CLI tests: in-process runs with captured output, and result files. */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import type { CliIO } from '../../src/cli/errors.js';
 import { run } from '../../src/cli/program.js';
@@ -44,16 +43,4 @@ export function expectClose(actual: Float32Array, expected: Float32Array, tol = 
   expect(worst).toBeLessThanOrEqual(tol);
 }
 
-/** Every file under `dir`, relative paths, sorted. */
-export function listFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  const walk = (d: string, prefix: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(join(d, e.name), `${prefix}${e.name}/`);
-      else out.push(`${prefix}${e.name}`);
-    }
-  };
-  walk(dir, '');
-  return out.sort();
-}
+export { listFiles } from './files.js';
