@@ -14,11 +14,6 @@ import { readHashed } from '../io/files.js';
 
 export type InputLayout = 'nhwc' | 'nchw';
 
-/** Whether a model file is a TF.js model.json (by its first bytes, as Explainer.load tells them apart). */
-export function isTfjsBytes(bytes: Uint8Array): boolean {
-  return looksLikeJson(bytes);
-}
-
 /** Imports a TF.js model.json at `file` (shards beside it) into the graph IR. */
 export async function importTfjsFile(file: string, inputLayout: InputLayout = 'nhwc'): Promise<Graph> {
   let text: string;
@@ -37,7 +32,8 @@ export async function importTfjsFile(file: string, inputLayout: InputLayout = 'n
  */
 export async function readModelAsOnnx(file: string, inputLayout: InputLayout = 'nhwc'): Promise<{ bytes: Uint8Array; hash: string; tfjs: boolean }> {
   const read = await readHashed(file);
-  if (!isTfjsBytes(read.bytes)) return { ...read, tfjs: false };
+  // A TF.js model.json is told from ONNX bytes by its first bytes, as Explainer.load tells them.
+  if (!looksLikeJson(read.bytes)) return { ...read, tfjs: false };
   const bytes = encodeModel(await importTfjsFile(file, inputLayout), 'backlight convert');
   return { bytes, hash: createHash('sha256').update(bytes).digest('hex'), tfjs: true };
 }

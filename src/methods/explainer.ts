@@ -187,12 +187,13 @@ export class Explainer {
   static async create(bytes: Uint8Array, ort: OrtModule, options: ExplainerOptions = {}): Promise<Explainer> {
     const source = options.source ?? 'model';
     const budget = { ...DEFAULT_BUDGET, ...options.budget };
-    const graph = looksLikeJson(bytes) ? await importTfjsModel(new TextDecoder().decode(bytes), options.shards ?? noShards(source), source, budget) : decodeModel(bytes, source, budget).graph;
+    const tfjs = looksLikeJson(bytes);
+    const graph = tfjs ? await importTfjsModel(new TextDecoder().decode(bytes), options.shards ?? noShards(source), source, budget) : decodeModel(bytes, source, budget).graph;
     await yieldToEventLoop();
     checkSupported(graph, source);
     const explainer = new Explainer(graph, ort, options);
     // TF.js models keep their NHWC input (Keras's layout, which their users feed).
-    explainer.channelsLast = looksLikeJson(bytes);
+    explainer.channelsLast = tfjs;
     return explainer;
   }
 
