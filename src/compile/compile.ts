@@ -46,6 +46,8 @@ export interface CompileOptions extends BackwardOptions {
    */
   seeds: SeedCounts;
   reductions?: readonly Reduction[];
+  /** The input's channels are its last axis ([N, H, W, C], TF.js models): the maps reduce that axis. */
+  channelsLast?: boolean;
   /** Forward tensor names whose activation and backward signal become outputs. */
   taps?: readonly string[];
   /** Layer maps from the backward signal at layers (the framework's aggregation phase). */
@@ -89,7 +91,7 @@ export function compile(canonical: Graph, opts: CompileOptions): Compiled {
   const attributionShape = [c.batch, c.k, ...c.inputShape.slice(1)];
   const reductions = opts.reductions ?? [];
 
-  if (source.from === 'input') emitAttribution(c, c.emit, perImage(c, c.emit, inputAttribution(c, pass), c.inputShape), attributionShape, reductions);
+  if (source.from === 'input') emitAttribution(c, c.emit, perImage(c, c.emit, inputAttribution(c, pass), c.inputShape), attributionShape, reductions, opts.channelsLast ? attributionShape.length - 1 : 2);
   const signals = emitTaps(c, pass, read, new Set(taps));
   const layerMaps = opts.layerMaps ? emitLayerMaps(c, opts.layerMaps, signals) : undefined;
   if (source.from === 'layerMap') {

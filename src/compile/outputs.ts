@@ -18,20 +18,23 @@ export function perImage(c: Compilation, emit: Emitter, signal: string, shape: r
   return emit.reshape(t, [n, k, ...rest]);
 }
 
-/** Makes `attribution` ([N, K, C, …]) the `attribution` output, with its maps. */
-export function emitAttribution(c: Compilation, emit: Emitter, attribution: string, shape: number[], reductions: readonly Reduction[]): void {
+/**
+ * Makes `attribution` ([N, K, C, …], or [N, K, …, C] with `channelAxis` last) the `attribution`
+ * output, with its maps.
+ */
+export function emitAttribution(c: Compilation, emit: Emitter, attribution: string, shape: number[], reductions: readonly Reduction[], channelAxis = 2): void {
   addOutput(c, emit, attribution, 'attribution', shape);
-  emitReductions(c, emit, reductions, shape);
+  emitReductions(c, emit, reductions, shape, channelAxis);
 }
 
-/** One map per image and target, `map_<r>` [N, K, …spatial]: the attribution reduced over its channel axis (2). */
-export function emitReductions(c: Compilation, emit: Emitter, reductions: readonly Reduction[], attributionShape: readonly number[]): void {
-  const mapShape = [attributionShape[0]!, attributionShape[1]!, ...attributionShape.slice(3)];
+/** One map per image and target, `map_<r>` [N, K, …spatial]: the attribution reduced over its channel axis (2, or the last for channels-last inputs). */
+export function emitReductions(c: Compilation, emit: Emitter, reductions: readonly Reduction[], attributionShape: readonly number[], channelAxis = 2): void {
+  const mapShape = attributionShape.filter((_, i) => i !== channelAxis);
   for (const r of reductions) {
     const reduced =
-      r === 'maxabs' ? emit.op('ReduceMax', [emit.op('Abs', ['attribution'])], { axes: [2], keepdims: 0 }) :
-      r === 'sum' ? emit.op('ReduceSum', ['attribution', emit.int64s([2])], { keepdims: 0 }) :
-      emit.op('ReduceL2', ['attribution'], { axes: [2], keepdims: 0 });
+      r === 'maxabs' ? emit.op('ReduceMax', [emit.op('Abs', ['attribution'])], { axes: [channelAxis], keepdims: 0 }) :
+      r === 'sum' ? emit.op('ReduceSum', ['attribution', emit.int64s([channelAxis])], { keepdims: 0 }) :
+      emit.op('ReduceL2', ['attribution'], { axes: [channelAxis], keepdims: 0 });
     addOutput(c, emit, reduced, `map_${r}`, mapShape);
   }
 }

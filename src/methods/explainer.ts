@@ -161,9 +161,9 @@ export class Explainer {
   private readonly sessions = new Map<string, Promise<CompiledSession>>();
   private readonly budget: ResourceBudget;
   /**
-   * The input's channels are its last axis ([N, H, W, C], TF.js models): the maps reduce the
-   * attribution's last axis (computed here, not in the graph, whose reductions take axis 2), and
-   * the layer-map methods, which read the input's spatial axes as 2 and 3, run on `nchwTwin`.
+   * The input's channels are its last axis ([N, H, W, C], TF.js models): the compiled maps reduce
+   * the attribution's last axis, and the layer-map methods, which read the input's spatial axes as
+   * 2 and 3, run on `nchwTwin`.
    */
   private channelsLast = false;
   private twin?: Explainer;
@@ -365,9 +365,8 @@ export class Explainer {
       const r = await this.nchwTwin().explainUnchecked(nchwInput(input), options);
       return withSlots({ ...r, attribution: channelsLastAttribution(r.attribution) }) as Explanation<M>;
     }
-    const graphReductions = this.channelsLast ? [] : reductions;
     const framework = [options.layer, options.layers, options.aggregation, options.extraction, options.combine, options.upsample];
-    const key = JSON.stringify([options.method, options.params ?? {}, input.dims, plan.top, plan.given, graphReductions, options.taps ?? [], framework]);
+    const key = JSON.stringify([options.method, options.params ?? {}, input.dims, plan.top, plan.given, reductions, options.taps ?? [], framework]);
     let entry = this.sessions.get(key);
     let fresh = false;
     if (entry) {
@@ -380,7 +379,7 @@ export class Explainer {
         const t0 = performance.now();
         // Between phases the event loop turns, so a SIGINT/SIGTERM handler runs within one phase.
         await yieldToEventLoop();
-        const { compiled, aggregation } = this.compileGraph(input.dims, { ...options, reductions: graphReductions }, plan);
+        const { compiled, aggregation } = this.compileGraph(input.dims, { ...options, reductions }, plan);
         await yieldToEventLoop();
         const bytes = encodeModel(compiled.graph);
         await yieldToEventLoop();
@@ -411,7 +410,7 @@ export class Explainer {
     const ordered = (name: string): TensorLike => reorderSlots(get(name), plan.order);
     const maps: Partial<Record<Reduction, TensorLike>> = {};
     const attribution = ordered('attribution');
-    for (const r of reductions) maps[r] = this.channelsLast ? reduceLastAxis(attribution, r) : ordered(`map_${r}`);
+    for (const r of reductions) maps[r] = ordered(`map_${r}`);
     const taps: Explanation['taps'] = {};
     for (const tap of options.taps ?? []) taps[tap] = { activation: get(`act:${tap}`), signal: ordered(`grad:${tap}`) };
     const layerMaps: Explanation['layerMaps'] = {};
@@ -464,6 +463,7 @@ export class Explainer {
       ...extractionOptions(methodByName(options.method), options.params),
       seeds,
       reductions,
+      channelsLast: this.channelsLast,
       taps: options.taps,
       lowering,
     });
@@ -602,21 +602,6 @@ function checkMethod(name: string): void {
 const noShards = (source: string): ShardReader => async (path) => {
   throw new BacklightError(`${source}: a TF.js model.json needs its weight shard '${path}'; load the model by its path (Node) or with its files (browser)`);
 };
-
-/** A map of an [N, K, …, C] attribution over its last (channel) axis: max |·|, sum or l2. */
-function reduceLastAxis(t: TensorLike, r: Reduction): TensorLike {
-  const c = t.dims.at(-1)!;
-  const out = new Float32Array(t.data.length / c);
-  for (let i = 0; i < out.length; i++) {
-    let acc = 0;
-    for (let k = 0; k < c; k++) {
-      const v = t.data[i * c + k]!;
-      acc = r === 'maxabs' ? Math.max(acc, Math.abs(v)) : r === 'sum' ? acc + v : acc + v * v;
-    }
-    out[i] = r === 'l2' ? Math.sqrt(acc) : acc;
-  }
-  return { data: out, dims: t.dims.slice(0, -1) };
-}
 
 const toNchwDims = (d: readonly number[]): number[] => (d.length === 4 ? [d[0]!, d[3]!, d[1]!, d[2]!] : [...d]);
 
